@@ -1,0 +1,46 @@
+# The two commands a new machine needs: `make compile` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+CHECKOV := .tools/checkov/bin/checkov
+STAMP := $(VENV)/.installed
+
+.PHONY: compile test lint format bench package schema clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+# checkov pins its own dependency set; it lives in its own venv, as pipx would put it.
+$(CHECKOV):
+	$(PYTHON) -m venv .tools/checkov
+	.tools/checkov/bin/pip install --quiet checkov
+
+compile: $(STAMP)
+	$(BIN)/replgen compile specs/prod.yaml
+
+test: $(STAMP) $(CHECKOV)
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests lambda bench
+	$(BIN)/ruff format --check src tests lambda bench
+	$(BIN)/mypy src
+
+format: $(STAMP)
+	$(BIN)/ruff format src tests lambda bench
+	$(BIN)/ruff check --fix src tests lambda bench
+
+bench: $(STAMP)
+	$(BIN)/python bench/bench_replsync.py
+
+package: $(STAMP)
+	$(BIN)/replgen package
+
+schema: $(STAMP)
+	$(BIN)/replgen schema > schema/replgen.schema.json
+
+clean:
+	rm -rf $(VENV) .tools dist .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,181 @@
+"""CloudFormation backend (troposphere): a template per site, per peering side, and a manifest."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import troposphere as t
+
+from replgen.backends import Options
+from replgen.backends.cloudformation import (
+    database,
+    keys,
+    migrations,
+    monitoring,
+    network,
+    parameters,
+    peering,
+    roles,
+    sync,
+)
+from replgen.backends.cloudformation.context import Ctx, camel, output_name
+from replgen.plan.model import Peering, Plan, Site
+
+# One renderer per component; each adds one site's resources to the template.
+COMPONENTS: tuple[Callable[[Ctx, Site], None], ...] = (
+    roles.render,
+    keys.render,
+    network.render,
+    database.render,
+    parameters.render,
+    migrations.render,
+    monitoring.render,
+    sync.render,
+)
+
+
+@dataclass(frozen=True)
+class StackSpec:
+    name: str
+    template: str
+    account: str
+    region: str
+    ctx: Ctx
+
+
+def stack_name(plan: Plan, *parts: str) -> str:
+    return "-".join((plan.name, plan.suffix, *parts))
+
+
+def _new_template(description: str) -> t.Template:
+    template = t.Template(Description=description)
+    template.set_version("2010-09-09")
+    return template
+
+
+def _site_stack(plan: Plan, site: Site) -> StackSpec:
+    ctx = Ctx(
+        plan,
+        _new_template(f"replgen {plan.name}-{plan.suffix}: site {site.id}"),
+        False,
+        lambda s: stack_name(plan, plan.site(s).slug),
+    )
+    for component in COMPONENTS:
+        component(ctx, site)
+    for ref in site.exports:
+        ctx.template.add_output(t.Output(output_name(ref), Value=ctx.ref(ref, site)))
+    return StackSpec(
+        stack_name(plan, site.slug), f"{site.slug}.json", site.account_id, site.region, ctx
+    )
+
+
+def _peering_stacks(plan: Plan, p: Peering) -> list[StackSpec]:
+    name = lambda s: stack_name(plan, plan.site(s).slug)  # noqa: E731
+    req, acc = plan.site(p.requester), plan.site(p.accepter)
+    request = Ctx(
+        plan,
+        _new_template(f"replgen {plan.name}-{plan.suffix}: peering {p.id} (requester)"),
+        False,
+        name,
+    )
+    peering.render_requester(request, p)
+    accept = Ctx(
+        plan,
+        _new_template(f"replgen {plan.name}-{plan.suffix}: peering {p.id} (accepter)"),
+        False,
+        name,
+    )
+    request_name = stack_name(plan, "peering", p.id)
+    peering.render_accepter(accept, p, request_name)
+    return [
+        StackSpec(request_name, f"peering-{p.id}.json", req.account_id, req.region, request),
+        StackSpec(
+            stack_name(plan, "peering", p.id, "accept"),
+            f"peering-{p.id}-accept.json",
+            acc.account_id,
+            acc.region,
+            accept,
+        ),
+    ]
+
+
+def _ordered(stacks: list[StackSpec]) -> list[tuple[StackSpec, list[str]]]:
+    """Stacks with their dependencies, each after everything it reads from."""
+    deps = {s.name: sorted({i.stack for i in s.ctx.inputs.values()}) for s in stacks}
+    done: list[str] = []
+    while len(done) < len(stacks):
+        ready = [
+            s.name for s in stacks if s.name not in done and all(d in done for d in deps[s.name])
+        ]
+        if not ready:
+            raise RuntimeError(f"stack dependency cycle among {sorted(set(deps) - set(done))}")
+        done.extend(ready)
+    by_name = {s.name: s for s in stacks}
+    return [(by_name[n], deps[n]) for n in done]
+
+
+def _manifest(plan: Plan, ordered: list[tuple[StackSpec, list[str]]]) -> dict[str, object]:
+    return {
+        "topology": plan.name,
+        "suffix": plan.suffix,
+        "deploy": "in order; each stack's inputs come from the outputs of stacks above it",
+        "stacks": [
+            {
+                "name": s.name,
+                "template": s.template,
+                "account": s.account,
+                "region": s.region,
+                "depends_on": d,
+                "parameters": {
+                    p: {"Default": param.properties.get("Default")}
+                    for p, param in sorted(s.ctx.template.parameters.items())
+                    if p not in s.ctx.inputs
+                },
+                "inputs": {
+                    p: {"stack": i.stack, "output": i.output}
+                    for p, i in sorted(s.ctx.inputs.items())
+                },
+            }
+            for s, d in ordered
+        ],
+    }
+
+
+def _json(document: object) -> bytes:
+    return (json.dumps(document, indent=2, sort_keys=True) + "\n").encode()
+
+
+def _render_single(plan: Plan) -> dict[str, bytes]:
+    accounts = {(s.account_id, s.region) for s in plan.sites}
+    if len(accounts) != 1:
+        raise ValueError("--layout single needs every site in one account and region")
+    ctx = Ctx(
+        plan, _new_template(f"replgen {plan.name}-{plan.suffix}: every site"), True, lambda s: ""
+    )
+    for site in plan.sites:
+        for component in COMPONENTS:
+            component(ctx, site)
+    for p in plan.peerings:
+        peering.render_single(ctx, p)
+    return {f"{plan.name}.json": _json(ctx.template.to_dict())}
+
+
+class CloudFormation:
+    name = "cloudformation"
+
+    def render(self, plan: Plan, options: Options) -> dict[str, bytes]:
+        if options.layout == "single":
+            return _render_single(plan)
+        stacks = [_site_stack(plan, s) for s in plan.sites]
+        for p in plan.peerings:
+            stacks.extend(_peering_stacks(plan, p))
+        ordered = _ordered(stacks)
+        files = {s.template: _json(s.ctx.template.to_dict()) for s, _ in ordered}
+        files["manifest.json"] = _json(_manifest(plan, ordered))
+        return files
+
+
+BACKEND = CloudFormation()
+__all__ = ["BACKEND", "camel"]

@@ -1,0 +1,191 @@
+"""One template being rendered: logical ids, and plan values turned into CloudFormation.
+
+A `Ref` to a component of the site being rendered becomes a Ref/GetAtt; a Ref
+to another site becomes a stack parameter that the manifest feeds from that
+site's output (or, in the single layout, a Ref/GetAtt again).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import troposphere as t
+from awacs import aws as iam
+
+from replgen.plan.model import Join, Plan, Ref, Role, Site, Statement, Value
+
+
+def camel(*parts: str) -> str:
+    """`("prod/us-east-1", "private-1")` -> `ProdUsEast1Private1`: a valid logical id."""
+    words = re.split(r"[^A-Za-z0-9]+", "-".join(parts))
+    return "".join(w[:1].upper() + w[1:] for w in words if w)
+
+
+def output_name(ref: Ref) -> str:
+    return camel(ref.component.replace(":", "-"), ref.attr)
+
+
+# (component, attr) -> how a site's own template reads it. Keyed by the plan's vocabulary.
+LOCAL: dict[tuple[str, str], Callable[[Ctx, Site], Any]] = {
+    ("vpc", "id"): lambda c, s: t.Ref(c.lid(s, "Vpc")),
+    ("private_route_table", "id"): lambda c, s: t.Ref(c.lid(s, "PrivateRouteTable")),
+    ("cluster", "endpoint"): lambda c, s: t.GetAtt(c.lid(s, "Cluster"), "Endpoint.Address"),
+    ("cluster", "secret_arn"): lambda c, s: c.secret_arn(s),
+    ("key", "arn"): lambda c, s: s.key.external_arn or t.GetAtt(c.lid(s, "Key"), "Arn"),
+}
+
+
+@dataclass
+class Input:
+    """A parameter filled at deploy time from another stack's output."""
+
+    stack: str
+    output: str
+
+
+@dataclass
+class Ctx:
+    plan: Plan
+    template: t.Template
+    single: bool  # every site in this one template
+    stack_of: Callable[[str], str]  # site id -> stack name
+    inputs: dict[str, Input] = field(default_factory=dict)
+
+    # ------------------------------------------------------------ ids and values
+
+    def lid(self, site: Site | None, *parts: str) -> str:
+        """Logical id; prefixed with the site only where several sites share a template."""
+        if site is not None and self.single:
+            return camel(site.slug, *parts)
+        return camel(*parts)
+
+    def add(self, resource: t.BaseAWSObject) -> Any:
+        return self.template.add_resource(resource)
+
+    def value(self, value: Value | Join, site: Site | None) -> Any:
+        if isinstance(value, Join):
+            return t.Join("", [self.value(p, site) for p in value.parts])
+        if isinstance(value, Ref):
+            return self.ref(value, site)
+        return value
+
+    def ref(self, ref: Ref, site: Site | None) -> Any:
+        if self.single or (site is not None and ref.site == site.id):
+            return LOCAL[(ref.component, ref.attr)](self, self.plan.site(ref.site))
+        name = camel(self.plan.site(ref.site).slug, ref.component.replace(":", "-"), ref.attr)
+        if name not in self.template.parameters:
+            self.template.add_parameter(
+                t.Parameter(
+                    name,
+                    Type="String",
+                    Description=f"{ref.component} {ref.attr} of {ref.site} (from its stack)",
+                )
+            )
+            self.inputs[name] = Input(self.stack_of(ref.site), output_name(ref))
+        return t.Ref(name)
+
+    def secret_arn(self, site: Site) -> Any:
+        if site.database.managed_password:
+            return t.GetAtt(self.lid(site, "Cluster"), "MasterUserSecret.SecretArn")
+        return t.Ref(self.lid(site, "MasterSecret"))
+
+    def key_arn(self, site: Site) -> Any:
+        return LOCAL[("key", "arn")](self, site)
+
+    # ------------------------------------------------------------ shared logical ids
+    # Components read each other's resources only through these, so names agree.
+
+    def subnet_ids(self, site: Site, public: bool = False) -> list[Any]:
+        subnets = site.network.public_subnets if public else site.network.private_subnets
+        kind = "PublicSubnet" if public else "PrivateSubnet"
+        return [t.Ref(self.lid(site, kind, str(s.az_index + 1))) for s in subnets]
+
+    def security_group(self, site: Site, role: str) -> Any:
+        return t.GetAtt(self.lid(site, role, "SecurityGroup"), "GroupId")
+
+    def role_lid(self, site: Site, key: str) -> str:
+        return self.lid(site, key.split(":", 1)[1], "Role")
+
+    def role_arn(self, site: Site, key: str) -> Any:
+        """GetAtt, not the known ARN string, so CloudFormation creates the role first."""
+        return t.GetAtt(self.role_lid(site, key), "Arn")
+
+    def component_lid(self, site: Site, key: str, kind: str) -> str:
+        """`bucket:migrations` -> `MigrationsBucket`, `queue:replsync-dlq` -> `ReplsyncDlqQueue`."""
+        return self.lid(site, key.split(":", 1)[1], kind)
+
+    def topic_arn(self, site: Site) -> Any:
+        return t.Ref(self.lid(site, "Topic"))
+
+    # ------------------------------------------------------------ IAM
+
+    def policy(self, statements: tuple[Statement, ...], site: Site) -> iam.PolicyDocument:
+        return iam.PolicyDocument(
+            Version="2012-10-17",
+            Statement=[self.statement(s, site) for s in statements],
+        )
+
+    def statement(self, s: Statement, site: Site) -> iam.Statement:
+        conditions = [
+            iam.Condition(_CONDITIONS[op]({key: [self.value(v, site) for v in values]}))
+            for op, key, values in s.conditions
+        ]
+        extra: dict[str, Any] = {"Condition": conditions} if conditions else {}
+        return iam.Statement(
+            Sid=s.sid,
+            Effect=iam.Allow,
+            Action=[iam.Action(*a.split(":", 1)) for a in s.actions],
+            Resource=[self.value(r, site) for r in s.resources],
+            **extra,
+        )
+
+    def trust(self, role: Role, site: Site) -> iam.PolicyDocument:
+        statements = []
+        if role.service:
+            statements.append(
+                iam.Statement(
+                    Effect=iam.Allow,
+                    Principal=iam.Principal("Service", [role.service]),
+                    Action=[iam.Action("sts", "AssumeRole")],
+                )
+            )
+        for account, arn in role.trusted_roles:
+            # Name the account, and the exact role within it; the role need not exist yet.
+            # Where the trusted principal is the account itself there is no role to narrow to.
+            root = f"arn:{arn.split(':')[1]}:iam::{account}:root"
+            narrow: dict[str, Any] = {}
+            if arn != root:
+                narrow["Condition"] = iam.Condition(iam.ArnEquals({"aws:PrincipalArn": [arn]}))
+            statements.append(
+                iam.Statement(
+                    Effect=iam.Allow,
+                    Principal=iam.AWSPrincipal([root]),
+                    Action=[iam.Action("sts", "AssumeRole")],
+                    **narrow,
+                )
+            )
+        return iam.PolicyDocument(Version="2012-10-17", Statement=statements)
+
+
+_CONDITIONS: dict[str, Callable[[dict[str, Any]], Any]] = {
+    "StringEquals": iam.StringEquals,
+    "ArnEquals": iam.ArnEquals,
+    "ArnLike": iam.ArnLike,
+    "StringLike": iam.StringLike,
+}
+
+
+def skip(*checks: tuple[str, str]) -> dict[str, Any]:
+    """Resource metadata that skips checkov checks, each with the reason it cannot apply."""
+    return {"checkov": {"skip": [{"id": check, "comment": reason} for check, reason in checks]}}
+
+
+def tags(plan: Plan, name: str | None = None, **extra: str) -> t.Tags:
+    pairs = dict(plan.tags)
+    if name:
+        pairs["Name"] = name
+    pairs.update(extra)
+    return t.Tags(**pairs)

@@ -1,0 +1,202 @@
+"""The `replgen` command: parse arguments, call the library, print. Errors to stderr.
+
+Exit codes: 0 success, 1 internal error (a bug: the traceback is kept), 2 invalid
+spec or usage, and 1 for `compile --check` when the committed output is stale.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from replgen import compiler, output
+from replgen.backends import Options
+from replgen.errors import SpecError
+from replgen.spec.source import Source
+
+F = TypeVar("F", bound=Callable[..., Any])
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = Console(highlight=False, soft_wrap=True)
+
+
+def _report(exc: SpecError, source: Source | None, spec: Path | None) -> None:
+    fallback = Source(str(spec) if spec else "replgen")
+    for problem in exc.problems:
+        click.echo((source or fallback).format(problem), err=True)
+
+
+def spec_errors(func: F) -> F:
+    """Turn SpecError into one line per problem and exit 2; anything else is a bug."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except SpecError as exc:
+            _report(exc, exc.source, kwargs.get("spec"))
+            sys.exit(2)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _load(spec: Path, suffix: str | None = None) -> compiler.Loaded:
+    loaded = compiler.load_spec(spec, suffix)
+    for warning in loaded.warnings:
+        click.echo(f"warning: {loaded.source.format(warning)}", err=True)
+    return loaded
+
+
+def _with_source(func: Callable[[], Any], source: Source) -> Any:
+    try:
+        return func()
+    except SpecError as exc:
+        exc.source = exc.source or source
+        raise
+
+
+SPEC = click.argument("spec", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="replgen")
+def main() -> None:
+    """Compile a database-replication topology into CloudFormation or CDK for Terraform."""
+
+
+@main.command()
+@SPEC
+@click.option(
+    "--backend",
+    default="cloudformation",
+    show_default=True,
+    type=click.Choice(["cloudformation", "cdktf", "all"]),
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Output root (default templates_out/<name>).",
+)
+@click.option("--suffix", help="Override the spec's suffix (the environmentSuffix in every name).")
+@click.option(
+    "--layout",
+    default="stacks",
+    show_default=True,
+    type=click.Choice(["stacks", "single"]),
+    help="single: one template, for topologies in one account and region.",
+)
+@click.option("--check", is_flag=True, help="Exit 1 if the output on disk differs; write nothing.")
+@spec_errors
+def compile(
+    spec: Path, backend: str, out: Path | None, suffix: str | None, layout: str, check: bool
+) -> None:
+    """Compile SPEC into deployable infrastructure."""
+    loaded = _load(spec, suffix)
+    plan = _with_source(lambda: compiler.plan_for(loaded), loaded.source)
+    root = out or Path("templates_out") / plan.name
+    rendered = {
+        name: _with_source(lambda b=b: compiler.render(plan, b, Options(layout)), loaded.source)  # type: ignore[misc]
+        for name, b in compiler.backends(backend).items()
+    }
+    stale = False
+    for name, files in rendered.items():
+        target = root / name
+        if check:
+            changed = output.differences(target, files)
+            for path in changed:
+                click.echo(f"stale: {target / path}", err=True)
+            stale = stale or bool(changed)
+        else:
+            output.write_tree(target, files)
+            click.echo(f"wrote {len(files)} files to {target}")
+    if stale:
+        click.echo("output is stale: run `replgen compile` and commit the result", err=True)
+        sys.exit(1)
+
+
+@main.command()
+@SPEC
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@spec_errors
+def validate(spec: Path, as_json: bool) -> None:
+    """Check SPEC and report every problem with its file, line and key."""
+    loaded = _load(spec)
+    _with_source(lambda: compiler.plan_for(loaded), loaded.source)
+    if as_json:
+        click.echo(json.dumps({"valid": True, "spec": str(spec)}))
+    else:
+        click.echo(f"{spec}: valid")
+
+
+@main.command()
+@SPEC
+@click.option("--json", "as_json", is_flag=True, help="Print the plan summary as JSON.")
+@spec_errors
+def plan(spec: Path, as_json: bool) -> None:
+    """Show what SPEC builds, per site."""
+    loaded = _load(spec)
+    summary = compiler.describe(_with_source(lambda: compiler.plan_for(loaded), loaded.source))
+    if as_json:
+        click.echo(json.dumps(summary, indent=2))
+        return
+    table = Table(title=f"{summary['name']}-{summary['suffix']}")
+    for column in ("site", "account / region", "vpc / subnets", "database", "functions", "alarms"):
+        table.add_column(column)
+    for s in summary["sites"]:
+        table.add_row(
+            s["id"] + (" (production)" if s["production"] else ""),
+            f"{s['account']}\n{s['region']}",
+            "\n".join([s["vpc"], *s["subnets"]]),
+            f"{s['cluster']}\n{s['engine']}\n{s['instances']}",
+            "\n".join(s["functions"]) or "-",
+            str(len(s["alarms"])),
+        )
+    out.print(table)
+    for p in summary["peerings"]:
+        kind = ", ".join(k for k in ("cross_account", "cross_region") if p[k]) or "same account"
+        out.print(f"peering {p['requester']} -> {p['accepter']} ({kind}), port {p['port']} only")
+
+
+@main.command()
+def schema() -> None:
+    """Print the JSON Schema of the spec format (for editors)."""
+    from replgen.spec.schema import json_schema
+
+    click.echo(json_schema(), nl=False)
+
+
+@main.command()
+@click.option(
+    "--out",
+    default=Path("dist/lambda"),
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+)
+def package(out: Path) -> None:
+    """Build the Lambda zips reproducibly, named by content hash."""
+    from replgen import package as packager
+
+    out.mkdir(parents=True, exist_ok=True)
+    for name in sorted(packager.LAMBDAS):
+        artifact = packager.build(name, out)
+        click.echo(f"{out / artifact.filename}  sha256={artifact.sha256}")
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+def lint(paths: tuple[Path, ...]) -> None:
+    """Run cfn-lint over CloudFormation output (default: templates_out/*/cloudformation)."""
+    from replgen.lint import cfn_lint
+
+    targets = list(paths) or sorted(Path("templates_out").glob("*/cloudformation"))
+    findings = cfn_lint(targets)
+    for line in findings:
+        click.echo(line)
+    sys.exit(1 if findings else 0)

@@ -1,0 +1,101 @@
+"""The pipeline as a library call: spec file -> plan -> each backend's files."""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from replgen.backends import Backend, Options, available
+from replgen.errors import Problem, SpecError
+from replgen.plan.build import build
+from replgen.plan.model import Code, Plan
+from replgen.spec.load import Loaded, validate
+from replgen.spec.source import parse
+
+
+@dataclass(frozen=True)
+class Compiled:
+    loaded: Loaded
+    plan: Plan
+
+
+def load_spec(path: Path, suffix: str | None = None) -> Loaded:
+    try:
+        text = path.read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecError([Problem((), f"cannot read spec: {exc}")]) from None
+    data, source = parse(text, str(path))
+    if suffix is not None and isinstance(data, dict):
+        data["suffix"] = suffix
+    try:
+        return validate(data, source)
+    except SpecError as exc:
+        exc.source = source
+        raise
+
+
+def artifacts() -> dict[str, Code]:
+    """Content hashes of the Lambda zips, built exactly as `replgen package` builds them."""
+    from replgen import package  # vendors the drivers: only when a plan is built
+
+    with tempfile.TemporaryDirectory() as tmp:
+        built = [package.build(name, Path(tmp)) for name in sorted(package.LAMBDAS)]
+    return {a.name: Code(a.name, a.filename, a.sha256, a.base64_sha256) for a in built}
+
+
+def plan_for(loaded: Loaded) -> Plan:
+    return build(loaded.spec, artifacts())
+
+
+def backends(name: str) -> dict[str, Backend]:
+    found = available()
+    if name == "all":
+        return found
+    if name not in found:
+        raise SpecError([Problem((), f"unknown backend {name!r} (have: {', '.join(found)})")])
+    return {name: found[name]}
+
+
+def render(plan: Plan, backend: Backend, options: Options) -> dict[str, bytes]:
+    try:
+        return backend.render(plan, options)
+    except ValueError as exc:  # a layout the topology cannot have, e.g. single over accounts
+        raise SpecError([Problem((), str(exc))]) from None
+
+
+def describe(plan: Plan) -> dict[str, Any]:
+    """A machine-readable summary of what will be built, per site."""
+    return {
+        "name": plan.name,
+        "suffix": plan.suffix,
+        "sites": [
+            {
+                "id": s.id,
+                "account": s.account_id,
+                "region": s.region,
+                "production": s.production,
+                "vpc": s.network.cidr,
+                "subnets": [n.cidr for n in s.network.private_subnets + s.network.public_subnets],
+                "key": s.key.external_arn or s.key.alias,
+                "cluster": s.database.cluster_id,
+                "engine": f"{s.database.engine} {s.database.engine_version}",
+                "instances": f"{len(s.database.instances)} x {s.database.instance_class}",
+                "functions": [f.name for f in s.functions],
+                "alarms": [a.name for a in s.alarms],
+            }
+            for s in plan.sites
+        ],
+        "peerings": [
+            {
+                "id": p.id,
+                "requester": p.requester,
+                "accepter": p.accepter,
+                "cross_account": p.cross_account,
+                "cross_region": p.cross_region,
+                "port": p.port,
+            }
+            for p in plan.peerings
+        ],
+    }

@@ -1,0 +1,468 @@
+"""spec -> plan: every topology decision, made once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from replgen.plan import sync as sync_plan
+from replgen.plan.arns import account_root, arn, role_arn, service_principal
+from replgen.plan.model import (
+    Alarm,
+    Bucket,
+    Code,
+    Database,
+    Instance,
+    Join,
+    Key,
+    LogGroup,
+    Network,
+    Parameter,
+    Peering,
+    PeerRoute,
+    Plan,
+    Ref,
+    Role,
+    Site,
+    StateBackend,
+    Statement,
+    Topic,
+)
+from replgen.plan.names import Namer
+from replgen.plan.network import (
+    INTERFACE_ENDPOINTS,
+    Flow,
+    acl_entries,
+    carve,
+    security_groups,
+)
+from replgen.plan.refs import refs_in
+from replgen.spec.models import Spec
+from replgen.spec.view import (
+    ENGINE_PORT,
+    SiteEntry,
+    database_settings,
+    network_settings,
+    site_entries,
+)
+
+DEFAULT_LAG_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every component builder may read: the spec, the namer and the site list."""
+
+    spec: Spec
+    namer: Namer
+    entries: tuple[SiteEntry, ...]
+    artifacts: dict[str, Code]
+
+    def entry(self, site_id: str) -> SiteEntry:
+        return next(e for e in self.entries if e.id == site_id)
+
+    def account(self, entry: SiteEntry) -> str:
+        return self.spec.accounts[self.spec.environments[entry.environment].account]
+
+    def region(self, entry: SiteEntry) -> str:
+        assert entry.region is not None  # the rules guarantee every site has a region
+        return entry.region
+
+    def port(self, env: str) -> int:
+        db = database_settings(self.spec, env)
+        return int(db["port"].value or ENGINE_PORT[db["engine"].value])
+
+    def primary_site(self, env: str) -> SiteEntry:
+        return next(e for e in self.entries if e.environment == env and e.primary)
+
+
+def slug(entry: SiteEntry) -> str:
+    return entry.id.replace("/", "-")
+
+
+def build(spec: Spec, artifacts: dict[str, Code]) -> Plan:
+    """The plan for a validated spec; raises SpecError where a name breaks a service limit."""
+    namer = Namer(spec.name, spec.suffix, [])
+    ctx = Context(spec, namer, tuple(site_entries(spec)), artifacts)
+    flows = _flows(ctx)
+    sites = [_site(ctx, entry, flows) for entry in ctx.entries]
+    if spec.sync:
+        sites = sync_plan.attach(ctx, sites)
+    peerings = tuple(_peering(ctx, a, b) for a, b in spec.peering)
+    sites = _with_accept_roles(ctx, sites, peerings)
+    namer.raise_problems()
+    sites = _with_exports(sites, peerings)
+    state = (
+        StateBackend("s3", spec.state.bucket, spec.state.region)
+        if spec.state.bucket
+        else StateBackend("local")
+    )
+    tags = (("replgen:topology", spec.name), ("replgen:suffix", spec.suffix))
+    return Plan(spec.name, spec.suffix, tuple(sites), peerings, state, tags)
+
+
+# ---------------------------------------------------------------- flows across peerings
+
+
+def _private_cidrs(ctx: Context, entry: SiteEntry) -> tuple[str, ...]:
+    azs = network_settings(ctx.spec, entry.environment)["azs"].value
+    private, _ = carve(
+        entry.cidr, azs, ctx.spec.processing is not None, slug(entry), ctx.namer.prefix
+    )
+    return tuple(s.cidr for s in private)
+
+
+def _flows(ctx: Context) -> list[Flow]:
+    """Database traffic that is allowed: from the sync functions only, where there is sync."""
+    if ctx.spec.sync:
+        host = ctx.entry(ctx.spec.sync.runs_in)
+        return [
+            Flow(
+                host.id,
+                _private_cidrs(ctx, host),
+                server.id,
+                _private_cidrs(ctx, server),
+                ctx.port(env),
+            )
+            for env in sync_plan.touched_environments(ctx.spec)
+            for server in [ctx.primary_site(env)]
+        ]
+    flows = []
+    for a, b in ctx.spec.peering:
+        for client, server in ((a, b), (b, a)):
+            c, s = ctx.entry(client), ctx.entry(server)
+            flows.append(
+                Flow(
+                    c.id,
+                    _private_cidrs(ctx, c),
+                    s.id,
+                    _private_cidrs(ctx, s),
+                    ctx.port(s.environment),
+                )
+            )
+    return flows
+
+
+# ---------------------------------------------------------------- one site
+
+
+def _site(ctx: Context, entry: SiteEntry, flows: list[Flow]) -> Site:
+    env = ctx.spec.environments[entry.environment]
+    has_functions = bool(ctx.spec.sync and ctx.spec.sync.runs_in == entry.id)
+    network = _network(ctx, entry, flows, has_functions)
+    database = _database(ctx, entry)
+    topic = Topic(
+        "topic", ctx.namer.make("topic", slug(entry), "alerts"), ctx.spec.notifications.emails
+    )
+    roles = (_flow_logs_role(ctx, entry, network.flow_logs), _monitoring_role(ctx, entry, database))
+    site = Site(
+        id=entry.id,
+        slug=slug(entry),
+        environment=entry.environment,
+        region=ctx.region(entry),
+        account_id=ctx.account(entry),
+        production=env.production,
+        primary=entry.primary,
+        network=network,
+        key=_key(ctx, entry, (network.flow_logs,)),
+        database=database,
+        parameters=(_connection_parameter(ctx, entry, database),),
+        buckets=_migration_buckets(ctx, entry),
+        roles=roles,
+        topic=topic,
+        alarms=(database.replica_lag_alarm,) if database.replica_lag_alarm else (),
+    )
+    return site
+
+
+def with_log_groups(site: Site, *groups: LogGroup) -> Site:
+    """Grant CloudWatch Logs use of the site key for more log groups."""
+    arns = tuple(arn("logs", site.region, site.account_id, f"log-group:{g.name}") for g in groups)
+    return replace(site, key=replace(site.key, log_group_arns=site.key.log_group_arns + arns))
+
+
+def _network(ctx: Context, entry: SiteEntry, flows: list[Flow], has_functions: bool) -> Network:
+    settings = network_settings(ctx.spec, entry.environment)
+    s = slug(entry)
+    private, public = carve(
+        entry.cidr, settings["azs"].value, ctx.spec.processing is not None, s, ctx.namer.prefix
+    )
+    for subnet in private + public:
+        ctx.namer.check("tag", subnet.name)
+    peers = [b if a == entry.id else a for a, b in ctx.spec.peering if entry.id in (a, b)]
+    peer_cidrs = [ctx.entry(p).cidr for p in peers]
+    routes = tuple(
+        PeerRoute(_peering_id(a, b), ctx.entry(b if a == entry.id else a).cidr)
+        for a, b in ctx.spec.peering
+        if entry.id in (a, b)
+    )
+    port = ctx.port(entry.environment)
+    return Network(
+        vpc_name=ctx.namer.make("tag", s, "vpc"),
+        cidr=entry.cidr,
+        private_subnets=private,
+        public_subnets=public,
+        gateway_endpoints=("s3",),
+        interface_endpoints=INTERFACE_ENDPOINTS if has_functions else (),
+        acl_entries=acl_entries(entry.id, entry.cidr, flows, peer_cidrs, has_functions),
+        security_groups=security_groups(
+            entry.id, f"{ctx.namer.prefix}-{s}", entry.cidr, port, flows, has_functions
+        ),
+        flow_logs=LogGroup(
+            ctx.namer.check("log", f"/replgen/{ctx.namer.prefix}/{s}/flow-logs"),
+            settings["flow_log_retention_days"].value,
+        ),
+        flow_logs_role=ctx.namer.make("role", s, "flow-logs"),
+        peer_routes=routes,
+    )
+
+
+def _key(ctx: Context, entry: SiteEntry, log_groups: tuple[LogGroup, ...]) -> Key:
+    region, account = ctx.region(entry), ctx.account(entry)
+    return Key(
+        alias=ctx.namer.check("alias", f"alias/{ctx.namer.prefix}-{slug(entry)}"),
+        description=f"replgen {ctx.namer.prefix} {entry.id}: databases, secrets, logs, topics",
+        external_arn=entry.kms_key_arn,
+        service_principals=tuple(
+            service_principal(s, region) for s in ("cloudwatch", "events", "sns")
+        ),
+        log_group_arns=tuple(
+            arn("logs", region, account, f"log-group:{g.name}") for g in log_groups
+        ),
+    )
+
+
+def _flow_logs_role(ctx: Context, entry: SiteEntry, logs: LogGroup) -> Role:
+    region, account = ctx.region(entry), ctx.account(entry)
+    name = ctx.namer.make("role", slug(entry), "flow-logs")
+    group = arn("logs", region, account, f"log-group:{logs.name}")
+    statement = Statement(
+        "DeliverFlowLogs",
+        ("logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"),
+        (group, f"{group}:*"),
+    )
+    return Role(
+        "role:flowlogs",
+        name,
+        role_arn(region, account, name),
+        service_principal("vpc-flow-logs", region),
+        (),
+        (statement,),
+    )
+
+
+def _monitoring_role(ctx: Context, entry: SiteEntry, db: Database) -> Role:
+    region, account = ctx.region(entry), ctx.account(entry)
+    managed = arn(
+        "iam", region, "aws", "policy/service-role/AmazonRDSEnhancedMonitoringRole", regional=False
+    )
+    return Role(
+        "role:monitoring",
+        db.monitoring_role,
+        role_arn(region, account, db.monitoring_role),
+        service_principal("monitoring.rds", region),
+        (),
+        (),
+        (managed,),
+    )
+
+
+# ---------------------------------------------------------------- database
+
+
+MYSQL_PARAMETERS = (
+    ("server_audit_logging", "1"),
+    ("server_audit_events", "CONNECT,QUERY_DCL,QUERY_DDL"),
+    ("require_secure_transport", "ON"),
+)
+POSTGRES_PARAMETERS = (("rds.force_ssl", "1"), ("log_connections", "1"))
+
+
+def parameter_family(engine: str, version: str) -> str:
+    if engine == "aurora-mysql":
+        return "aurora-mysql8.0" if version.startswith("8.0") else "aurora-mysql5.7"
+    return f"aurora-postgresql{version.split('.')[0]}"
+
+
+def _database(ctx: Context, entry: SiteEntry) -> Database:
+    db = {k: s.value for k, s in database_settings(ctx.spec, entry.environment).items()}
+    s, engine = slug(entry), db["engine"]
+    cluster_id = ctx.namer.make("cluster", s)
+    serverless = db["serverless"]
+    is_global = bool(db["global_"])
+    regions = list(ctx.spec.environments[entry.environment].regions or {})
+    count = db["instances"] if not serverless else max(1, db["instances"])
+    instances = tuple(
+        Instance(ctx.namer.make("instance", s, str(i + 1)), None) for i in range(count)
+    )
+    lag = ctx.spec.sync.lag_alarm_seconds if ctx.spec.sync else DEFAULT_LAG_SECONDS
+    alarm = Alarm(
+        name=ctx.namer.make("alarm", s, "replica-lag"),
+        description=f"Aurora replica lag in {cluster_id} above {lag} s",
+        namespace="AWS/RDS",
+        metric="AuroraReplicaLag",
+        dimensions=(("DBClusterIdentifier", cluster_id),),
+        statistic="Maximum",
+        period=60,
+        evaluation_periods=3,
+        threshold=float(lag * 1000),  # AuroraReplicaLag is reported in milliseconds
+        unit="Milliseconds",
+        comparison="GreaterThanThreshold",
+        treat_missing="notBreaching",  # single-instance clusters have no replica to lag
+        topic="topic",
+    )
+    return Database(
+        engine=engine,
+        engine_version=db["engine_version"],
+        parameter_family=parameter_family(engine, db["engine_version"]),
+        cluster_id=cluster_id,
+        subnet_group=ctx.namer.make("group", s, "db-subnets"),
+        parameter_group=ctx.namer.make("group", s, "cluster-params"),
+        cluster_parameters=MYSQL_PARAMETERS if engine == "aurora-mysql" else POSTGRES_PARAMETERS,
+        instances=instances,
+        instance_class="db.serverless" if serverless else db["instance_class"],
+        serverless=(serverless.min_acu, serverless.max_acu) if serverless else None,
+        port=ctx.port(entry.environment),
+        database_name=db["database_name"],
+        master_username=db["master_username"],
+        backup_retention_days=db["backup_retention_days"],
+        backup_window="03:00-04:00",
+        maintenance_window="sun:05:00-sun:06:00",
+        log_exports=("audit", "error", "slowquery")
+        if engine == "aurora-mysql"
+        else ("postgresql",),
+        monitoring_interval=60,
+        monitoring_role=ctx.namer.make("role", s, "rds-monitoring"),
+        performance_insights_days=7,
+        global_cluster_id=ctx.namer.make("cluster", entry.environment, "global")
+        if is_global
+        else None,
+        global_role=("primary" if entry.primary else "secondary")
+        if is_global and len(regions) > 1
+        else None,
+        managed_password=not is_global,
+        secret_name=ctx.namer.make("secret", s, "master") if is_global else None,
+        rotation_days=30,
+        replica_lag_alarm=alarm,
+    )
+
+
+def _connection_parameter(ctx: Context, entry: SiteEntry, db: Database) -> Parameter:
+    """The connection string; the password stays in Secrets Manager."""
+    name = f"/{ctx.spec.name}/{ctx.spec.suffix}/{slug(entry)}/database/connection"
+    ctx.namer.check("parameter", name)
+    scheme = "mysql" if db.engine == "aurora-mysql" else "postgresql"
+    endpoint = Ref(entry.id, "cluster", "endpoint")
+    value = Join((f"{scheme}://{db.master_username}@", endpoint, f":{db.port}/{db.database_name}"))
+    parameter_arn = arn("ssm", ctx.region(entry), ctx.account(entry), f"parameter{name}")
+    return Parameter(
+        name,
+        parameter_arn,
+        f"Connection string of {db.cluster_id} (password in Secrets Manager)",
+        value,
+    )
+
+
+def _migration_buckets(ctx: Context, entry: SiteEntry) -> tuple[Bucket, ...]:
+    s, account = slug(entry), ctx.account(entry)
+    logs = Bucket(
+        "bucket:access-logs",
+        ctx.namer.make("bucket", s, "access-logs", account),
+        "S3 access logs",
+        kms=False,
+        expire_days=365,
+        noncurrent_expire_days=30,
+        access_log_bucket=None,
+        access_log_prefix="",
+    )
+    migrations = Bucket(
+        "bucket:migrations",
+        ctx.namer.make("bucket", s, "migrations", account),
+        "database migration scripts",
+        kms=True,
+        expire_days=30,
+        noncurrent_expire_days=30,
+        access_log_bucket=logs.key,
+        access_log_prefix="migrations/",
+    )
+    return (logs, migrations)
+
+
+# ---------------------------------------------------------------- peering and exports
+
+
+def _peering_id(a: str, b: str) -> str:
+    return f"{a.replace('/', '-')}-{b.replace('/', '-')}"
+
+
+def _peering(ctx: Context, a: str, b: str) -> Peering:
+    req, acc = ctx.entry(a), ctx.entry(b)
+    cross_account = ctx.account(req) != ctx.account(acc)
+    role = ctx.namer.make("role", slug(acc), "accept", slug(req)) if cross_account else None
+    return Peering(
+        id=_peering_id(a, b),
+        name=ctx.namer.make("tag", _peering_id(a, b)),
+        requester=req.id,
+        accepter=acc.id,
+        requester_cidr=req.cidr,
+        accepter_cidr=acc.cidr,
+        accepter_account=ctx.account(acc),
+        accepter_region=ctx.region(acc),
+        cross_account=cross_account,
+        cross_region=ctx.region(req) != ctx.region(acc),
+        accepter_role=role,
+        requester_account=ctx.account(req),
+        port=ctx.port(acc.environment),
+        requester_vpc=Ref(req.id, "vpc", "id"),
+        accepter_vpc=Ref(acc.id, "vpc", "id"),
+        requester_route_table=Ref(req.id, "private_route_table", "id"),
+        accepter_route_table=Ref(acc.id, "private_route_table", "id"),
+    )
+
+
+def _accept_role(ctx: Context, peering: Peering) -> Role:
+    """The role in the accepter account that the requester assumes to accept the connection."""
+    assert peering.accepter_role is not None
+    region, account = peering.accepter_region, peering.accepter_account
+    own_vpc = Join((arn("ec2", region, account, "vpc/"), peering.accepter_vpc))
+    statement = Statement(
+        "AcceptPeeringIntoThisVpc",
+        ("ec2:AcceptVpcPeeringConnection",),
+        (arn("ec2", region, account, "vpc-peering-connection/*"),),
+        (("ArnEquals", "ec2:AccepterVpc", (own_vpc,)),),
+    )
+    return Role(
+        f"role:accept:{peering.id}",
+        peering.accepter_role,
+        role_arn(region, account, peering.accepter_role),
+        None,
+        ((peering.requester_account, account_root(region, peering.requester_account)),),
+        (statement,),
+    )
+
+
+def _with_accept_roles(
+    ctx: Context, sites: list[Site], peerings: tuple[Peering, ...]
+) -> list[Site]:
+    out = []
+    for site in sites:
+        roles = tuple(
+            _accept_role(ctx, p) for p in peerings if p.accepter == site.id and p.accepter_role
+        )
+        out.append(replace(site, roles=site.roles + roles))
+    return out
+
+
+def _with_exports(sites: list[Site], peerings: tuple[Peering, ...]) -> list[Site]:
+    used: set[Ref] = set()
+    for site in sites:
+        used |= {r for r in refs_in(site) if r.site != site.id}
+    for peering in peerings:
+        used |= set(refs_in(peering))
+    return [
+        replace(s, exports=tuple(sorted((r for r in used if r.site == s.id), key=_ref_key)))
+        for s in sites
+    ]
+
+
+def _ref_key(ref: Ref) -> tuple[str, str, str]:
+    return (ref.site, ref.component, ref.attr)

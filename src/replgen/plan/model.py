@@ -1,0 +1,360 @@
+"""The plan: everything that will be built, resolved and backend-neutral.
+
+Backends translate this and nothing else. Values known only at deploy time
+(an endpoint, a generated secret's ARN) are `Ref`s to a component of a site;
+each backend maps a Ref to its own reference (a GetAtt, a stack parameter, a
+Terraform expression). Every other value is final here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+SiteId = str  # "dev", or "prod/us-east-1" for an environment with several regions
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A deploy-time value: attribute `attr` of component `component` in `site`."""
+
+    site: SiteId
+    component: str  # "vpc", "key", "cluster", "secret", "peering:<id>", "bucket:<name>", ...
+    attr: str  # "id", "arn", "endpoint", ...
+
+
+Value = str | int | Ref
+
+
+@dataclass(frozen=True)
+class Join:
+    """A string assembled from literals and refs (a connection string, a JSON document)."""
+
+    parts: tuple[Value, ...]
+
+
+# ---------------------------------------------------------------- network
+
+
+@dataclass(frozen=True)
+class Subnet:
+    name: str
+    cidr: str
+    az_index: int  # backends pick the nth AZ the account offers; names differ per account
+    public: bool
+
+
+@dataclass(frozen=True)
+class AclEntry:
+    """A network ACL entry on the private subnets (ACLs are stateless: both directions)."""
+
+    number: int
+    egress: bool
+    protocol: Literal["tcp", "all"]
+    from_port: int
+    to_port: int
+    cidr: str
+    allow: bool
+    reason: str
+
+
+@dataclass(frozen=True)
+class SgRule:
+    protocol: Literal["tcp"]
+    from_port: int
+    to_port: int
+    cidr: str
+    description: str
+
+
+@dataclass(frozen=True)
+class SecurityGroup:
+    role: Literal["database", "functions", "endpoints", "alb"]
+    name: str
+    description: str
+    ingress: tuple[SgRule, ...]
+    egress: tuple[SgRule, ...]
+
+
+@dataclass(frozen=True)
+class LogGroup:
+    name: str
+    retention_days: int
+
+
+@dataclass(frozen=True)
+class Network:
+    vpc_name: str
+    cidr: str
+    private_subnets: tuple[Subnet, ...]
+    public_subnets: tuple[Subnet, ...]
+    gateway_endpoints: tuple[str, ...]  # service short names: "s3", "dynamodb"
+    interface_endpoints: tuple[str, ...]  # "secretsmanager", "ssm", "kms", "logs", ...
+    acl_entries: tuple[AclEntry, ...]
+    security_groups: tuple[SecurityGroup, ...]
+    flow_logs: LogGroup
+    flow_logs_role: str
+    peer_routes: tuple[PeerRoute, ...]
+
+
+@dataclass(frozen=True)
+class PeerRoute:
+    """A route in every private route table of a site towards a peered VPC."""
+
+    peering: str  # Peering.id
+    destination: str
+
+
+@dataclass(frozen=True)
+class Peering:
+    id: str  # "dev-staging": stable, used for logical ids and names
+    name: str
+    requester: SiteId
+    accepter: SiteId
+    requester_cidr: str
+    accepter_cidr: str
+    accepter_account: str
+    accepter_region: str
+    cross_account: bool
+    cross_region: bool
+    accepter_role: str | None  # role in the accepter account the requester assumes to accept
+    requester_account: str
+    port: int
+    requester_vpc: Ref
+    accepter_vpc: Ref
+    requester_route_table: Ref
+    accepter_route_table: Ref
+
+
+# ---------------------------------------------------------------- security
+
+
+@dataclass(frozen=True)
+class Statement:
+    sid: str
+    actions: tuple[str, ...]
+    resources: tuple[Value, ...]
+    conditions: tuple[tuple[str, str, tuple[Value, ...]], ...] = ()  # (operator, key, values)
+    reason: str = ""  # why a resource is "*" where one is
+
+
+@dataclass(frozen=True)
+class Role:
+    key: str  # component key within the site: "role:sync", "role:flowlogs", ...
+    name: str
+    arn: str  # known in advance, so trust policies elsewhere can name it
+    service: str | None  # "lambda.amazonaws.com" etc.
+    trusted_roles: tuple[tuple[str, str], ...]  # (account id, role ARN) that may assume it
+    statements: tuple[Statement, ...]
+    managed_policies: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Key:
+    """The site's customer-managed key, or one created beforehand (`external_arn`)."""
+
+    alias: str
+    description: str
+    external_arn: str | None
+    service_principals: tuple[str, ...]  # services that encrypt with it in this site
+    log_group_arns: tuple[str, ...]  # encryption-context condition for CloudWatch Logs
+
+
+# ---------------------------------------------------------------- database
+
+
+@dataclass(frozen=True)
+class Instance:
+    id: str
+    az_index: int | None
+
+
+@dataclass(frozen=True)
+class Database:
+    engine: Literal["aurora-mysql", "aurora-postgresql"]
+    engine_version: str
+    parameter_family: str
+    cluster_id: str
+    subnet_group: str
+    parameter_group: str
+    cluster_parameters: tuple[tuple[str, str], ...]
+    instances: tuple[Instance, ...]
+    instance_class: str  # "db.serverless" for Serverless v2
+    serverless: tuple[float, float] | None
+    port: int
+    database_name: str
+    master_username: str
+    backup_retention_days: int
+    backup_window: str
+    maintenance_window: str
+    log_exports: tuple[str, ...]
+    monitoring_interval: int
+    monitoring_role: str
+    performance_insights_days: int
+    global_cluster_id: str | None
+    global_role: Literal["primary", "secondary"] | None
+    managed_password: bool  # False where RDS cannot manage it (Global Database members)
+    secret_name: str | None  # the generated secret where the password is not managed
+    rotation_days: int
+    replica_lag_alarm: Alarm | None
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    arn: str
+    description: str
+    value: Join
+
+
+# ---------------------------------------------------------------- storage
+
+
+@dataclass(frozen=True)
+class Bucket:
+    key: str  # component key: "bucket:migrations", "bucket:access-logs", "bucket:<name>"
+    name: str
+    purpose: str
+    kms: bool  # False only for the access-log bucket (S3 server logs need SSE-S3)
+    expire_days: int | None
+    noncurrent_expire_days: int | None
+    access_log_bucket: str | None  # component key of the bucket receiving access logs
+    access_log_prefix: str
+    replicate_to: Ref | None = None  # destination bucket ARN
+    replica_key: Ref | None = None  # destination KMS key ARN
+    replication_role: str | None = None  # component key of the replication role
+
+
+# ---------------------------------------------------------------- functions
+
+
+@dataclass(frozen=True)
+class Code:
+    artifact: str  # "replsync"
+    filename: str  # "replsync-<sha12>.zip"
+    sha256: str
+    base64_sha256: str
+
+
+@dataclass(frozen=True)
+class Function:
+    key: str  # "function:replsync"
+    name: str
+    description: str
+    code: Code
+    handler: str
+    runtime: str
+    timeout: int
+    memory_mb: int
+    reserved_concurrency: int
+    role: str  # component key of its Role
+    environment: tuple[tuple[str, Value | Join], ...]
+    log_group: LogGroup
+    dead_letter_queue: Queue
+    vpc: bool  # in the site's private subnets, with the functions security group
+
+
+@dataclass(frozen=True)
+class Queue:
+    key: str
+    name: str
+    retention_seconds: int
+    visibility_timeout: int
+    dead_letter: Queue | None = None
+    max_receives: int = 5
+
+
+@dataclass(frozen=True)
+class Schedule:
+    name: str
+    expression: str
+    target: str  # component key: a state machine or function
+    role: str
+
+
+@dataclass(frozen=True)
+class StateMachine:
+    key: str
+    name: str
+    role: str
+    definition: str  # Amazon States Language; every ARN in it is known in advance
+    log_group: LogGroup
+
+
+# ---------------------------------------------------------------- monitoring
+
+
+@dataclass(frozen=True)
+class Alarm:
+    name: str
+    description: str
+    namespace: str
+    metric: str
+    dimensions: tuple[tuple[str, Value], ...]
+    statistic: Literal["Maximum", "Sum", "Average"]
+    period: int
+    evaluation_periods: int
+    threshold: float
+    unit: str  # the metric's own unit; threshold is expressed in it
+    comparison: Literal[
+        "GreaterThanThreshold", "GreaterThanOrEqualToThreshold", "LessThanThreshold"
+    ]
+    treat_missing: Literal["notBreaching", "breaching", "missing"]
+    topic: str  # component key of the site topic
+
+
+@dataclass(frozen=True)
+class Topic:
+    key: str
+    name: str
+    emails: tuple[str, ...]
+
+
+# ---------------------------------------------------------------- the site and the plan
+
+
+@dataclass(frozen=True)
+class Site:
+    id: SiteId
+    slug: str  # "dev", "prod-us-east-1": usable in names and logical ids
+    environment: str
+    region: str
+    account_id: str
+    production: bool
+    primary: bool
+    network: Network
+    key: Key
+    database: Database
+    parameters: tuple[Parameter, ...]
+    buckets: tuple[Bucket, ...]
+    roles: tuple[Role, ...]
+    topic: Topic
+    alarms: tuple[Alarm, ...]
+    functions: tuple[Function, ...] = ()
+    queues: tuple[Queue, ...] = ()
+    schedules: tuple[Schedule, ...] = ()
+    state_machines: tuple[StateMachine, ...] = ()
+    exports: tuple[Ref, ...] = ()  # values of this site that other stacks read
+
+
+@dataclass(frozen=True)
+class StateBackend:
+    kind: Literal["local", "s3"]
+    bucket: str | None = None
+    region: str | None = None
+
+
+@dataclass(frozen=True)
+class Plan:
+    name: str
+    suffix: str
+    sites: tuple[Site, ...]
+    peerings: tuple[Peering, ...]
+    state: StateBackend
+    tags: tuple[tuple[str, str], ...] = field(default=())
+
+    def site(self, site_id: SiteId) -> Site:
+        for site in self.sites:
+            if site.id == site_id:
+                return site
+        raise KeyError(site_id)

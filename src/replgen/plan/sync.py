@@ -1,0 +1,471 @@
+"""The sync component: replsync in `runs_in`, a role per environment it touches, and its
+promotion state machine. Every ARN a policy names is exact."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from replgen.plan.arns import arn, partition, role_arn, service_principal
+from replgen.plan.model import (
+    Alarm,
+    Function,
+    Join,
+    LogGroup,
+    Queue,
+    Ref,
+    Role,
+    Schedule,
+    Site,
+    StateMachine,
+    Statement,
+    Value,
+)
+from replgen.spec.models import Spec
+from replgen.spec.view import database_settings
+
+if TYPE_CHECKING:
+    from replgen.plan.build import Context
+
+XRAY = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")
+NO_RESOURCE_LEVEL = "the service does not support resource-level permissions for these actions"
+TRANSIENT_ERRORS = ("TransientError", "Lambda.ServiceException", "Lambda.TooManyRequestsException")
+
+
+def touched_environments(spec: Spec) -> list[str]:
+    """Environments whose databases the sync functions connect to, in promotion order."""
+    assert spec.sync is not None
+    promote = list(spec.sync.schema_.promote) if spec.sync.schema_ else []
+    ref = spec.sync.reference_data
+    extra = [ref.source, *ref.targets] if ref else []
+    return promote + [e for e in dict.fromkeys(extra) if e not in promote]
+
+
+TOKEN = "@@replgen-ref@@"  # cannot occur in names or SQL identifiers
+
+
+def json_join(document: Any) -> Join:
+    """JSON text with Refs spliced in as deploy-time values (sorted keys: stable bytes)."""
+    refs: list[Ref] = []
+
+    def encode(node: Any) -> Any:
+        if isinstance(node, Ref):
+            refs.append(node)
+            return f"{TOKEN}{len(refs) - 1}{TOKEN}"
+        if isinstance(node, dict):
+            return {k: encode(v) for k, v in node.items()}
+        if isinstance(node, list | tuple):
+            return [encode(v) for v in node]
+        return node
+
+    text = json.dumps(encode(document), sort_keys=True, separators=(",", ":"))
+    parts: list[Value] = []
+    for i, chunk in enumerate(text.split(TOKEN)):
+        if i % 2:
+            parts.append(refs[int(chunk)])
+        elif chunk:
+            parts.append(chunk)
+    return Join(tuple(parts))
+
+
+def attach(ctx: Context, sites: list[Site]) -> list[Site]:
+    spec = ctx.spec
+    assert spec.sync is not None
+    host_id = spec.sync.runs_in
+    envs = touched_environments(spec)
+    db_sites = {env: ctx.primary_site(env).id for env in envs}
+    host = next(s for s in sites if s.id == host_id)
+    names = _Names(ctx, host)
+    access = {
+        env: _access_role(ctx, names, next(s for s in sites if s.id == db_sites[env]))
+        for env in envs
+    }
+    out = []
+    for site in sites:
+        roles = tuple(r for env, r in access.items() if db_sites[env] == site.id)
+        site = replace(site, roles=site.roles + roles)
+        if site.id == host_id:
+            site = _host(ctx, names, site, access, db_sites)
+        out.append(site)
+    return out
+
+
+class _Names:
+    def __init__(self, ctx: Context, host: Site) -> None:
+        make, s = ctx.namer.make, host.slug
+        self.function = make("function", s, "replsync")
+        self.role = make("role", s, "replsync")
+        self.states_role = make("role", s, "replsync-states")
+        self.schedule_role = make("role", s, "replsync-schedule")
+        self.state_machine = make("state", s, "promote")
+        self.rule = make("rule", s, "replsync-schedule")
+        self.dlq = make("queue", s, "replsync-dlq")
+        self.prefix = ctx.namer.prefix
+        log = f"/replgen/{self.prefix}/{s}"
+        self.function_logs = ctx.namer.check("log", f"/aws/lambda/{self.function}")
+        self.state_logs = ctx.namer.check("log", f"{log}/promote")
+        self.sync_role_arn = role_arn(host.region, host.account_id, self.role)
+        self.access_role = lambda site: make("role", site.slug, "replsync-access")
+
+
+def _access_role(ctx: Context, names: _Names, site: Site) -> Role:
+    """In the environment's own account: read exactly its secret, key and parameter."""
+    name = names.access_role(site)
+    host = ctx.entry(ctx.spec.sync.runs_in)  # type: ignore[union-attr]
+    statements = (
+        Statement(
+            "ReadDatabaseSecret",
+            ("secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"),
+            (Ref(site.id, "cluster", "secret_arn"),),
+        ),
+        Statement("DecryptWithSiteKey", ("kms:Decrypt",), (Ref(site.id, "key", "arn"),)),
+        Statement(
+            "ReadConnectionParameter", ("ssm:GetParameter",), tuple(p.arn for p in site.parameters)
+        ),
+    )
+    return Role(
+        "role:replsync-access",
+        name,
+        role_arn(site.region, site.account_id, name),
+        None,
+        ((ctx.account(host), names.sync_role_arn),),
+        statements,
+    )
+
+
+def _config(
+    ctx: Context, names: _Names, access: dict[str, Role], db_sites: dict[str, str], host: Site
+) -> Join:
+    spec = ctx.spec
+    assert spec.sync is not None
+    ref = spec.sync.reference_data
+    engine = database_settings(spec, next(iter(access)))["engine"].value
+    document = {
+        "engine": "mysql" if engine == "aurora-mysql" else "postgres",
+        "environments": {
+            env: {
+                "host": Ref(db_sites[env], "cluster", "endpoint"),
+                "port": ctx.port(env),
+                "dbname": database_settings(spec, env)["database_name"].value,
+                "secret_arn": Ref(db_sites[env], "cluster", "secret_arn"),
+                "role_arn": role.arn,
+                "production": spec.environments[env].production,
+            }
+            for env, role in access.items()
+        },
+        "promote": list(spec.sync.schema_.promote) if spec.sync.schema_ else [],
+        "reference_data": {
+            "source": ref.source,
+            "targets": list(ref.targets),
+            "tables": [
+                {
+                    "name": t.name,
+                    "key": list(t.key) if t.key else None,
+                    "exclude_columns": list(t.exclude_columns),
+                }
+                for t in ref.tables
+            ],
+        }
+        if ref
+        else None,
+        "migrations": {"bucket": _bucket(host, "bucket:migrations"), "prefix": "migrations/"},
+        "metrics_namespace": f"replgen/{spec.name}",
+    }
+    return json_join(document)
+
+
+def _bucket(site: Site, key: str) -> str:
+    return next(b.name for b in site.buckets if b.key == key)
+
+
+def _host(
+    ctx: Context, names: _Names, site: Site, access: dict[str, Role], db_sites: dict[str, str]
+) -> Site:
+    from replgen.plan.build import with_log_groups
+
+    sync = ctx.spec.sync
+    assert sync is not None
+    retention = ctx.spec.functions.log_retention_days
+    dlq = Queue("queue:replsync-dlq", names.dlq, retention_seconds=1209600, visibility_timeout=300)
+    function = Function(
+        key="function:replsync",
+        name=names.function,
+        description="replgen replsync: schema migrations and reference-data sync between environments",
+        code=ctx.artifacts["replsync"],
+        handler="handler.handler",
+        runtime=ctx.spec.functions.runtime,
+        timeout=sync.timeout_seconds,
+        memory_mb=sync.memory_mb,
+        reserved_concurrency=sync.reserved_concurrency,
+        role="role:replsync",
+        environment=(("REPLSYNC_CONFIG", _config(ctx, names, access, db_sites, site)),),
+        log_group=LogGroup(names.function_logs, retention),
+        dead_letter_queue=dlq,
+        vpc=True,
+    )
+    machine = StateMachine(
+        "state:promote",
+        names.state_machine,
+        "role:replsync-states",
+        _definition(ctx, names, site),
+        LogGroup(names.state_logs, retention),
+    )
+    schedule = Schedule(names.rule, sync.schedule, machine.key, "role:replsync-schedule")
+    roles = (
+        _function_role(names, site, function, access),
+        _states_role(names, site, function, machine),
+        _schedule_role(names, site),
+    )
+    site = replace(
+        site,
+        functions=site.functions + (function,),
+        queues=site.queues + (dlq,),
+        schedules=site.schedules + (schedule,),
+        state_machines=site.state_machines + (machine,),
+        roles=site.roles + roles,
+        alarms=site.alarms + _alarms(ctx, names, site, function, machine),
+    )
+    return with_log_groups(site, function.log_group, machine.log_group)
+
+
+def _function_role(names: _Names, site: Site, fn: Function, access: dict[str, Role]) -> Role:
+    r, a = site.region, site.account_id
+    logs = arn("logs", r, a, f"log-group:{fn.log_group.name}")
+    bucket = _bucket(site, "bucket:migrations")
+    s3 = f"arn:{partition(r)}:s3:::{bucket}"
+    vpc = Join((arn("ec2", r, a, "vpc/"), Ref(site.id, "vpc", "id")))
+    statements = (
+        Statement("WriteOwnLogs", ("logs:CreateLogStream", "logs:PutLogEvents"), (f"{logs}:*",)),
+        Statement(
+            "AssumeEnvironmentRoles",
+            ("sts:AssumeRole",),
+            tuple(role.arn for role in access.values()),
+        ),
+        Statement(
+            "ReadMigrationScripts", ("s3:GetObject", "s3:ListBucket"), (s3, f"{s3}/migrations/*")
+        ),
+        Statement(
+            "UseSiteKey", ("kms:Decrypt", "kms:GenerateDataKey"), (Ref(site.id, "key", "arn"),)
+        ),
+        Statement(
+            "DeadLetters", ("sqs:SendMessage",), (arn("sqs", r, a, fn.dead_letter_queue.name),)
+        ),
+        Statement(
+            "NetworkInterfacesInOwnVpc",
+            (
+                "ec2:CreateNetworkInterface",
+                "ec2:DeleteNetworkInterface",
+                "ec2:AssignPrivateIpAddresses",
+                "ec2:UnassignPrivateIpAddresses",
+            ),
+            (
+                arn("ec2", r, a, "network-interface/*"),
+                arn("ec2", r, a, "subnet/*"),
+                arn("ec2", r, a, "security-group/*"),
+            ),
+            (("ArnEquals", "ec2:Vpc", (vpc,)),),
+        ),
+        Statement(
+            "DescribeNetwork",
+            (
+                "ec2:DescribeNetworkInterfaces",
+                "ec2:DescribeSubnets",
+                "ec2:DescribeSecurityGroups",
+                "ec2:DescribeVpcs",
+            ),
+            ("*",),
+            reason=NO_RESOURCE_LEVEL,
+        ),
+        Statement("Tracing", XRAY, ("*",), reason=NO_RESOURCE_LEVEL),
+    )
+    return Role(
+        "role:replsync",
+        names.role,
+        names.sync_role_arn,
+        service_principal("lambda", r),
+        (),
+        statements,
+    )
+
+
+def _states_role(names: _Names, site: Site, fn: Function, machine: StateMachine) -> Role:
+    r, a = site.region, site.account_id
+    fn_arn = arn("lambda", r, a, f"function:{fn.name}")
+    statements = (
+        Statement("InvokeReplsync", ("lambda:InvokeFunction",), (fn_arn, f"{fn_arn}:*")),
+        Statement("NotifyFailure", ("sns:Publish",), (arn("sns", r, a, site.topic.name),)),
+        Statement(
+            "UseSiteKey", ("kms:Decrypt", "kms:GenerateDataKey"), (Ref(site.id, "key", "arn"),)
+        ),
+        Statement(
+            "DeliverExecutionLogs",
+            (
+                "logs:CreateLogDelivery",
+                "logs:GetLogDelivery",
+                "logs:UpdateLogDelivery",
+                "logs:DeleteLogDelivery",
+                "logs:ListLogDeliveries",
+                "logs:PutResourcePolicy",
+                "logs:DescribeResourcePolicies",
+                "logs:DescribeLogGroups",
+            ),
+            ("*",),
+            reason=NO_RESOURCE_LEVEL,
+        ),
+        Statement(
+            "Tracing",
+            (*XRAY, "xray:GetSamplingRules", "xray:GetSamplingTargets"),
+            ("*",),
+            reason=NO_RESOURCE_LEVEL,
+        ),
+    )
+    return Role(
+        "role:replsync-states",
+        names.states_role,
+        role_arn(r, a, names.states_role),
+        service_principal("states", r),
+        (),
+        statements,
+    )
+
+
+def _schedule_role(names: _Names, site: Site) -> Role:
+    r, a = site.region, site.account_id
+    machine = arn("states", r, a, f"stateMachine:{names.state_machine}")
+    statement = Statement("StartPromotion", ("states:StartExecution",), (machine,))
+    return Role(
+        "role:replsync-schedule",
+        names.schedule_role,
+        role_arn(r, a, names.schedule_role),
+        service_principal("events", r),
+        (),
+        (statement,),
+    )
+
+
+def _definition(ctx: Context, names: _Names, site: Site) -> str:
+    """Migrate along `promote`, then sync reference data target by target; stop at the first failure."""
+    sync = ctx.spec.sync
+    assert sync is not None
+    steps: list[tuple[str, dict[str, Any]]] = []
+    for env in sync.schema_.promote if sync.schema_ else ():
+        steps.append((f"Migrate {env}", {"action": "migrate", "target": env}))
+    ref = sync.reference_data
+    for target in ref.targets if ref else ():
+        payload = {"action": "sync_reference_data", "source": ref.source, "target": target}  # type: ignore[union-attr]
+        steps.append((f"Sync reference data to {target}", payload))
+    topic = arn("sns", site.region, site.account_id, site.topic.name)
+    states: dict[str, Any] = {}
+    for i, (name, payload) in enumerate(steps):
+        nxt = {"Next": steps[i + 1][0]} if i + 1 < len(steps) else {"End": True}
+        states[name] = {
+            "Type": "Task",
+            "Resource": f"arn:{partition(site.region)}:states:::lambda:invoke",
+            "Parameters": {
+                "FunctionName": names.function,
+                "Payload": {**payload, "dry_run": False},
+            },
+            "ResultSelector": {"result.$": "$.Payload"},
+            "ResultPath": f"$.results.step{i + 1}",
+            "Retry": [
+                {
+                    "ErrorEquals": list(TRANSIENT_ERRORS),
+                    "IntervalSeconds": 10,
+                    "MaxAttempts": 3,
+                    "BackoffRate": 2.0,
+                }
+            ],
+            "Catch": [
+                {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Notify failure"}
+            ],
+            **nxt,
+        }
+    states["Notify failure"] = {
+        "Type": "Task",
+        "Resource": f"arn:{partition(site.region)}:states:::sns:publish",
+        "Parameters": {
+            "TopicArn": topic,
+            "Subject": f"replgen {names.prefix}: promotion failed",
+            "Message.$": "States.JsonToString($.error)",
+        },
+        "Next": "Failed",
+    }
+    states["Failed"] = {
+        "Type": "Fail",
+        "Error": "PromotionFailed",
+        "Cause": "a step failed; see the notification",
+    }
+    document = {
+        "Comment": f"replgen {names.prefix}: promote schema and reference data",
+        "StartAt": steps[0][0],
+        "States": states,
+    }
+    return json.dumps(document, sort_keys=True, separators=(",", ":"))
+
+
+def _alarms(
+    ctx: Context, names: _Names, site: Site, fn: Function, machine: StateMachine
+) -> tuple[Alarm, ...]:
+    sync = ctx.spec.sync
+    assert sync is not None
+    make = ctx.namer.make
+    targets = [
+        e
+        for e in touched_environments(ctx.spec)
+        if not sync.reference_data or e != sync.reference_data.source
+    ]
+    lag = tuple(
+        Alarm(
+            name=make("alarm", site.slug, "sync-lag", env),
+            description=f"replsync to {env} took more than {sync.lag_alarm_seconds} s",
+            namespace=f"replgen/{ctx.spec.name}",
+            metric="SyncLagSeconds",
+            dimensions=(("Target", env),),
+            statistic="Maximum",
+            period=300,
+            evaluation_periods=1,
+            threshold=float(sync.lag_alarm_seconds),
+            unit="Seconds",
+            comparison="GreaterThanThreshold",
+            treat_missing="notBreaching",
+            topic="topic",
+        )
+        for env in targets
+    )
+    errors = Alarm(
+        name=make("alarm", site.slug, "replsync-errors"),
+        description=f"{fn.name} failed",
+        namespace="AWS/Lambda",
+        metric="Errors",
+        dimensions=(("FunctionName", fn.name),),
+        statistic="Sum",
+        period=300,
+        evaluation_periods=1,
+        threshold=1.0,
+        unit="Count",
+        comparison="GreaterThanOrEqualToThreshold",
+        treat_missing="notBreaching",
+        topic="topic",
+    )
+    failed = Alarm(
+        name=make("alarm", site.slug, "promotion-failed"),
+        description=f"{machine.name} execution failed",
+        namespace="AWS/States",
+        metric="ExecutionsFailed",
+        dimensions=(
+            (
+                "StateMachineArn",
+                arn("states", site.region, site.account_id, f"stateMachine:{machine.name}"),
+            ),
+        ),
+        statistic="Sum",
+        period=300,
+        evaluation_periods=1,
+        threshold=1.0,
+        unit="Count",
+        comparison="GreaterThanOrEqualToThreshold",
+        treat_missing="notBreaching",
+        topic="topic",
+    )
+    return (*lag, errors, failed)
