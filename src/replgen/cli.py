@@ -77,7 +77,7 @@ def main() -> None:
     "--backend",
     default="cloudformation",
     show_default=True,
-    type=click.Choice(["cloudformation", "cdktf", "all"]),
+    type=click.Choice(["cloudformation", "all"]),
 )
 @click.option(
     "--out",

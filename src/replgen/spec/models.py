@@ -132,12 +132,10 @@ def _table(value: object) -> object:
 class ReferenceData(Model):
     source: EnvName
     targets: tuple[EnvName, ...] = Field(min_length=1)
-    tables: tuple[Table, ...] = Field(min_length=1)
-
-    @field_validator("tables", mode="before")
-    @classmethod
-    def _short_form(cls, value: object) -> object:
-        return [_table(v) for v in value] if isinstance(value, list) else value
+    # `- currency` is short for `- {name: currency}`.
+    tables: tuple[
+        Annotated[Table, BeforeValidator(_table, json_schema_input_type=Identifier | Table)], ...
+    ] = Field(min_length=1)
 
 
 class SchemaPromotion(Model):

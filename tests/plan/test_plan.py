@@ -1,0 +1,195 @@
+"""The plan makes every decision: assert the decisions, on the example and a four-env spec."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from pathlib import Path
+
+import pytest
+
+from replgen.plan.build import build
+from replgen.plan.model import Code, Plan, Ref
+from replgen.spec.load import load
+
+ROOT = Path(__file__).parents[2]
+CODE = {"replsync": Code("replsync", "replsync-0123456789ab.zip", "0" * 64, "AAAA")}
+
+
+def plan_of(path: Path) -> Plan:
+    return build(load(path).spec, CODE)
+
+
+@pytest.fixture(scope="module")
+def prod() -> Plan:
+    return plan_of(ROOT / "specs" / "prod.yaml")
+
+
+@pytest.fixture(scope="module")
+def four() -> Plan:
+    return plan_of(ROOT / "tests" / "specs" / "valid" / "four-envs.yaml")
+
+
+def test_sites_accounts_and_cidrs(prod: Plan) -> None:
+    got = {s.id: (s.account_id, s.region, s.network.cidr) for s in prod.sites}
+    assert got == {
+        "dev": ("111111111111", "us-east-1", "10.1.0.0/16"),
+        "staging": ("222222222222", "us-east-1", "10.2.0.0/16"),
+        "prod": ("333333333333", "us-east-1", "10.3.0.0/16"),
+    }
+    assert [s.production for s in prod.sites] == [False, False, True]
+
+
+def test_subnets_are_carved_inside_the_vpc_one_per_az(prod: Plan) -> None:
+    for site in prod.sites:
+        vpc = ipaddress.IPv4Network(site.network.cidr)
+        subnets = [ipaddress.IPv4Network(s.cidr) for s in site.network.private_subnets]
+        assert [s.az_index for s in site.network.private_subnets] == [0, 1]
+        assert all(s.subnet_of(vpc) for s in subnets)
+        assert not subnets[0].overlaps(subnets[1])
+
+
+def test_names_carry_the_suffix_and_fit(prod: Plan) -> None:
+    dev = prod.site("dev")
+    assert dev.database.cluster_id == "dbrepl-prod01-dev"
+    assert dev.key.alias == "alias/dbrepl-prod01-dev"
+    assert [i.id for i in prod.site("prod").database.instances] == [
+        "dbrepl-prod01-prod-1",
+        "dbrepl-prod01-prod-2",
+    ]
+    for site in prod.sites:
+        for bucket in site.buckets:
+            assert "prod01" in bucket.name and len(bucket.name) <= 63
+        for role in site.roles:
+            assert "prod01" in role.name and len(role.name) <= 64
+
+
+def test_database_settings_follow_the_seed_requirements(prod: Plan) -> None:
+    for site in prod.sites:
+        db = site.database
+        assert (db.engine, db.engine_version) == ("aurora-mysql", "5.7.mysql_aurora.2.12.4")
+        assert db.instance_class == "db.r5.large" and db.port == 3306
+        assert db.backup_retention_days == 7 and db.managed_password
+        assert db.parameter_family == "aurora-mysql5.7"
+        assert "audit" in db.log_exports and db.monitoring_interval > 0
+
+
+def test_replica_lag_threshold_is_in_milliseconds(prod: Plan) -> None:
+    alarm = prod.site("dev").database.replica_lag_alarm
+    assert alarm is not None
+    assert (alarm.metric, alarm.unit, alarm.threshold) == (
+        "AuroraReplicaLag",
+        "Milliseconds",
+        60000.0,
+    )
+
+
+def test_only_the_database_port_crosses_peerings_from_sync_subnets(prod: Plan) -> None:
+    staging_private = [s.cidr for s in prod.site("staging").network.private_subnets]
+    dev = prod.site("dev").network
+    db_sg = next(g for g in dev.security_groups if g.role == "database")
+    assert {(r.from_port, r.to_port, r.cidr) for r in db_sg.ingress} == {
+        (3306, 3306, c) for c in staging_private
+    }
+    inbound_from_staging = [
+        e for e in dev.acl_entries if not e.egress and e.allow and e.cidr in staging_private
+    ]
+    assert {(e.from_port, e.to_port) for e in inbound_from_staging} == {(3306, 3306)}
+    denies = [e for e in dev.acl_entries if not e.allow]
+    assert {e.cidr for e in denies} == {"10.2.0.0/16"}
+    allowed_numbers = [e.number for e in inbound_from_staging]
+    assert all(n < d.number for n in allowed_numbers for d in denies if not d.egress)
+    # dev hosts no functions: no interface endpoints, no route to the internet at all
+    assert dev.interface_endpoints == () and "0.0.0.0/0" not in {e.cidr for e in dev.acl_entries}
+
+
+def test_acl_never_admits_rdp_from_anywhere(prod: Plan) -> None:
+    for site in prod.sites:
+        for e in site.network.acl_entries:
+            if e.cidr == "0.0.0.0/0" and not e.egress and e.allow:
+                assert not e.from_port <= 3389 <= e.to_port
+
+
+def test_peerings_are_cross_account_with_accepter_roles(prod: Plan) -> None:
+    first, second = prod.peerings
+    assert (first.requester, first.accepter) == ("dev", "staging")
+    assert first.cross_account and not first.cross_region
+    assert first.accepter_role == "dbrepl-prod01-staging-accept-dev"
+    staging_roles = {r.name: r for r in prod.site("staging").roles}
+    accept = staging_roles["dbrepl-prod01-staging-accept-dev"]
+    assert accept.trusted_roles == (("111111111111", "arn:aws:iam::111111111111:root"),)
+    assert second.requester_vpc == Ref("staging", "vpc", "id")
+
+
+def test_sync_roles_name_exact_arns(prod: Plan) -> None:
+    staging = prod.site("staging")
+    sync_role = next(r for r in staging.roles if r.key == "role:replsync")
+    assume = next(s for s in sync_role.statements if s.sid == "AssumeEnvironmentRoles")
+    assert set(assume.resources) == {
+        "arn:aws:iam::111111111111:role/dbrepl-prod01-dev-replsync-access",
+        "arn:aws:iam::222222222222:role/dbrepl-prod01-staging-replsync-access",
+        "arn:aws:iam::333333333333:role/dbrepl-prod01-prod-replsync-access",
+    }
+    for statement in sync_role.statements:
+        assert statement.resources != ("*",) or statement.reason
+    access = next(r for r in prod.site("prod").roles if r.key == "role:replsync-access")
+    assert access.trusted_roles == (("222222222222", sync_role.arn),)
+    secret = next(s for s in access.statements if s.sid == "ReadDatabaseSecret")
+    assert secret.resources == (Ref("prod", "cluster", "secret_arn"),)
+
+
+def test_sync_function_config_and_state_machine(prod: Plan) -> None:
+    staging = prod.site("staging")
+    (fn,) = staging.functions
+    assert (fn.timeout, fn.vpc, fn.runtime) == (300, True, "python3.12")
+    config = fn.environment[0][1]
+    refs = [p for p in config.parts if isinstance(p, Ref)]  # type: ignore[union-attr]
+    assert (
+        Ref("dev", "cluster", "endpoint") in refs and Ref("prod", "cluster", "secret_arn") in refs
+    )
+    (machine,) = staging.state_machines
+    definition = json.loads(machine.definition)
+    states, order, name = definition["States"], [], definition["StartAt"]
+    while name:
+        order.append(name)
+        name = states[name].get("Next")
+    assert order == [
+        "Migrate dev",
+        "Migrate staging",
+        "Migrate prod",
+        "Sync reference data to staging",
+        "Sync reference data to prod",
+    ]
+    assert all(states[n]["Catch"][0]["Next"] == "Notify failure" for n in order)
+    lag = [a for a in staging.alarms if a.metric == "SyncLagSeconds"]
+    assert {(a.dimensions, a.threshold, a.unit) for a in lag} == {
+        ((("Target", "staging"),), 60.0, "Seconds"),
+        ((("Target", "prod"),), 60.0, "Seconds"),
+    }
+
+
+def test_exports_are_what_other_stacks_read(prod: Plan) -> None:
+    dev = {(r.component, r.attr) for r in prod.site("dev").exports}
+    assert dev == {
+        ("cluster", "endpoint"),
+        ("cluster", "secret_arn"),
+        ("vpc", "id"),
+        ("private_route_table", "id"),
+    }
+
+
+def test_four_environments_over_two_accounts(four: Plan) -> None:
+    assert [s.id for s in four.sites] == ["dev", "qa", "staging", "prod"]
+    assert {s.account_id for s in four.sites} == {"555555555555", "666666666666"}
+    dev_qa, qa_staging, qa_prod = four.peerings
+    assert not dev_qa.cross_account and dev_qa.accepter_role is None
+    assert qa_staging.cross_region and not qa_staging.cross_account
+    assert qa_prod.cross_account
+    assert four.site("prod").database.port == 5432
+    assert len(four.site("prod").database.instances) == 3
+    assert four.site("qa").functions[0].name == "ledger-t4-qa-replsync"
+
+
+def test_plan_is_deterministic() -> None:
+    path = ROOT / "specs" / "prod.yaml"
+    assert plan_of(path) == plan_of(path)
