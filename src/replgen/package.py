@@ -1,8 +1,16 @@
-"""Reproducible Lambda zips: the function's own files plus its vendored pure-Python drivers.
+"""Reproducible Lambda deployment zips.
 
-Same inputs, same bytes: entries sorted, timestamps and permissions fixed, so the
-content hash in a zip's name (and in the templates that name it) changes only when
-the code or a pinned driver version does.
+A zip holds the files of ``lambda/<name>/`` plus the installed files of the distributions the
+function vendors (``LAMBDAS``) and, recursively, their requirements, taken from the current
+environment with ``importlib.metadata``. The same inputs always give the same bytes: entries
+sorted, timestamps fixed at 1980-01-01, permissions 0644, DEFLATE at a fixed level (with the
+same zlib). The file name carries the content hash, so templates that name it change exactly
+when the code does; ``base64_sha256`` is Terraform's ``source_code_hash``.
+
+Left out on purpose: ``__pycache__``/``*.pyc`` and tests; distributions the Lambda Python
+runtime already provides (boto3 and its dependencies); ``*.dist-info`` except ``METADATA``
+(pg8000 and scramp read their own version through importlib.metadata at import time) and
+license files.
 """
 
 from __future__ import annotations
@@ -11,94 +19,153 @@ import base64
 import hashlib
 import io
 import os
+import re
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import metadata
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
-from packaging.requirements import Requirement
+LAMBDAS: dict[str, tuple[str, ...]] = {
+    "replsync": ("PyMySQL", "pg8000"),
+}
 
-# lambda name -> distributions vendored into its zip (boto3 is in the Lambda runtime)
-LAMBDAS: dict[str, tuple[str, ...]] = {"replsync": ("PyMySQL", "pg8000")}
-EPOCH = (1980, 1, 1, 0, 0, 0)
-SKIP_PARTS = {"__pycache__", "tests"}
+# In every AWS Lambda Python runtime already (boto3 and what it needs).
+RUNTIME_PROVIDED = frozenset(
+    {"boto3", "botocore", "s3transfer", "jmespath", "urllib3", "python-dateutil", "six"}
+)
+ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+FILE_MODE = 0o644
+COMPRESS_LEVEL = 9
+_SKIP_DIRS = frozenset({"__pycache__", "tests", "test", ".pytest_cache", ".mypy_cache"})
+_NATIVE = (".so", ".pyd", ".dylib", ".dll")
+_LICENSE = re.compile(r"(LICEN[CS]E|COPYING|NOTICE|AUTHORS)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
 class Artifact:
-    name: str
-    filename: str
-    sha256: str
-    base64_sha256: str  # Terraform's source_code_hash form
+    name: str  # "replsync"
+    filename: str  # "replsync-<first 12 hex of sha256>.zip"
+    sha256: str  # hex of the zip bytes
+    base64_sha256: str  # base64 of the raw digest (Terraform's source_code_hash form)
+
+
+class PackageError(Exception):
+    """A Lambda that cannot be packaged (unknown name, missing code, native dependency)."""
 
 
 def lambda_dir() -> Path:
-    """`REPLGEN_LAMBDA_DIR`, or `lambda/` at the root of this checkout."""
+    """Where the Lambda sources live: $REPLGEN_LAMBDA_DIR, else ``<repo>/lambda`` in a
+    checkout, else ``replgen/_lambda`` shipped inside an installed wheel."""
     override = os.environ.get("REPLGEN_LAMBDA_DIR")
-    return Path(override) if override else Path(__file__).resolve().parents[2] / "lambda"
-
-
-def _distributions(names: tuple[str, ...]) -> list[metadata.Distribution]:
-    """The named distributions and, recursively, what they require (without extras)."""
-    seen: dict[str, metadata.Distribution] = {}
-    todo = list(names)
-    while todo:
-        name = todo.pop()
-        dist = metadata.distribution(name)
-        key = dist.metadata["Name"].lower()
-        if key in seen:
-            continue
-        seen[key] = dist
-        for spec in dist.requires or []:
-            requirement = Requirement(spec)
-            if requirement.marker is None or requirement.marker.evaluate({"extra": ""}):
-                todo.append(requirement.name)
-    return [seen[k] for k in sorted(seen)]
-
-
-def _vendored_files(names: tuple[str, ...]) -> dict[str, bytes]:
-    files: dict[str, bytes] = {}
-    for dist in _distributions(names):
-        for entry in dist.files or []:
-            parts = Path(str(entry)).parts
-            if (
-                parts[0].endswith((".dist-info", ".data"))
-                or ".." in parts
-                or SKIP_PARTS & set(parts)
-            ):
-                continue
-            if entry.suffix in {".pyc", ".pyi"} or str(entry).startswith("../"):
-                continue
-            files[str(entry)] = Path(str(entry.locate())).read_bytes()
-    return files
-
-
-def _own_files(name: str) -> dict[str, bytes]:
-    root = lambda_dir() / name
-    return {
-        str(p.relative_to(root)): p.read_bytes()
-        for p in root.rglob("*")
-        if p.is_file() and not SKIP_PARTS & set(p.relative_to(root).parts) and p.suffix != ".pyc"
-    }
-
-
-def zip_bytes(files: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
-        for path in sorted(files):
-            info = zipfile.ZipInfo(path, EPOCH)
-            info.external_attr = 0o644 << 16
-            info.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(info, files[path], compresslevel=9)
-    return buffer.getvalue()
+    if override:
+        return Path(override)
+    checkout = Path(__file__).resolve().parents[2] / "lambda"
+    if checkout.is_dir():
+        return checkout
+    return Path(__file__).resolve().parent / "_lambda"
 
 
 def build(name: str, dest: Path) -> Artifact:
-    """Write `dest/<name>-<sha12>.zip` and describe it."""
-    data = zip_bytes({**_vendored_files(LAMBDAS[name]), **_own_files(name)})
-    digest = hashlib.sha256(data)
-    filename = f"{name}-{digest.hexdigest()[:12]}.zip"
+    """Write ``dest/<name>-<hash>.zip`` and describe it."""
+    if name not in LAMBDAS:
+        raise PackageError(f"unknown lambda {name!r}; known: {sorted(LAMBDAS)}")
+    source = lambda_dir() / name
+    if not (source / "handler.py").is_file():
+        raise PackageError(f"{source} has no handler.py")
+    entries = dict(_own_files(source))
+    for arcname, data in _vendored_files(LAMBDAS[name]):
+        if arcname in entries and entries[arcname] != data:
+            raise PackageError(f"{arcname} exists both in {source} and a vendored package")
+        entries[arcname] = data
+    payload = _zip(entries)
+    digest = hashlib.sha256(payload).digest()
+    artifact = Artifact(
+        name=name,
+        filename=f"{name}-{digest.hex()[:12]}.zip",
+        sha256=digest.hex(),
+        base64_sha256=base64.b64encode(digest).decode(),
+    )
     dest.mkdir(parents=True, exist_ok=True)
-    (dest / filename).write_bytes(data)
-    encoded = base64.b64encode(digest.digest()).decode()
-    return Artifact(name, filename, digest.hexdigest(), encoded)
+    (dest / artifact.filename).write_bytes(payload)
+    return artifact
+
+
+def _skipped(parts: tuple[str, ...]) -> bool:
+    return any(p in _SKIP_DIRS or p.startswith(".") for p in parts) or parts[-1].endswith(
+        (".pyc", ".pyo")
+    )
+
+
+def _own_files(source: Path) -> Iterator[tuple[str, bytes]]:
+    for path in sorted(source.rglob("*")):
+        rel = path.relative_to(source)
+        if path.is_file() and not _skipped(rel.parts):
+            yield rel.as_posix(), path.read_bytes()
+
+
+def _canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _requirement_name(requirement: str) -> str | None:
+    """The distribution a Requires-Dist line needs here, or None (extras, other platforms)."""
+    spec, _, marker = requirement.partition(";")
+    if marker.strip():
+        if "extra" in marker:
+            return None
+        try:
+            from packaging.markers import Marker
+        except ImportError:  # no packaging: keep the requirement, vendoring too much is safe
+            pass
+        else:
+            if not Marker(marker).evaluate():
+                return None
+    match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", spec)
+    return match.group(1) if match else None
+
+
+def _closure(names: tuple[str, ...]) -> list[metadata.Distribution]:
+    """The distributions and their requirements, recursively, minus the runtime's own."""
+    seen: dict[str, metadata.Distribution] = {}
+    todo = list(names)
+    while todo:
+        name = _canonical(todo.pop())
+        if name in seen or name in RUNTIME_PROVIDED:
+            continue
+        try:
+            dist = metadata.distribution(name)
+        except metadata.PackageNotFoundError as exc:
+            raise PackageError(f"{name} is not installed; cannot vendor it") from exc
+        seen[name] = dist
+        todo.extend(n for r in dist.requires or () if (n := _requirement_name(r)))
+    return [seen[k] for k in sorted(seen)]
+
+
+def _vendored_files(names: tuple[str, ...]) -> Iterator[tuple[str, bytes]]:
+    for dist in _closure(names):
+        for file in dist.files or ():
+            parts = PurePosixPath(str(file)).parts
+            if ".." in parts or _skipped(parts) or not _wanted_from_dist(parts):
+                continue
+            if parts[-1].endswith(_NATIVE):
+                raise PackageError(f"{dist.metadata['Name']} is not pure Python ({file})")
+            yield "/".join(parts), Path(str(dist.locate_file(file))).read_bytes()
+
+
+def _wanted_from_dist(parts: tuple[str, ...]) -> bool:
+    if not parts[0].endswith(".dist-info"):
+        return parts[0] != "bin"
+    return parts[-1] == "METADATA" or bool(_LICENSE.match(parts[-1]))
+
+
+def _zip(entries: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for arcname in sorted(entries):
+            info = zipfile.ZipInfo(arcname, date_time=ZIP_TIME)
+            info.external_attr = (0o100000 | FILE_MODE) << 16  # regular file, rw-r--r--
+            info.create_system = 3  # Unix, whatever machine builds it
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, entries[arcname], compresslevel=COMPRESS_LEVEL)
+    return buffer.getvalue()

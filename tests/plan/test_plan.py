@@ -78,7 +78,7 @@ def test_replica_lag_threshold_is_in_milliseconds(prod: Plan) -> None:
     alarm = prod.site("dev").database.replica_lag_alarm
     assert alarm is not None
     assert (alarm.metric, alarm.unit, alarm.threshold) == (
-        "AuroraReplicaLag",
+        "AuroraReplicaLagMaximum",
         "Milliseconds",
         60000.0,
     )

@@ -154,6 +154,9 @@ def _site(ctx: Context, entry: SiteEntry, flows: list[Flow]) -> Site:
         "topic", ctx.namer.make("topic", slug(entry), "alerts"), ctx.spec.notifications.emails
     )
     roles = (_flow_logs_role(ctx, entry, network.flow_logs), _monitoring_role(ctx, entry, database))
+    writer_logs = LogGroup(
+        ctx.namer.check("log", f"/replgen/{ctx.namer.prefix}/{slug(entry)}/parameter-writer"), 365
+    )
     site = Site(
         id=entry.id,
         slug=slug(entry),
@@ -163,13 +166,14 @@ def _site(ctx: Context, entry: SiteEntry, flows: list[Flow]) -> Site:
         production=env.production,
         primary=entry.primary,
         network=network,
-        key=_key(ctx, entry, (network.flow_logs,)),
+        key=_key(ctx, entry, (network.flow_logs, writer_logs)),
         database=database,
         parameters=(_connection_parameter(ctx, entry, database),),
         buckets=_migration_buckets(ctx, entry),
         roles=roles,
         topic=topic,
         alarms=(database.replica_lag_alarm,) if database.replica_lag_alarm else (),
+        parameter_writer_logs=writer_logs,
     )
     return site
 
@@ -299,12 +303,12 @@ def _database(ctx: Context, entry: SiteEntry) -> Database:
         name=ctx.namer.make("alarm", s, "replica-lag"),
         description=f"Aurora replica lag in {cluster_id} above {lag} s",
         namespace="AWS/RDS",
-        metric="AuroraReplicaLag",
+        metric="AuroraReplicaLagMaximum",  # cluster level; AuroraReplicaLag is per instance
         dimensions=(("DBClusterIdentifier", cluster_id),),
         statistic="Maximum",
         period=60,
         evaluation_periods=3,
-        threshold=float(lag * 1000),  # AuroraReplicaLag is reported in milliseconds
+        threshold=float(lag * 1000),  # reported in milliseconds
         unit="Milliseconds",
         comparison="GreaterThanThreshold",
         treat_missing="notBreaching",  # single-instance clusters have no replica to lag

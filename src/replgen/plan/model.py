@@ -335,6 +335,8 @@ class Site:
     schedules: tuple[Schedule, ...] = ()
     state_machines: tuple[StateMachine, ...] = ()
     exports: tuple[Ref, ...] = ()  # values of this site that other stacks read
+    # Where a backend writes SecureStrings through a function (CloudFormation), it logs here.
+    parameter_writer_logs: LogGroup | None = None
 
 
 @dataclass(frozen=True)

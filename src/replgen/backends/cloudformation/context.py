@@ -67,10 +67,26 @@ class Ctx:
 
     def value(self, value: Value | Join, site: Site | None) -> Any:
         if isinstance(value, Join):
-            return t.Join("", [self.value(p, site) for p in value.parts])
+            return self.sub([self.value(p, site) for p in value.parts])
         if isinstance(value, Ref):
             return self.ref(value, site)
         return value
+
+    def sub(self, parts: list[Any]) -> Any:
+        """Fn::Sub of literal text and references (what cfn-lint prefers over Fn::Join)."""
+        text, variables = "", {}
+        for part in parts:
+            if isinstance(part, str | int):
+                text += str(part).replace("${", "${!")
+            elif isinstance(part, t.Ref):
+                text += "${" + str(part.data["Ref"]) + "}"
+            elif isinstance(part, t.GetAtt):
+                text += "${" + ".".join(map(str, part.data["Fn::GetAtt"])) + "}"
+            else:
+                name = f"V{len(variables)}"
+                variables[name] = part
+                text += "${" + name + "}"
+        return t.Sub(text, **variables) if variables else t.Sub(text)
 
     def ref(self, ref: Ref, site: Site | None) -> Any:
         if self.single or (site is not None and ref.site == site.id):
@@ -129,11 +145,11 @@ class Ctx:
         )
 
     def statement(self, s: Statement, site: Site) -> iam.Statement:
-        conditions = [
-            iam.Condition(_CONDITIONS[op]({key: [self.value(v, site) for v in values]}))
-            for op, key, values in s.conditions
-        ]
-        extra: dict[str, Any] = {"Condition": conditions} if conditions else {}
+        grouped: dict[str, dict[str, list[Any]]] = {}
+        for op, key, values in s.conditions:
+            grouped.setdefault(op, {})[key] = [self.value(v, site) for v in values]
+        conditions = [_CONDITIONS[op](keys) for op, keys in grouped.items()]
+        extra: dict[str, Any] = {"Condition": iam.Condition(conditions)} if conditions else {}
         return iam.Statement(
             Sid=s.sid,
             Effect=iam.Allow,

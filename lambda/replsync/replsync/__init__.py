@@ -1,0 +1,1 @@
+"""replsync: schema migrations, schema diffs and reference-data sync between environments."""

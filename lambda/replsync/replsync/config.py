@@ -1,0 +1,145 @@
+"""Parse and validate REPLSYNC_CONFIG (JSON written by the infrastructure)."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from replsync.errors import ConfigError
+
+ENV_VAR = "REPLSYNC_CONFIG"
+
+
+@dataclass(frozen=True)
+class Environment:
+    name: str
+    host: str
+    port: int
+    dbname: str
+    secret_arn: str
+    role_arn: str | None = None
+    production: bool = False
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    name: str
+    key: tuple[str, ...] | None = None  # None: use the primary key from the catalog
+    exclude_columns: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ReferenceData:
+    source: str | None
+    targets: tuple[str, ...]
+    tables: tuple[TableSpec, ...]
+
+    def table(self, name: str) -> TableSpec | None:
+        return next((t for t in self.tables if t.name == name), None)
+
+
+@dataclass(frozen=True)
+class Migrations:
+    bucket: str
+    prefix: str
+
+
+@dataclass(frozen=True)
+class SyncSettings:
+    """Tuning of the range-checksum search (see refdata.py); defaults suit 10^3..10^7 rows."""
+
+    chunk_rows: int = 10_000  # rows per top-level checksum range
+    fanout: int = 16  # sub-ranges a differing range is split into
+    leaf_rows: int = 512  # ranges this small are compared row by row
+    fetch_rows: int = 5_000  # max rows per row-digest query
+    write_batch: int = 500  # rows per multi-row INSERT / keys per DELETE
+
+
+@dataclass(frozen=True)
+class Config:
+    engine: str
+    environments: Mapping[str, Environment]
+    promote: tuple[str, ...]
+    reference_data: ReferenceData
+    migrations: Migrations | None
+    metrics_namespace: str
+    sync: SyncSettings = field(default_factory=SyncSettings)
+
+
+def load_config(environ: Mapping[str, str] | None = None) -> Config:
+    """Read the configuration from the process environment."""
+    environ = os.environ if environ is None else environ
+    text = environ.get(ENV_VAR)
+    if not text:
+        raise ConfigError(f"{ENV_VAR} is not set")
+    return parse_config(text)
+
+
+def parse_config(text: str) -> Config:
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{ENV_VAR} is not valid JSON: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{ENV_VAR} must be a JSON object")
+    try:
+        return _build(raw)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ConfigError(f"{ENV_VAR} is malformed: {exc!r}") from exc
+
+
+def _build(raw: dict[str, Any]) -> Config:
+    engine = str(raw["engine"])
+    if engine not in ("mysql", "postgres"):
+        raise ValueError(f"engine must be mysql or postgres, not {engine!r}")
+    environments = {name: _environment(name, env) for name, env in raw["environments"].items()}
+    promote = tuple(str(x) for x in raw.get("promote") or ())
+    unknown = [name for name in promote if name not in environments]
+    if unknown:
+        raise ValueError(f"promote names unknown environments {unknown}")
+    migrations = raw.get("migrations")
+    return Config(
+        engine=engine,
+        environments=environments,
+        promote=promote,
+        reference_data=_reference_data(raw.get("reference_data") or {}),
+        migrations=Migrations(str(migrations["bucket"]), str(migrations.get("prefix") or ""))
+        if migrations
+        else None,
+        metrics_namespace=str(raw.get("metrics_namespace") or "replgen/dbrepl"),
+        sync=SyncSettings(**raw.get("sync", {})),
+    )
+
+
+def _environment(name: str, env: dict[str, Any]) -> Environment:
+    return Environment(
+        name=name,
+        host=str(env["host"]),
+        port=int(env["port"]),
+        dbname=str(env["dbname"]),
+        secret_arn=str(env["secret_arn"]),
+        role_arn=env.get("role_arn") or None,
+        production=bool(env.get("production", False)),
+    )
+
+
+def _reference_data(raw: dict[str, Any]) -> ReferenceData:
+    tables = []
+    for item in raw.get("tables") or ():
+        spec = {"name": item} if isinstance(item, str) else item
+        key = spec.get("key")
+        tables.append(
+            TableSpec(
+                name=str(spec["name"]),
+                key=(key,) if isinstance(key, str) else (tuple(key) if key else None),
+                exclude_columns=tuple(spec.get("exclude_columns") or ()),
+            )
+        )
+    return ReferenceData(
+        source=raw.get("source"),
+        targets=tuple(raw.get("targets") or ()),
+        tables=tuple(tables),
+    )

@@ -1,0 +1,223 @@
+"""The site's Aurora cluster: subnet group, cluster parameter group, cluster and instances.
+
+Per-stack knobs an operator may turn without recompiling (instance class, how many of
+the plan's instances exist) are template Parameters; the backup retention comes from a
+Mapping keyed by the site's region, so a template deployed into another region fails
+at FindInMap instead of building a cluster there.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import troposphere as t
+from troposphere import rds
+
+from replgen.backends.cloudformation.context import Ctx, skip, tags
+from replgen.plan.model import Database, Instance, Site
+
+CA_CERTIFICATE = "rds-ca-rsa2048-g1"
+MAX_OR = 10  # Fn::Or takes at most ten conditions
+
+DESTROYABLE = (
+    "CKV_AWS_139",
+    "environments must be destroyable by deleting their stacks; the cluster keeps "
+    "automated backups for its retention period instead",
+)
+
+
+def render(ctx: Ctx, site: Site) -> None:
+    db = site.database
+    if db.global_role is not None:
+        raise NotImplementedError(
+            f"site {site.id}: Aurora Global Database members ({db.global_role} of "
+            f"{db.global_cluster_id}) are not rendered by the CloudFormation backend yet"
+        )
+    _subnet_group(ctx, site, db)
+    _parameter_group(ctx, site, db)
+    _cluster(ctx, site, db)
+    instance_class = _instance_class_parameter(ctx, site, db)
+    conditions = _instance_conditions(ctx, site, db)
+    for number, instance in enumerate(db.instances, start=1):
+        _instance(ctx, site, db, number, instance, instance_class, conditions.get(number))
+
+
+def _subnet_group(ctx: Ctx, site: Site, db: Database) -> None:
+    ctx.add(
+        rds.DBSubnetGroup(
+            ctx.lid(site, "DbSubnetGroup"),
+            DBSubnetGroupName=db.subnet_group,
+            DBSubnetGroupDescription=f"Private subnets of {db.cluster_id}",
+            SubnetIds=ctx.subnet_ids(site),
+            Tags=tags(ctx.plan, db.subnet_group),
+        )
+    )
+
+
+def _parameter_group(ctx: Ctx, site: Site, db: Database) -> None:
+    ctx.add(
+        rds.DBClusterParameterGroup(
+            ctx.lid(site, "ClusterParameterGroup"),
+            DBClusterParameterGroupName=db.parameter_group,
+            Description=f"Cluster parameters of {db.cluster_id}",
+            Family=db.parameter_family,
+            Parameters=dict(db.cluster_parameters),
+            Tags=tags(ctx.plan, db.parameter_group),
+        )
+    )
+
+
+def _backup_retention(ctx: Ctx, site: Site, db: Database) -> Any:
+    mapping = ctx.lid(site, "DatabaseSettings")
+    ctx.template.add_mapping(
+        mapping, {site.region: {"BackupRetentionDays": db.backup_retention_days}}
+    )
+    return t.FindInMap(mapping, t.Ref("AWS::Region"), "BackupRetentionDays")
+
+
+def _password(ctx: Ctx, site: Site, db: Database) -> dict[str, Any]:
+    if not db.managed_password:
+        raise NotImplementedError(
+            f"site {site.id}: a master password not managed by RDS ({db.secret_name}) "
+            "is not rendered by the CloudFormation backend yet"
+        )
+    return {
+        "ManageMasterUserPassword": True,
+        "MasterUserSecret": rds.MasterUserSecret(KmsKeyId=ctx.key_arn(site)),
+    }
+
+
+def _scaling(db: Database) -> dict[str, Any]:
+    if db.serverless is None:
+        return {}
+    low, high = db.serverless
+    return {
+        "ServerlessV2ScalingConfiguration": rds.ServerlessV2ScalingConfiguration(
+            MinCapacity=low, MaxCapacity=high
+        )
+    }
+
+
+def _cluster(ctx: Ctx, site: Site, db: Database) -> None:
+    ctx.add(
+        rds.DBCluster(
+            ctx.lid(site, "Cluster"),
+            DBClusterIdentifier=db.cluster_id,
+            Engine=db.engine,
+            EngineVersion=db.engine_version,
+            DatabaseName=db.database_name,
+            Port=db.port,
+            MasterUsername=db.master_username,
+            StorageEncrypted=True,
+            KmsKeyId=ctx.key_arn(site),
+            BackupRetentionPeriod=_backup_retention(ctx, site, db),
+            PreferredBackupWindow=db.backup_window,
+            PreferredMaintenanceWindow=db.maintenance_window,
+            DeletionProtection=False,
+            EnableIAMDatabaseAuthentication=True,
+            EnableCloudwatchLogsExports=list(db.log_exports),
+            CopyTagsToSnapshot=True,
+            DBSubnetGroupName=t.Ref(ctx.lid(site, "DbSubnetGroup")),
+            DBClusterParameterGroupName=t.Ref(ctx.lid(site, "ClusterParameterGroup")),
+            VpcSecurityGroupIds=[ctx.security_group(site, "database")],
+            Tags=tags(ctx.plan, db.cluster_id),
+            # Nothing outlives the stack: no final snapshot, nothing retained.
+            DeletionPolicy="Delete",
+            UpdateReplacePolicy="Delete",
+            Metadata=skip(DESTROYABLE),
+            **_password(ctx, site, db),
+            **_scaling(db),
+        )
+    )
+
+
+def _instance_class_parameter(ctx: Ctx, site: Site, db: Database) -> t.Ref:
+    name = ctx.lid(site, "DatabaseInstanceClass")
+    ctx.template.add_parameter(
+        t.Parameter(
+            name,
+            Type="String",
+            Default=db.instance_class,
+            AllowedPattern=r"^db\.[a-z0-9-]+(\.[a-z0-9-]+)?$",
+            Description=f"Instance class of every instance of {db.cluster_id}",
+        )
+    )
+    return t.Ref(name)
+
+
+def _instance_conditions(ctx: Ctx, site: Site, db: Database) -> dict[int, str]:
+    """Instance k (k >= 2) exists when the instance-count parameter is >= k.
+
+    With a single instance there is nothing to scale down, so no parameter (it would be
+    unused); the first instance, the writer, always exists.
+    """
+    count = len(db.instances)
+    if count < 2:
+        return {}
+    parameter = ctx.lid(site, "DatabaseInstances")
+    ctx.template.add_parameter(
+        t.Parameter(
+            parameter,
+            Type="String",
+            Default=str(count),
+            AllowedValues=[str(n) for n in range(1, count + 1)],
+            Description=f"How many of the {count} instances of {db.cluster_id} to run",
+        )
+    )
+    conditions = {}
+    for k in range(2, count + 1):
+        name = ctx.lid(site, "DatabaseInstance", str(k), "Enabled")
+        equals = [t.Equals(t.Ref(parameter), str(n)) for n in range(k, count + 1)]
+        ctx.template.add_condition(name, _any(equals))
+        conditions[k] = name
+    return conditions
+
+
+def _any(conditions: list[Any]) -> Any:
+    """One condition true when any is: Fn::Or takes 2 to 10 operands, so nest beyond that."""
+    if len(conditions) == 1:
+        return conditions[0]
+    if len(conditions) <= MAX_OR:
+        return t.Or(*conditions)
+    chunks = [conditions[i : i + MAX_OR] for i in range(0, len(conditions), MAX_OR)]
+    return _any([_any(chunk) for chunk in chunks])
+
+
+def _placement(instance: Instance) -> dict[str, Any]:
+    if instance.az_index is None:
+        return {}  # RDS spreads the instances over the subnet group's AZs
+    return {"AvailabilityZone": t.Select(instance.az_index, t.GetAZs(""))}
+
+
+def _instance(
+    ctx: Ctx,
+    site: Site,
+    db: Database,
+    number: int,
+    instance: Instance,
+    instance_class: t.Ref,
+    condition: str | None,
+) -> None:
+    extra: dict[str, Any] = {"Condition": condition} if condition else {}
+    ctx.add(
+        rds.DBInstance(
+            ctx.lid(site, "DatabaseInstance", str(number)),
+            DBInstanceIdentifier=instance.id,
+            DBInstanceClass=instance_class,
+            Engine=db.engine,
+            DBClusterIdentifier=t.Ref(ctx.lid(site, "Cluster")),
+            MonitoringInterval=db.monitoring_interval,
+            MonitoringRoleArn=ctx.role_arn(site, "role:monitoring"),
+            EnablePerformanceInsights=True,
+            PerformanceInsightsKMSKeyId=ctx.key_arn(site),
+            PerformanceInsightsRetentionPeriod=db.performance_insights_days,
+            PubliclyAccessible=False,
+            AutoMinorVersionUpgrade=True,
+            CACertificateIdentifier=CA_CERTIFICATE,
+            Tags=tags(ctx.plan, instance.id),
+            DeletionPolicy="Delete",
+            UpdateReplacePolicy="Delete",
+            **_placement(instance),
+            **extra,
+        )
+    )

@@ -1,0 +1,180 @@
+"""The site's buckets: migration scripts, and the bucket receiving their S3 access logs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import troposphere as t
+from awacs import aws as iam
+from troposphere import s3
+
+from replgen.backends.cloudformation.context import Ctx, camel, skip, tags
+from replgen.plan.model import Bucket, Site
+
+ABORT_MULTIPART_DAYS = 7  # the plan has no value for it; parts older than a week are debris
+LOG_DELIVERY = "logging.s3.amazonaws.com"
+
+
+def render(ctx: Ctx, site: Site) -> None:
+    for bucket in site.buckets:
+        _unsupported(site, bucket)
+        _bucket(ctx, site, bucket)
+        _policy(ctx, site, bucket)
+
+
+def bucket_lid(ctx: Ctx, site: Site, bucket: Bucket) -> str:
+    return ctx.component_lid(site, bucket.key, "Bucket")
+
+
+def _arn(name: str, objects: str = "") -> t.Sub:
+    """A bucket's ARN (or its objects') from its name: no GetAtt, so no dependency cycle."""
+    return t.Sub(f"arn:${{AWS::Partition}}:s3:::{name}{objects}")
+
+
+def _encryption(ctx: Ctx, site: Site, bucket: Bucket) -> s3.BucketEncryption:
+    default = (
+        s3.ServerSideEncryptionByDefault(SSEAlgorithm="aws:kms", KMSMasterKeyID=ctx.key_arn(site))
+        if bucket.kms
+        # S3 server access logs can only be delivered to SSE-S3 buckets.
+        else s3.ServerSideEncryptionByDefault(SSEAlgorithm="AES256")
+    )
+    # S3 Bucket Keys apply to SSE-KMS only: fewer KMS requests, same key.
+    extra = {"BucketKeyEnabled": True} if bucket.kms else {}
+    rule = s3.ServerSideEncryptionRule(ServerSideEncryptionByDefault=default, **extra)
+    return s3.BucketEncryption(ServerSideEncryptionConfiguration=[rule])
+
+
+def _lifecycle(bucket: Bucket) -> s3.LifecycleConfiguration:
+    rule: dict[str, Any] = {
+        "Id": "expire",
+        "Status": "Enabled",
+        "AbortIncompleteMultipartUpload": s3.AbortIncompleteMultipartUpload(
+            DaysAfterInitiation=ABORT_MULTIPART_DAYS
+        ),
+    }
+    if bucket.expire_days is not None:
+        rule["ExpirationInDays"] = bucket.expire_days
+    if bucket.noncurrent_expire_days is not None:
+        rule["NoncurrentVersionExpiration"] = s3.NoncurrentVersionExpiration(
+            NoncurrentDays=bucket.noncurrent_expire_days
+        )
+    return s3.LifecycleConfiguration(Rules=[s3.LifecycleRule(**rule)])
+
+
+def _logging(ctx: Ctx, site: Site, bucket: Bucket) -> dict[str, Any]:
+    if bucket.access_log_bucket is None:
+        return {}
+    target = ctx.component_lid(site, bucket.access_log_bucket, "Bucket")
+    return {
+        "LoggingConfiguration": s3.LoggingConfiguration(
+            DestinationBucketName=t.Ref(target), LogFilePrefix=bucket.access_log_prefix
+        ),
+        # Log delivery is authorised by the target's policy, so it must exist first.
+        "DependsOn": [_policy_lid(target)],
+    }
+
+
+def _unsupported(site: Site, bucket: Bucket) -> None:
+    if bucket.replicate_to is not None:
+        raise NotImplementedError(
+            f"site {site.id}: replication of {bucket.name} (disaster recovery) is not "
+            "rendered by the CloudFormation backend yet"
+        )
+
+
+def _skips(site: Site, bucket: Bucket) -> dict[str, Any]:
+    checks: list[tuple[str, str]] = []
+    log_target = any(b.access_log_bucket == bucket.key for b in site.buckets)
+    if log_target and bucket.access_log_bucket is None:
+        checks.append(
+            ("CKV_AWS_18", "this is the access-log bucket; logging it into itself would loop")
+        )
+    if log_target and not bucket.kms:
+        checks.append(
+            ("CKV_AWS_145", "S3 server access logs can only be delivered to SSE-S3 buckets")
+        )
+    if bucket.replicate_to is None:  # always, until replication is rendered
+        checks.append(
+            (
+                "CKV_AWS_144",
+                f"{bucket.purpose} of {site.id} stay in its region: the topology replicates "
+                "only buckets it marks for disaster recovery",
+            )
+        )
+    return {"Metadata": skip(*checks)} if checks else {}
+
+
+def _bucket(ctx: Ctx, site: Site, bucket: Bucket) -> None:
+    ctx.add(
+        s3.Bucket(
+            bucket_lid(ctx, site, bucket),
+            BucketName=bucket.name,
+            VersioningConfiguration=s3.VersioningConfiguration(Status="Enabled"),
+            PublicAccessBlockConfiguration=s3.PublicAccessBlockConfiguration(
+                BlockPublicAcls=True,
+                BlockPublicPolicy=True,
+                IgnorePublicAcls=True,
+                RestrictPublicBuckets=True,
+            ),
+            OwnershipControls=s3.OwnershipControls(
+                Rules=[s3.OwnershipControlsRule(ObjectOwnership="BucketOwnerEnforced")]
+            ),
+            BucketEncryption=_encryption(ctx, site, bucket),
+            LifecycleConfiguration=_lifecycle(bucket),
+            Tags=tags(ctx.plan, bucket.name, Purpose=bucket.purpose),
+            DeletionPolicy="Delete",
+            UpdateReplacePolicy="Delete",
+            **_logging(ctx, site, bucket),
+            **_skips(site, bucket),
+        )
+    )
+
+
+# ---------------------------------------------------------------- bucket policies
+
+
+def _policy_lid(bucket_lid: str) -> str:
+    return f"{bucket_lid}Policy"
+
+
+def _deny_insecure_transport(name: str) -> iam.Statement:
+    return iam.Statement(
+        Sid="DenyInsecureTransport",
+        Effect=iam.Deny,
+        Principal=iam.Principal("*"),
+        Action=[iam.Action("s3", "*")],
+        Resource=[_arn(name), _arn(name, "/*")],
+        Condition=iam.Condition(iam.Bool({"aws:SecureTransport": "false"})),
+    )
+
+
+def _allow_log_delivery(site: Site, target: Bucket, source: Bucket) -> iam.Statement:
+    """S3 may write `source`'s access logs under its prefix, and only on its behalf."""
+    return iam.Statement(
+        Sid=camel("AccessLogsOf", source.key.split(":", 1)[1]),
+        Effect=iam.Allow,
+        Principal=iam.Principal("Service", [LOG_DELIVERY]),
+        Action=[iam.Action("s3", "PutObject")],
+        Resource=[_arn(target.name, f"/{source.access_log_prefix}*")],
+        Condition=iam.Condition(
+            [
+                iam.StringEquals({"aws:SourceAccount": site.account_id}),
+                iam.ArnLike({"aws:SourceArn": _arn(source.name)}),
+            ]
+        ),
+    )
+
+
+def _policy(ctx: Ctx, site: Site, bucket: Bucket) -> None:
+    sources = [b for b in site.buckets if b.access_log_bucket == bucket.key]
+    statements = [_deny_insecure_transport(bucket.name)] + [
+        _allow_log_delivery(site, bucket, source) for source in sources
+    ]
+    lid = bucket_lid(ctx, site, bucket)
+    ctx.add(
+        s3.BucketPolicy(
+            _policy_lid(lid),
+            Bucket=t.Ref(lid),
+            PolicyDocument=iam.PolicyDocument(Version="2012-10-17", Statement=statements),
+        )
+    )

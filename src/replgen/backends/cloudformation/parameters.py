@@ -1,0 +1,278 @@
+"""The site's Parameter Store entries, as SecureString parameters encrypted with the site key.
+
+CloudFormation's AWS::SSM::Parameter cannot create SecureString, so a custom resource
+does: one small writer function per site (inline code), its own role, log group and
+dead-letter queue. The writer is CloudFormation plumbing, not part of the topology.
+"""
+
+from __future__ import annotations
+
+import troposphere as t
+from awacs import aws as iam
+from troposphere import awslambda, cloudformation, logs, sqs
+from troposphere import iam as cfn_iam
+
+from replgen.backends.cloudformation.context import Ctx, skip, tags
+from replgen.plan.arns import service_principal
+from replgen.plan.model import Parameter, Site
+
+RUNTIME = "python3.12"
+TIMEOUT = 60  # the code's own network timeouts leave time to answer CloudFormation
+SERVICE_TIMEOUT = 300  # CloudFormation gives up on an unanswered request after this
+RESERVED_CONCURRENCY = 2
+DLQ_RETENTION_SECONDS = 1209600  # 14 days, SQS's maximum
+
+# Inline code (ZipFile, at most 4096 characters). It answers CloudFormation on every path,
+# and never logs a value: only names and error types reach the log group.
+WRITER = """\
+import boto3
+import cfnresponse
+from botocore.config import Config
+
+SSM = boto3.client(
+    "ssm",
+    config=Config(connect_timeout=5, read_timeout=10, retries={"max_attempts": 3}),
+)
+
+
+def put(props):
+    SSM.put_parameter(
+        Name=props["Name"],
+        Description=props.get("Description", ""),
+        Value=props["Value"],
+        Type="SecureString",
+        KeyId=props["KeyId"],
+        Overwrite=True,
+    )
+
+
+def tag(props):
+    tags = [{"Key": k, "Value": v} for k, v in sorted(props.get("Tags", {}).items())]
+    if tags:
+        SSM.add_tags_to_resource(ResourceType="Parameter", ResourceId=props["Name"], Tags=tags)
+
+
+def delete(physical_id):
+    # A Create that failed before writing answered with its log stream, not a parameter.
+    if not physical_id.startswith("/"):
+        return
+    try:
+        SSM.delete_parameter(Name=physical_id)
+    except SSM.exceptions.ParameterNotFound:
+        pass
+
+
+def handler(event, context):
+    physical_id = event.get("PhysicalResourceId") or context.log_stream_name
+    status, reason = cfnresponse.FAILED, None
+    try:
+        props = event["ResourceProperties"]
+        if event["RequestType"] == "Delete":
+            delete(physical_id)
+        else:
+            put(props)
+            physical_id = props["Name"]
+            tag(props)
+        status = cfnresponse.SUCCESS
+    except Exception as error:
+        # The error's type and code only: an AWS message may quote the value.
+        code = getattr(error, "response", {}).get("Error", {}).get("Code", "")
+        name = event.get("ResourceProperties", {}).get("Name", physical_id)
+        kind = event.get("RequestType")
+        reason = "%s %s failed: %s %s" % (kind, name, type(error).__name__, code)
+        print(reason)
+    finally:
+        cfnresponse.send(event, context, status, {}, physical_id, reason=reason)
+"""
+
+
+# troposphere is untyped, hence the ignore; a Custom:: type takes any property.
+class SecureStringParameter(cloudformation.CustomResource):  # type: ignore[misc]
+    resource_type = "Custom::SecureStringParameter"
+
+
+def render(ctx: Ctx, site: Site) -> None:
+    if not site.parameters:
+        return
+    _log_group(ctx, site)
+    _dead_letters(ctx, site)
+    _role(ctx, site)
+    _writer(ctx, site)
+    for parameter in site.parameters:
+        _parameter(ctx, site, parameter)
+
+
+def log_group_name(ctx: Ctx, site: Site) -> str:
+    assert site.parameter_writer_logs is not None
+    return site.parameter_writer_logs.name
+
+
+def _lid(ctx: Ctx, site: Site, kind: str) -> str:
+    return ctx.lid(site, "ParameterWriter", kind)
+
+
+def _log_group(ctx: Ctx, site: Site) -> None:
+    ctx.add(
+        logs.LogGroup(
+            _lid(ctx, site, "LogGroup"),
+            LogGroupName=log_group_name(ctx, site),
+            RetentionInDays=site.parameter_writer_logs.retention_days,  # type: ignore[union-attr]
+            KmsKeyId=ctx.key_arn(site),
+            Tags=tags(ctx.plan),
+            DeletionPolicy="Delete",
+            UpdateReplacePolicy="Delete",
+        )
+    )
+
+
+def _dead_letters(ctx: Ctx, site: Site) -> None:
+    ctx.add(
+        sqs.Queue(
+            _lid(ctx, site, "Dlq"),
+            MessageRetentionPeriod=DLQ_RETENTION_SECONDS,
+            KmsMasterKeyId=ctx.key_arn(site),
+            Tags=tags(ctx.plan),
+            DeletionPolicy="Delete",
+            UpdateReplacePolicy="Delete",
+        )
+    )
+
+
+def _via(site: Site, service: str) -> iam.Condition:
+    """The key is usable only through `service` in the site's region."""
+    endpoint = service_principal(f"{service}.{site.region}", site.region)
+    return iam.Condition(iam.StringEquals({"kms:ViaService": endpoint}))
+
+
+def _statements(ctx: Ctx, site: Site) -> list[iam.Statement]:
+    key = ctx.key_arn(site)
+    return [
+        iam.Statement(
+            Sid="WriteOwnParameters",
+            Effect=iam.Allow,
+            Action=[
+                iam.Action("ssm", a)
+                for a in ("PutParameter", "DeleteParameter", "AddTagsToResource")
+            ],
+            Resource=[p.arn for p in site.parameters],
+        ),
+        iam.Statement(
+            Sid="EncryptParameters",
+            Effect=iam.Allow,
+            Action=[iam.Action("kms", "Encrypt"), iam.Action("kms", "GenerateDataKey")],
+            Resource=[key],
+            Condition=_via(site, "ssm"),
+        ),
+        iam.Statement(
+            Sid="WriteOwnLogs",
+            Effect=iam.Allow,
+            Action=[iam.Action("logs", "CreateLogStream"), iam.Action("logs", "PutLogEvents")],
+            Resource=[t.GetAtt(_lid(ctx, site, "LogGroup"), "Arn")],
+        ),
+        iam.Statement(
+            Sid="DeadLetters",
+            Effect=iam.Allow,
+            Action=[iam.Action("sqs", "SendMessage")],
+            Resource=[t.GetAtt(_lid(ctx, site, "Dlq"), "Arn")],
+        ),
+        # SQS encrypts with the site key on the sender's behalf, and re-uses data keys.
+        iam.Statement(
+            Sid="EncryptDeadLetters",
+            Effect=iam.Allow,
+            Action=[iam.Action("kms", "GenerateDataKey"), iam.Action("kms", "Decrypt")],
+            Resource=[key],
+            Condition=_via(site, "sqs"),
+        ),
+        iam.Statement(
+            Sid="Tracing",
+            Effect=iam.Allow,
+            Action=[
+                iam.Action("xray", "PutTraceSegments"),
+                iam.Action("xray", "PutTelemetryRecords"),
+            ],
+            # X-Ray has no resource-level permissions for these actions.
+            Resource=["*"],
+        ),
+    ]
+
+
+def _role(ctx: Ctx, site: Site) -> None:
+    trust = iam.PolicyDocument(
+        Version="2012-10-17",
+        Statement=[
+            iam.Statement(
+                Effect=iam.Allow,
+                Principal=iam.Principal("Service", [service_principal("lambda", site.region)]),
+                Action=[iam.Action("sts", "AssumeRole")],
+            )
+        ],
+    )
+    ctx.add(
+        cfn_iam.Role(
+            _lid(ctx, site, "Role"),
+            Description=f"replgen: writes the SecureString parameters of {site.id}",
+            AssumeRolePolicyDocument=trust,
+            Policies=[
+                cfn_iam.Policy(
+                    PolicyName="write-secure-parameters",
+                    PolicyDocument=iam.PolicyDocument(
+                        Version="2012-10-17", Statement=_statements(ctx, site)
+                    ),
+                )
+            ],
+            Tags=tags(ctx.plan),
+        )
+    )
+
+
+def _writer(ctx: Ctx, site: Site) -> None:
+    ctx.add(
+        awslambda.Function(
+            _lid(ctx, site, "Function"),
+            Description=f"replgen: CloudFormation custom resource writing SecureString "
+            f"parameters of {site.id}",
+            Runtime=RUNTIME,
+            Handler="index.handler",
+            Timeout=TIMEOUT,
+            MemorySize=128,
+            ReservedConcurrentExecutions=RESERVED_CONCURRENCY,
+            Role=t.GetAtt(_lid(ctx, site, "Role"), "Arn"),
+            Code=awslambda.Code(ZipFile=WRITER),
+            KmsKeyArn=ctx.key_arn(site),
+            DeadLetterConfig=awslambda.DeadLetterConfig(
+                TargetArn=t.GetAtt(_lid(ctx, site, "Dlq"), "Arn")
+            ),
+            TracingConfig=awslambda.TracingConfig(Mode="Active"),
+            LoggingConfig=awslambda.LoggingConfig(LogGroup=t.Ref(_lid(ctx, site, "LogGroup"))),
+            Tags=tags(ctx.plan),
+            Metadata=skip(
+                (
+                    "CKV_AWS_117",
+                    "outside the VPC on purpose: it must reach CloudFormation's presigned S3 "
+                    "response URL and the SSM API; the private subnets have no NAT, and only "
+                    "the sync site has an SSM endpoint",
+                ),
+                (
+                    "CKV_AWS_272",
+                    "inline code written into the template by replgen (ZipFile): there is no "
+                    "package to sign, and code signing does not apply to inline code",
+                ),
+            ),
+        )
+    )
+
+
+def _parameter(ctx: Ctx, site: Site, parameter: Parameter) -> None:
+    prefix = f"/{ctx.plan.name}/{ctx.plan.suffix}/{site.slug}/"
+    ctx.add(
+        SecureStringParameter(
+            ctx.lid(site, parameter.name.removeprefix(prefix), "Parameter"),
+            ServiceToken=t.GetAtt(_lid(ctx, site, "Function"), "Arn"),
+            ServiceTimeout=SERVICE_TIMEOUT,
+            Name=parameter.name,
+            Description=parameter.description,
+            Value=ctx.value(parameter.value, site),
+            KeyId=ctx.key_arn(site),
+            Tags=dict(ctx.plan.tags),
+        )
+    )

@@ -1,0 +1,52 @@
+"""The site's IAM roles: trust, one inline policy of exact statements, managed policies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import troposphere.iam as iam
+
+from replgen.backends.cloudformation.context import Ctx, skip, tags
+from replgen.plan.model import Role, Site
+
+
+def render(ctx: Ctx, site: Site) -> None:
+    for role in site.roles:
+        ctx.add(_role(ctx, site, role))
+
+
+def _role(ctx: Ctx, site: Site, role: Role) -> iam.Role:
+    extra: dict[str, Any] = {}
+    if role.statements:
+        extra["Policies"] = [
+            iam.Policy(PolicyName=role.name, PolicyDocument=ctx.policy(role.statements, site))
+        ]
+    if role.managed_policies:
+        extra["ManagedPolicyArns"] = list(role.managed_policies)
+    metadata = _skips(role)
+    if metadata:
+        extra["Metadata"] = metadata
+    return iam.Role(
+        ctx.role_lid(site, role.key),
+        RoleName=role.name,
+        AssumeRolePolicyDocument=ctx.trust(role, site),
+        Tags=tags(ctx.plan),
+        **extra,
+    )
+
+
+def _skips(role: Role) -> dict[str, Any]:
+    # CKV_AWS_61 fails any trust policy whose principal is an account, whatever narrows it.
+    if not role.trusted_roles:
+        return {}
+    reasons = "; ".join(_trust_reason(account, arn) for account, arn in role.trusted_roles)
+    return skip(("CKV_AWS_61", reasons))
+
+
+def _trust_reason(account: str, arn: str) -> str:
+    if arn.endswith(":root"):
+        return f"the plan trusts account {account} itself: it names no narrower principal there"
+    return (
+        f"account {account} is trusted only for {arn} (aws:PrincipalArn condition): IAM "
+        "rejects a role principal that does not exist yet, and that role is created elsewhere"
+    )

@@ -1,0 +1,200 @@
+"""The sync component in its host site: replsync, its queues and logs, the promotion
+state machine and the schedule that starts it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import troposphere as t
+from troposphere import awslambda, events, logs, sqs, stepfunctions
+
+from replgen.backends.cloudformation.context import Ctx, skip, tags
+from replgen.plan.model import Function, LogGroup, Queue, Schedule, Site, StateMachine
+
+ARTIFACT_PREFIX = "replgen/"  # where `replgen package` output is uploaded in the bucket
+
+SHORT_RETENTION = (
+    "CKV_AWS_338",
+    "retention is the topology's functions.log_retention_days: operational logs of the "
+    "sync run, not an audit trail",
+)
+NO_CODE_SIGNING = (
+    "CKV_AWS_272",
+    "replgen package builds the zip reproducibly and the template pins it by content hash "
+    "in its key; there is no signing profile to verify it against",
+)
+
+
+def render(ctx: Ctx, site: Site) -> None:
+    for queue in site.queues:
+        _queue(ctx, site, queue)
+    for fn in site.functions:
+        _log_group(ctx, site, ctx.component_lid(site, fn.key, "LogGroup"), fn.log_group)
+        _function(ctx, site, fn)
+    for machine in site.state_machines:
+        _log_group(ctx, site, ctx.component_lid(site, machine.key, "LogGroup"), machine.log_group)
+        _state_machine(ctx, site, machine)
+    for schedule in site.schedules:
+        _schedule(ctx, site, schedule)
+
+
+def _log_group(ctx: Ctx, site: Site, lid: str, group: LogGroup) -> None:
+    ctx.add(
+        logs.LogGroup(
+            lid,
+            LogGroupName=group.name,
+            RetentionInDays=group.retention_days,
+            KmsKeyId=ctx.key_arn(site),
+            Tags=tags(ctx.plan),
+            DeletionPolicy="Delete",
+            UpdateReplacePolicy="Delete",
+            Metadata=skip(SHORT_RETENTION),
+        )
+    )
+
+
+def _queue(ctx: Ctx, site: Site, queue: Queue) -> None:
+    redrive: dict[str, Any] = (
+        {
+            "RedrivePolicy": {
+                "deadLetterTargetArn": t.GetAtt(
+                    ctx.component_lid(site, queue.dead_letter.key, "Queue"), "Arn"
+                ),
+                "maxReceiveCount": queue.max_receives,
+            }
+        }
+        if queue.dead_letter
+        else {}
+    )
+    ctx.add(
+        sqs.Queue(
+            ctx.component_lid(site, queue.key, "Queue"),
+            QueueName=queue.name,
+            MessageRetentionPeriod=queue.retention_seconds,
+            VisibilityTimeout=queue.visibility_timeout,
+            KmsMasterKeyId=ctx.key_arn(site),
+            Tags=tags(ctx.plan, queue.name),
+            DeletionPolicy="Delete",
+            UpdateReplacePolicy="Delete",
+            **redrive,
+        )
+    )
+
+
+# ---------------------------------------------------------------- replsync
+
+
+def artifact_bucket(ctx: Ctx) -> t.Ref:
+    """One parameter per template: the bucket is per account and region, like the template."""
+    name = ctx.lid(None, "ArtifactBucket")
+    if name not in ctx.template.parameters:
+        ctx.template.add_parameter(
+            t.Parameter(
+                name,
+                Type="String",
+                AllowedPattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$",
+                Description="Bucket in this account and region holding the output of "
+                f"`replgen package` under {ARTIFACT_PREFIX}",
+            )
+        )
+    return t.Ref(name)
+
+
+def _network(ctx: Ctx, site: Site, fn: Function) -> dict[str, Any]:
+    if not fn.vpc:
+        return {}
+    config = awslambda.VPCConfig(
+        SubnetIds=ctx.subnet_ids(site),
+        SecurityGroupIds=[ctx.security_group(site, "functions")],
+    )
+    return {"VpcConfig": config}
+
+
+def _function(ctx: Ctx, site: Site, fn: Function) -> None:
+    log_group = ctx.component_lid(site, fn.key, "LogGroup")
+    ctx.add(
+        awslambda.Function(
+            ctx.component_lid(site, fn.key, "Function"),
+            FunctionName=fn.name,
+            Description=fn.description,
+            Runtime=fn.runtime,
+            Handler=fn.handler,
+            Timeout=fn.timeout,
+            MemorySize=fn.memory_mb,
+            ReservedConcurrentExecutions=fn.reserved_concurrency,
+            Role=ctx.role_arn(site, fn.role),
+            Code=awslambda.Code(
+                S3Bucket=artifact_bucket(ctx), S3Key=f"{ARTIFACT_PREFIX}{fn.code.filename}"
+            ),
+            Environment=awslambda.Environment(
+                Variables={name: ctx.value(value, site) for name, value in fn.environment}
+            ),
+            KmsKeyArn=ctx.key_arn(site),
+            DeadLetterConfig=awslambda.DeadLetterConfig(
+                TargetArn=t.GetAtt(
+                    ctx.component_lid(site, fn.dead_letter_queue.key, "Queue"), "Arn"
+                )
+            ),
+            TracingConfig=awslambda.TracingConfig(Mode="Active"),
+            # Role and log group are created first through these references, no DependsOn.
+            LoggingConfig=awslambda.LoggingConfig(LogGroup=t.Ref(log_group)),
+            Tags=tags(ctx.plan, fn.name),
+            Metadata=skip(NO_CODE_SIGNING),
+            **_network(ctx, site, fn),
+        )
+    )
+
+
+# ---------------------------------------------------------------- promotion
+
+
+def _state_machine(ctx: Ctx, site: Site, machine: StateMachine) -> None:
+    log_group = ctx.component_lid(site, machine.key, "LogGroup")
+    ctx.add(
+        stepfunctions.StateMachine(
+            ctx.component_lid(site, machine.key, "StateMachine"),
+            StateMachineName=machine.name,
+            StateMachineType="STANDARD",
+            DefinitionString=machine.definition,
+            RoleArn=ctx.role_arn(site, machine.role),
+            LoggingConfiguration=stepfunctions.LoggingConfiguration(
+                Level="ALL",
+                IncludeExecutionData=True,
+                Destinations=[
+                    stepfunctions.LogDestination(
+                        CloudWatchLogsLogGroup=stepfunctions.CloudWatchLogsLogGroup(
+                            LogGroupArn=t.GetAtt(log_group, "Arn")
+                        )
+                    )
+                ],
+            ),
+            TracingConfiguration=stepfunctions.TracingConfiguration(Enabled=True),
+            Tags=tags(ctx.plan, machine.name),
+        )
+    )
+
+
+# What a schedule's target is, by the kind of its component key: its ARN.
+TARGETS: dict[str, Callable[[Ctx, Site, str], Any]] = {
+    "state": lambda c, s, key: t.Ref(c.component_lid(s, key, "StateMachine")),
+}
+
+
+def _schedule(ctx: Ctx, site: Site, schedule: Schedule) -> None:
+    kind = schedule.target.split(":", 1)[0]
+    ctx.add(
+        events.Rule(
+            ctx.component_lid(site, schedule.target, "Schedule"),
+            Name=schedule.name,
+            ScheduleExpression=schedule.expression,
+            State="ENABLED",
+            Targets=[
+                events.Target(
+                    Id="target",
+                    Arn=TARGETS[kind](ctx, site, schedule.target),
+                    RoleArn=ctx.role_arn(site, schedule.role),
+                )
+            ],
+        )
+    )
