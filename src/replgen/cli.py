@@ -20,6 +20,7 @@ from rich.table import Table
 from replgen import compiler, output
 from replgen.backends import Options
 from replgen.errors import SpecError
+from replgen.spec.load import Loaded
 from replgen.spec.source import Source
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -47,7 +48,7 @@ def spec_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _load(spec: Path, suffix: str | None = None) -> compiler.Loaded:
+def _load(spec: Path, suffix: str | None = None) -> Loaded:
     loaded = compiler.load_spec(spec, suffix)
     for warning in loaded.warnings:
         click.echo(f"warning: {loaded.source.format(warning)}", err=True)
@@ -102,7 +103,7 @@ def compile(
     plan = _with_source(lambda: compiler.plan_for(loaded), loaded.source)
     root = out or Path("templates_out") / plan.name
     rendered = {
-        name: _with_source(lambda b=b: compiler.render(plan, b, Options(layout)), loaded.source)  # type: ignore[misc]
+        name: _with_source(lambda b=b: compiler.render(plan, b, Options(layout)), loaded.source)  # type: ignore[misc, arg-type]
         for name, b in compiler.backends(backend).items()
     }
     stale = False

@@ -63,6 +63,9 @@ def render(plan: Plan, backend: Backend, options: Options) -> dict[str, bytes]:
         return backend.render(plan, options)
     except ValueError as exc:  # a layout the topology cannot have, e.g. single over accounts
         raise SpecError([Problem((), str(exc))]) from None
+    except NotImplementedError as exc:  # a component this backend does not render yet
+        message = f"{backend.name} cannot render this yet: {exc}"
+        raise SpecError([Problem((), message)]) from None
 
 
 def describe(plan: Plan) -> dict[str, Any]:

@@ -134,7 +134,9 @@ class Statement:
     sid: str
     actions: tuple[str, ...]
     resources: tuple[Value, ...]
-    conditions: tuple[tuple[str, str, tuple[Value, ...]], ...] = ()  # (operator, key, values)
+    conditions: tuple[
+        tuple[str, str, tuple[Value | Join, ...]], ...
+    ] = ()  # (operator, key, values)
     reason: str = ""  # why a resource is "*" where one is
 
 

@@ -137,12 +137,13 @@ def security_groups(
         )
     ]
     if has_functions:
-        fn_out = tuple(
-            SgRule("tcp", f.port, f.port, cidr, f"database in {f.server_site}")
-            for f in flows
-            if f.client_site == site
-            for cidr in f.server_cidrs
-        ) + (
+        fn_out = (
+            *tuple(
+                SgRule("tcp", f.port, f.port, cidr, f"database in {f.server_site}")
+                for f in flows
+                if f.client_site == site
+                for cidr in f.server_cidrs
+            ),
             SgRule("tcp", 443, 443, vpc_cidr, "AWS APIs through interface endpoints"),
             SgRule(
                 "tcp",

@@ -106,12 +106,15 @@ class _Names:
         self.function_logs = ctx.namer.check("log", f"/aws/lambda/{self.function}")
         self.state_logs = ctx.namer.check("log", f"{log}/promote")
         self.sync_role_arn = role_arn(host.region, host.account_id, self.role)
-        self.access_role = lambda site: make("role", site.slug, "replsync-access")
+        self._make = make
+
+    def access_role(self, slug: str) -> str:
+        return self._make("role", slug, "replsync-access")
 
 
 def _access_role(ctx: Context, names: _Names, site: Site) -> Role:
     """In the environment's own account: read exactly its secret, key and parameter."""
-    name = names.access_role(site)
+    name = names.access_role(site.slug)
     host = ctx.entry(ctx.spec.sync.runs_in)  # type: ignore[union-attr]
     statements = (
         Statement(
@@ -191,7 +194,7 @@ def _host(
     function = Function(
         key="function:replsync",
         name=names.function,
-        description="replgen replsync: schema migrations and reference-data sync between environments",
+        description="replgen replsync: schema migrations and reference-data sync",
         code=ctx.artifacts["replsync"],
         handler="handler.handler",
         runtime=ctx.spec.functions.runtime,
@@ -219,10 +222,10 @@ def _host(
     )
     site = replace(
         site,
-        functions=site.functions + (function,),
-        queues=site.queues + (dlq,),
-        schedules=site.schedules + (schedule,),
-        state_machines=site.state_machines + (machine,),
+        functions=(*site.functions, function),
+        queues=(*site.queues, dlq),
+        schedules=(*site.schedules, schedule),
+        state_machines=(*site.state_machines, machine),
         roles=site.roles + roles,
         alarms=site.alarms + _alarms(ctx, names, site, function, machine),
     )
@@ -345,7 +348,7 @@ def _schedule_role(names: _Names, site: Site) -> Role:
 
 
 def _definition(ctx: Context, names: _Names, site: Site) -> str:
-    """Migrate along `promote`, then sync reference data target by target; stop at the first failure."""
+    """Migrate along `promote`, then sync reference data per target; stop at the first failure."""
     sync = ctx.spec.sync
     assert sync is not None
     steps: list[tuple[str, dict[str, Any]]] = []

@@ -121,7 +121,9 @@ def sync_valid(spec: Spec) -> Iterator[Problem]:
             yield Problem(("sync", "schema", "promote", i), f"unknown environment {env!r}")
         elif env in promote[:i]:
             yield Problem(("sync", "schema", "promote", i), f"{env} is listed twice")
-    touched = [("sync", "schema", "promote", i, env) for i, env in enumerate(promote)]
+    touched: list[tuple[str | int, ...]] = [
+        ("sync", "schema", "promote", i, env) for i, env in enumerate(promote)
+    ]
     yield from _reference_data_valid(spec, promote)
     ref = sync.reference_data
     if ref:

@@ -74,7 +74,7 @@ class Ctx:
 
     def sub(self, parts: list[Any]) -> Any:
         """Fn::Sub of literal text and references (what cfn-lint prefers over Fn::Join)."""
-        text, variables = "", {}
+        text, variables = "", dict[str, Any]()
         for part in parts:
             if isinstance(part, str | int):
                 text += str(part).replace("${", "${!")
