@@ -20,6 +20,7 @@ sync fails the run. Usage: ``python bench/bench_replsync.py [--rows N] [--engine
 from __future__ import annotations
 
 import argparse
+import io
 import math
 import random
 import sys
@@ -39,9 +40,11 @@ from replsync.config import SyncSettings, TableSpec  # noqa: E402
 from replsync.dialect import get_dialect  # noqa: E402
 from replsync.refdata import sync_table  # noqa: E402
 
-DDL = ("CREATE TABLE ref (id BIGINT NOT NULL PRIMARY KEY, code VARCHAR(16) NOT NULL, "
-       "name VARCHAR(100) NULL, amount DECIMAL(12,2) NULL, d DATE NULL, ts TIMESTAMP NULL, "
-       "active BOOLEAN NULL, note TEXT NULL)")
+DDL = (
+    "CREATE TABLE ref (id BIGINT NOT NULL PRIMARY KEY, code VARCHAR(16) NOT NULL, "
+    "name VARCHAR(100) NULL, amount DECIMAL(12,2) NULL, d DATE NULL, ts TIMESTAMP NULL, "
+    "active BOOLEAN NULL, note TEXT NULL)"
+)
 COLUMNS = "id, code, name, amount, d, ts, active, note"
 SCENARIOS = [("unchanged", 0.0), ("0.01%", 0.0001), ("1%", 0.01)]
 TARGETS = {"unchanged": "<=3x checksum", "0.01%": ">=10x reload", "1%": ">=2x reload"}
@@ -67,7 +70,7 @@ class Engine:
             ]
         digits = max(1, math.ceil(math.log10(rows + 1)))
         tables = ", ".join(f"bench_digits d{i}" for i in range(digits))
-        number = " + ".join(f"d{i}.n * {10 ** i}" for i in range(digits)) + " + 1"
+        number = " + ".join(f"d{i}.n * {10**i}" for i in range(digits)) + " + 1"
         return [
             "CREATE TABLE IF NOT EXISTS bench_digits (n INT PRIMARY KEY)",
             "INSERT IGNORE INTO bench_digits VALUES (0),(1),(2),(3),(4),(5),(6),(7),(8),(9)",
@@ -90,13 +93,15 @@ class Bench:
         self.engine = engine
         self.rows = rows
         self.dialect = get_dialect(engine.name)
-        self.dbs = {side: engine.server.new_database(f"bench_{side}")["dbname"]
-                    for side in ("src", "tgt")}
+        self.dbs = {
+            side: engine.server.new_database(f"bench_{side}")["dbname"] for side in ("src", "tgt")
+        }
 
     def connect(self, side: str) -> Any:
         info = self.engine.server.connect_info(self.dbs[side])
-        return self.dialect.connect(info["host"], info["port"], info["user"], info["password"],
-                                    info["dbname"], timeout=600)
+        return self.dialect.connect(
+            info["host"], info["port"], info["user"], info["password"], info["dbname"], timeout=600
+        )
 
     def run_sql(self, side: str, statements: list[str], params: Any = None) -> None:
         conn = self.connect(side)
@@ -122,15 +127,28 @@ class Bench:
         ids = [2 * g for g in random.Random(seed).sample(range(1, self.rows + 1), count)]
         cut1, cut2 = int(count * 0.8), int(count * 0.9)
         for chunk in _chunks(ids[:cut1], 1000):
-            self.run_sql("tgt", [f"UPDATE ref SET amount = amount + 1 WHERE id IN "
-                                 f"({', '.join(['%s'] * len(chunk))})"], chunk)
+            self.run_sql(
+                "tgt",
+                [
+                    f"UPDATE ref SET amount = amount + 1 WHERE id IN "
+                    f"({', '.join(['%s'] * len(chunk))})"
+                ],
+                chunk,
+            )
         for chunk in _chunks(ids[cut1:cut2], 1000):
-            self.run_sql("tgt", [f"DELETE FROM ref WHERE id IN "
-                                 f"({', '.join(['%s'] * len(chunk))})"], chunk)
+            self.run_sql(
+                "tgt", [f"DELETE FROM ref WHERE id IN ({', '.join(['%s'] * len(chunk))})"], chunk
+            )
         for chunk in _chunks(ids[cut2:], 1000):
-            self.run_sql("tgt", [f"INSERT INTO ref ({COLUMNS}) SELECT id + 1, code, name, "
-                                 "amount, d, ts, active, note FROM ref WHERE id IN "
-                                 f"({', '.join(['%s'] * len(chunk))})"], chunk)
+            self.run_sql(
+                "tgt",
+                [
+                    f"INSERT INTO ref ({COLUMNS}) SELECT id + 1, code, name, "
+                    "amount, d, ts, active, note FROM ref WHERE id IN "
+                    f"({', '.join(['%s'] * len(chunk))})"
+                ],
+                chunk,
+            )
         return count
 
     def checksums(self) -> tuple[float, list[Any]]:
@@ -149,8 +167,9 @@ class Bench:
         src, tgt = self.connect("src"), self.connect("tgt")
         try:
             started = time.perf_counter()
-            result = sync_table(self.dialect, src, tgt, TableSpec("ref"), SyncSettings(),
-                                dry_run=False)
+            result = sync_table(
+                self.dialect, src, tgt, TableSpec("ref"), SyncSettings(), dry_run=False
+            )
             return time.perf_counter() - started, result.as_dict()
         finally:
             src.close()
@@ -167,8 +186,30 @@ class Bench:
             write.execute("TRUNCATE TABLE ref")
             marks = "(" + ", ".join(["%s"] * 8) + ")"
             while rows := read.fetchmany(1000):
-                write.execute(f"INSERT INTO ref ({COLUMNS}) VALUES "
-                              + ", ".join([marks] * len(rows)), [v for r in rows for v in r])
+                write.execute(
+                    f"INSERT INTO ref ({COLUMNS}) VALUES " + ", ".join([marks] * len(rows)),
+                    [v for r in rows for v in r],
+                )
+            tgt.commit()
+            return time.perf_counter() - started
+        finally:
+            src.close()
+            tgt.close()
+
+    def reload_copy(self) -> float | None:
+        """PostgreSQL only, for reference: the same reload through COPY (the fastest bulk
+        path; MySQL's LOAD DATA LOCAL would be its analogue)."""
+        if self.engine.name != "postgres":
+            return None
+        src, tgt = self.connect("src"), self.connect("tgt")
+        try:
+            started = time.perf_counter()
+            buffer = io.BytesIO()
+            src.cursor().execute("COPY ref TO STDOUT", stream=buffer)
+            buffer.seek(0)
+            write = tgt.cursor()
+            write.execute("TRUNCATE TABLE ref")
+            write.execute("COPY ref FROM STDIN", stream=buffer)
             tgt.commit()
             return time.perf_counter() - started
         finally:
@@ -189,10 +230,21 @@ class Bench:
         _, after = self.checksums()
         if after[0] != after[1]:
             raise SystemExit(f"{self.engine.name} {label}: tables differ after reload")
+        self.load("tgt")
+        self.differ(fraction)
+        copy_s = self.reload_copy()
         written = counts["inserted"] + counts["updated"] + counts["deleted"]
-        return {"engine": self.engine.name, "rows": self.rows, "scenario": label,
-                "changed": changed, "written": written, "sync": sync_s, "reload": reload_s,
-                "checksum": checksum_s}
+        return {
+            "engine": self.engine.name,
+            "rows": self.rows,
+            "scenario": label,
+            "changed": changed,
+            "written": written,
+            "sync": sync_s,
+            "reload": reload_s,
+            "checksum": checksum_s,
+            "copy": copy_s,
+        }
 
 
 def _streaming_cursor(engine: str, conn: Any) -> Any:
@@ -204,7 +256,7 @@ def _streaming_cursor(engine: str, conn: Any) -> Any:
 
 
 def _chunks(items: list[int], size: int) -> list[list[int]]:
-    return [items[i:i + size] for i in range(0, len(items), size)]
+    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 def verdict(row: dict[str, Any]) -> tuple[str, str]:
@@ -217,15 +269,20 @@ def verdict(row: dict[str, Any]) -> tuple[str, str]:
 
 
 def print_table(results: list[dict[str, Any]]) -> None:
-    head = ("| engine | rows | scenario | rows differing | rows written | sync s | reload s "
-            "| checksum both s | ratio | target | met |")
+    head = (
+        "| engine | rows | scenario | rows differing | rows written | sync s | reload s "
+        "| checksum both s | ratio | target | met | COPY reload s (info) |"
+    )
     print(head)
-    print("|" + "---|" * 11)
+    print("|" + "---|" * 12)
     for r in results:
         ratio, met = verdict(r)
-        print(f"| {r['engine']} | {r['rows']:,} | {r['scenario']} | {r['changed']:,} | "
-              f"{r['written']:,} | {r['sync']:.2f} | {r['reload']:.2f} | {r['checksum']:.2f} | "
-              f"{ratio} | {TARGETS[r['scenario']]} | {met} |")
+        print(
+            f"| {r['engine']} | {r['rows']:,} | {r['scenario']} | {r['changed']:,} | "
+            f"{r['written']:,} | {r['sync']:.2f} | {r['reload']:.2f} | {r['checksum']:.2f} | "
+            f"{ratio} | {TARGETS[r['scenario']]} | {met} | "
+            + (f"{r['copy']:.2f} |" if r["copy"] is not None else "- |")
+        )
 
 
 def run_engine(name: str, rows: int, log: Callable[[str], None]) -> list[dict[str, Any]]:
@@ -244,7 +301,7 @@ def run_engine(name: str, rows: int, log: Callable[[str], None]) -> list[dict[st
             log(f"{name} {label}: {results[-1]}")
         return results
     finally:
-        dbservers._stop(server.proc, 15)
+        server.stop()
 
 
 def main() -> None:

@@ -8,6 +8,6 @@ from pathlib import Path
 # ``dbservers`` sits beside this file; make it importable whether or not tests/ is a package.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from dbservers import DBServer, mariadb_server, postgres_server  # noqa: E402
+from dbservers import DBServer, mariadb_server, postgres_server
 
 __all__ = ["DBServer", "mariadb_server", "postgres_server"]

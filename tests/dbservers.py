@@ -157,6 +157,10 @@ class DBServer:
         self.databases.append(name)
         return self.connect_info(name)
 
+    def stop(self) -> None:
+        """Shut the server down (SIGTERM for MariaDB, fast shutdown for PostgreSQL)."""
+        _stop(self.proc, signal.SIGINT if self.engine == "postgres" else signal.SIGTERM)
+
     def drop_database(self, name: str) -> None:
         conn = self.admin_connect()
         try:
@@ -444,7 +448,7 @@ def mariadb_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DBServe
     try:
         yield server
     finally:
-        _stop(server.proc, signal.SIGTERM)
+        server.stop()
 
 
 @pytest.fixture(scope="session")
@@ -454,5 +458,5 @@ def postgres_server() -> Iterator[DBServer]:
     try:
         yield server
     finally:
-        _stop(server.proc, signal.SIGINT)  # SIGINT = fast shutdown
+        server.stop()
         shutil.rmtree(server.workdir, ignore_errors=True)

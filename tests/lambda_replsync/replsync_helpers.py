@@ -110,7 +110,8 @@ def counter_trigger(engine: str, table: str) -> list[str]:
             "UPDATE writes SET n = n + 1"
             for op in ("INSERT", "UPDATE", "DELETE")
         ]
-    return base + [
+    return [
+        *base,
         "CREATE FUNCTION count_write() RETURNS trigger LANGUAGE plpgsql AS "
         "$$BEGIN UPDATE writes SET n = n + 1; RETURN NULL; END$$",
         f"CREATE TRIGGER count_all AFTER INSERT OR UPDATE OR DELETE ON {table} "

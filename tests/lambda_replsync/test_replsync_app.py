@@ -179,5 +179,5 @@ def test_secret_read_through_assumed_role(aws: None) -> None:
     creds_read = read_secret(env)
 
     assert (creds_read.username, creds_read.password) == ("u", "p")
-    with pytest.raises(Exception, match="ResourceNotFound|can't find"):
+    with pytest.raises(Exception, match=r"ResourceNotFound|can't find"):
         read_secret(Environment("prod", "h", 1, "d", arn))  # own account: no such secret

@@ -204,6 +204,22 @@ def test_bisection_finds_scattered_changes(stack: Stack, changes: int) -> None:
     assert full(stack, "staging", "item", "id") == full(stack, "dev", "item", "id")
 
 
+def test_identical_changes_in_one_range_do_not_cancel(stack: Stack) -> None:
+    """Regression: with BIT_XOR(CRC32(row)) two same-length rows changed the same way cancel
+    out (CRC is linear), so the range looked unchanged and the update was lost."""
+    stack.everywhere(ITEM_DDL)
+    rows = [(i, "label", 5) for i in range(10, 60)]  # same length, one range
+    insert_rows(stack, "dev", "item", ("id", "label", "qty"), rows)
+    insert_rows(stack, "staging", "item", ("id", "label", "qty"), rows)
+    stack.execute("staging", "UPDATE item SET qty = 6 WHERE id IN (11, 13, 17, 19)")
+    stack.set_tables([{"name": "item"}])
+
+    [table] = stack.invoke(action="sync_reference_data", source="dev", target="staging")["tables"]
+
+    assert table["updated"] == 4
+    assert full(stack, "staging", "item", "id") == full(stack, "dev", "item", "id")
+
+
 def test_empty_target_and_empty_source(stack: Stack) -> None:
     stack.everywhere(ITEM_DDL)
     insert_rows(stack, "dev", "item", ("id", "label", "qty"), [(i, "x", i) for i in range(150)])
@@ -312,3 +328,24 @@ def test_schema_mismatch_is_a_sync_failure(stack: Stack) -> None:
 
     assert response["status"] == "error" and response["error"] == "SyncFailed"
     assert "does not exist in the target" in response["message"]
+
+
+def test_row_by_row_fallback_when_digest_list_is_cut(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """If the server truncates the concatenated digests (group_concat_max_len), the range is
+    compared row by row instead, with the same result."""
+    from replsync.refdata import Side
+
+    monkeypatch.setattr(Side, "digest_sets", lambda self, batches: [None] * len(batches))
+    seed_currency_mix(stack)
+
+    [table] = stack.invoke(action="sync_reference_data", source="dev", target="staging")["tables"]
+
+    assert (table["inserted"], table["updated"], table["deleted"], table["unchanged"]) == (
+        20,
+        25,
+        15,
+        255,
+    )
+    assert synced(stack, "staging") == synced(stack, "dev")

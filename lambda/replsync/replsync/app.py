@@ -44,14 +44,20 @@ def parse_event(event: Any) -> Request:
         if event.get(name) is not None and not isinstance(event[name], str):
             raise InvalidEvent(f"{name} must be a string")
     tables = event.get("tables")
-    if tables is not None and (not isinstance(tables, list)
-                               or not all(isinstance(t, str) for t in tables)):
+    if tables is not None and (
+        not isinstance(tables, list) or not all(isinstance(t, str) for t in tables)
+    ):
         raise InvalidEvent("tables must be a list of table names")
     dry_run = event.get("dry_run", False)
     if not isinstance(dry_run, bool):
         raise InvalidEvent("dry_run must be true or false")
-    return Request(action, event.get("source"), event.get("target"),
-                   tuple(tables) if tables is not None else None, dry_run)
+    return Request(
+        action,
+        event.get("source"),
+        event.get("target"),
+        tuple(tables) if tables is not None else None,
+        dry_run,
+    )
 
 
 def execute(event: Any, runtime: Runtime | None = None) -> dict[str, Any]:
@@ -63,19 +69,36 @@ def execute(event: Any, runtime: Runtime | None = None) -> dict[str, Any]:
         response = ACTIONS[request.action](request, runtime)
     except Refused as exc:
         response = exc.response()
-        log("warning", "refused", action=request.action, source=request.source,
-            target=request.target, reason=exc.message)
+        log(
+            "warning",
+            "refused",
+            action=request.action,
+            source=request.source,
+            target=request.target,
+            reason=exc.message,
+        )
         return response
     except ReplsyncError as exc:
         log("error", "action_failed", action=request.action, **exc.response())
         raise
     except Exception as exc:  # a bug or an unclassified driver error: fail fast, say why
-        log("error", "action_failed", action=request.action, error=type(exc).__name__,
-            cause=repr(exc))
+        log(
+            "error",
+            "action_failed",
+            action=request.action,
+            error=type(exc).__name__,
+            cause=repr(exc),
+        )
         raise
-    log("info", "action_done", action=request.action, source=request.source,
-        target=request.target, status=response["status"],
-        seconds=round(time.monotonic() - started, 3))
+    log(
+        "info",
+        "action_done",
+        action=request.action,
+        source=request.source,
+        target=request.target,
+        status=response["status"],
+        seconds=round(time.monotonic() - started, 3),
+    )
     return response
 
 

@@ -49,12 +49,20 @@ class Migrations:
 
 @dataclass(frozen=True)
 class SyncSettings:
-    """Tuning of the range-checksum search (see refdata.py); defaults suit 10^3..10^7 rows."""
+    """Tuning of the range-checksum search (see refdata.py).
 
-    chunk_rows: int = 10_000  # rows per top-level checksum range
-    fanout: int = 16  # sub-ranges a differing range is split into
+    Defaults measured with bench/bench_replsync.py on 10^5..10^6-row tables: small top-level
+    ranges keep the rows re-read under differing ranges few; row-level comparison ships one
+    digest string per range, so it is cheap enough to start at a few hundred rows.
+    """
+
+    chunk_rows: int = 2_000  # source rows per top-level checksum range
+    fanout: int = 4  # sub-ranges a differing range is split into
     leaf_rows: int = 512  # ranges this small are compared row by row
-    fetch_rows: int = 5_000  # max rows per row-digest query
+    # A level where this share of ranges differs is compared row by row at once (ranges up
+    # to leaf_rows * fanout rows): nearly every sub-range would differ too.
+    dense_fraction: float = 0.95
+    fetch_rows: int = 20_000  # max rows per row-digest query (adjacent ranges are merged)
     write_batch: int = 500  # rows per multi-row INSERT / keys per DELETE
 
 

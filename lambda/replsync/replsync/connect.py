@@ -21,9 +21,17 @@ T = TypeVar("T")
 
 # Error codes AWS uses for throttling and brief unavailability.
 _AWS_TRANSIENT = {
-    "Throttling", "ThrottlingException", "ThrottledException", "TooManyRequestsException",
-    "RequestLimitExceeded", "RequestThrottled", "SlowDown", "ServiceUnavailable",
-    "InternalServiceError", "InternalFailure", "ProvisionedThroughputExceededException",
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "TooManyRequestsException",
+    "RequestLimitExceeded",
+    "RequestThrottled",
+    "SlowDown",
+    "ServiceUnavailable",
+    "InternalServiceError",
+    "InternalFailure",
+    "ProvisionedThroughputExceededException",
 }
 
 
@@ -47,10 +55,15 @@ def aws_is_transient(exc: BaseException) -> bool:
     return response.get("Error", {}).get("Code") in _AWS_TRANSIENT
 
 
-def with_retry(fn: Callable[[], T], *, is_transient: Callable[[BaseException], bool],
-               policy: RetryPolicy = RetryPolicy(), what: str = "operation",
-               on_retry: Callable[[BaseException], None] | None = None,
-               sleep: Callable[[float], None] = time.sleep) -> T:
+def with_retry(
+    fn: Callable[[], T],
+    *,
+    is_transient: Callable[[BaseException], bool],
+    policy: RetryPolicy = RetryPolicy(),
+    what: str = "operation",
+    on_retry: Callable[[BaseException], None] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> T:
     """Call ``fn``; on a transient error back off exponentially and call it again.
 
     Non-transient errors propagate at once (fail fast). When the attempts run out the last
@@ -63,12 +76,19 @@ def with_retry(fn: Callable[[], T], *, is_transient: Callable[[BaseException], b
             if not is_transient(exc):
                 raise
             if attempt == policy.attempts:
-                raise TransientError(f"{what} failed {attempt} times: {exc!r}",
-                                     attempts=attempt) from exc
+                raise TransientError(
+                    f"{what} failed {attempt} times: {exc!r}", attempts=attempt
+                ) from exc
             delay = min(policy.max_delay, policy.base_delay * 2 ** (attempt - 1))
             delay *= 0.5 + random.random() / 2  # jitter: retries of parallel runs spread out
-            log("warning", "transient_error", what=what, attempt=attempt, error=repr(exc),
-                retry_in_seconds=round(delay, 3))
+            log(
+                "warning",
+                "transient_error",
+                what=what,
+                attempt=attempt,
+                error=repr(exc),
+                retry_in_seconds=round(delay, 3),
+            )
             if on_retry is not None:
                 on_retry(exc)
             sleep(delay)
@@ -87,11 +107,15 @@ def _session(env: Environment) -> Any:
     if not env.role_arn:
         return boto3.session.Session(region_name=region)
     sts = boto3.session.Session(region_name=region).client("sts")
-    creds = sts.assume_role(RoleArn=env.role_arn,
-                            RoleSessionName=f"replsync-{env.name}")["Credentials"]
-    return boto3.session.Session(aws_access_key_id=creds["AccessKeyId"],
-                                 aws_secret_access_key=creds["SecretAccessKey"],
-                                 aws_session_token=creds["SessionToken"], region_name=region)
+    creds = sts.assume_role(RoleArn=env.role_arn, RoleSessionName=f"replsync-{env.name}")[
+        "Credentials"
+    ]
+    return boto3.session.Session(
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+        region_name=region,
+    )
 
 
 def read_secret(env: Environment) -> Credentials:
@@ -109,9 +133,13 @@ def read_secret(env: Environment) -> Credentials:
 class Connector:
     """Opens connections to configured environments; secrets are read once per invocation."""
 
-    def __init__(self, config: Config, dialect: Dialect,
-                 secrets: Callable[[Environment], Credentials] = read_secret,
-                 policy: RetryPolicy = RetryPolicy()) -> None:
+    def __init__(
+        self,
+        config: Config,
+        dialect: Dialect,
+        secrets: Callable[[Environment], Credentials] = read_secret,
+        policy: RetryPolicy = RetryPolicy(),
+    ) -> None:
         self.config = config
         self.dialect = dialect
         self.secrets = secrets
@@ -119,15 +147,21 @@ class Connector:
         self._credentials: dict[str, Credentials] = {}
 
     def is_transient(self, exc: BaseException) -> bool:
-        return (self.dialect.is_transient(exc) or aws_is_transient(exc)
-                or isinstance(exc, ConnectionError | TimeoutError))
+        return (
+            self.dialect.is_transient(exc)
+            or aws_is_transient(exc)
+            or isinstance(exc, ConnectionError | TimeoutError)
+        )
 
     def credentials(self, name: str) -> Credentials:
         if name not in self._credentials:
             env = self.config.environments[name]
-            self._credentials[name] = with_retry(lambda: self.secrets(env),
-                                                 is_transient=self.is_transient,
-                                                 policy=self.policy, what=f"secret of {name}")
+            self._credentials[name] = with_retry(
+                lambda: self.secrets(env),
+                is_transient=self.is_transient,
+                policy=self.policy,
+                what=f"secret of {name}",
+            )
         return self._credentials[name]
 
     def open(self, name: str) -> Connection:
@@ -135,9 +169,13 @@ class Connector:
         env = self.config.environments[name]
         creds = self.credentials(name)
         return with_retry(
-            lambda: self.dialect.connect(env.host, env.port, creds.username, creds.password,
-                                         env.dbname),
-            is_transient=self.is_transient, policy=self.policy, what=f"connect to {name}")
+            lambda: self.dialect.connect(
+                env.host, env.port, creds.username, creds.password, env.dbname
+            ),
+            is_transient=self.is_transient,
+            policy=self.policy,
+            what=f"connect to {name}",
+        )
 
 
 def close_quietly(conn: Connection | None) -> None:

@@ -31,8 +31,9 @@ class Dialect(ABC):
     # ------------------------------------------------------------------ connections
 
     @abstractmethod
-    def connect(self, host: str, port: int, user: str, password: str, dbname: str,
-                timeout: float = 10.0) -> Connection:
+    def connect(
+        self, host: str, port: int, user: str, password: str, dbname: str, timeout: float = 10.0
+    ) -> Connection:
         """Open a connection with autocommit off and a fixed session (UTC, ISO dates) so that
         value-to-text conversions, and so checksums, agree between environments."""
 
@@ -86,12 +87,26 @@ class Dialect(ABC):
 
     @abstractmethod
     def row_digest(self, columns: Sequence[Column]) -> str:
-        """A strong per-row hash (md5 of an unambiguous encoding) for row-level compares."""
+        """MD5 (32 hex digits) of the same NULL-safe row encoding, for row-level compares."""
+
+    @abstractmethod
+    def digest_list(self, columns: Sequence[Column]) -> str:
+        """Aggregate concatenating the row digests of a range into one string: one value
+        crosses the wire instead of one row per row."""
 
     def insert_sql(self, table: str, columns: Sequence[Column], rows: int) -> str:
         marks = "(" + ", ".join(["%s"] * len(columns)) + ")"
-        return (f"INSERT INTO {self.quote(table)} ({self.column_list([c.name for c in columns])})"
-                f" VALUES {', '.join([marks] * rows)}")
+        return (
+            f"INSERT INTO {self.quote(table)} ({self.column_list([c.name for c in columns])})"
+            f" VALUES {', '.join([marks] * rows)}"
+        )
+
+    @abstractmethod
+    def update_sql(
+        self, table: str, keys: Sequence[Column], values: Sequence[Column], rows: int
+    ) -> str:
+        """One statement updating ``rows`` rows by key; parameters per row: the key values,
+        then the new values. (Per-row UPDATEs would cost a round trip each.)"""
 
     # ------------------------------------------------------------------ catalog
 
@@ -105,8 +120,11 @@ class Dialect(ABC):
 
     def has_table(self, cur: Cursor, table: str) -> bool:
         """Any base table, including the history table that read_schema leaves out."""
-        cur.execute("SELECT COUNT(*) FROM information_schema.tables WHERE table_name = %s "
-                    f"AND table_schema = {self.current_schema}", (table,))
+        cur.execute(
+            "SELECT COUNT(*) FROM information_schema.tables WHERE table_name = %s "
+            f"AND table_schema = {self.current_schema}",
+            (table,),
+        )
         return bool(cur.fetchone()[0])
 
     @abstractmethod
@@ -180,13 +198,22 @@ class MySQLDialect(Dialect):
     transactional_ddl = False
     current_schema = "DATABASE()"
 
-    def connect(self, host: str, port: int, user: str, password: str, dbname: str,
-                timeout: float = 10.0) -> Connection:
+    def connect(
+        self, host: str, port: int, user: str, password: str, dbname: str, timeout: float = 10.0
+    ) -> Connection:
         import pymysql
 
-        return pymysql.connect(host=host, port=port, user=user, password=password,
-                               database=dbname, charset="utf8mb4", autocommit=False,
-                               connect_timeout=timeout, init_command="SET time_zone = '+00:00'")
+        return pymysql.connect(
+            host=host,
+            port=port,
+            user=user,
+            password=password,
+            database=dbname,
+            charset="utf8mb4",
+            autocommit=False,
+            connect_timeout=timeout,
+            init_command="SET time_zone = '+00:00', group_concat_max_len = 67108864",
+        )
 
     def begin_snapshot(self, conn: Connection) -> None:
         conn.rollback()  # transaction characteristics cannot change inside a transaction
@@ -199,8 +226,11 @@ class MySQLDialect(Dialect):
 
         if isinstance(exc, pymysql.err.InterfaceError):
             return True  # the connection is already closed: a new one fixes that
-        return (isinstance(exc, pymysql.err.MySQLError) and bool(exc.args)
-                and exc.args[0] in _MYSQL_TRANSIENT)
+        return (
+            isinstance(exc, pymysql.err.MySQLError)
+            and bool(exc.args)
+            and exc.args[0] in _MYSQL_TRANSIENT
+        )
 
     def quote(self, identifier: str) -> str:
         return "`" + identifier.replace("`", "``") + "`"
@@ -208,6 +238,18 @@ class MySQLDialect(Dialect):
     def literal(self, text: str) -> str:
         # Backslash is an escape in MySQL literals (unless NO_BACKSLASH_ESCAPES).
         return "'" + text.replace("\\", "\\\\").replace("'", "''") + "'"
+
+    def update_sql(
+        self, table: str, keys: Sequence[Column], values: Sequence[Column], rows: int
+    ) -> str:
+        # Join a derived table of the new rows; MySQL types its columns from all the rows.
+        columns = [*keys, *values]
+        first = "SELECT " + ", ".join(f"%s AS {self.quote(c.name)}" for c in columns)
+        rest = "SELECT " + ", ".join(["%s"] * len(columns))
+        derived = " UNION ALL ".join([first] + [rest] * (rows - 1))
+        on = " AND ".join(f"t.{self.quote(k.name)} = v.{self.quote(k.name)}" for k in keys)
+        sets = ", ".join(f"t.{self.quote(c.name)} = v.{self.quote(c.name)}" for c in values)
+        return f"UPDATE {self.quote(table)} AS t JOIN ({derived}) AS v ON {on} SET {sets}"
 
     def row_compare(self, keys: Sequence[str], op: str, bound: Key) -> tuple[str, list[Any]]:
         # (a, b) > (x, y) spelled out: MariaDB's range optimizer ignores row constructors.
@@ -221,19 +263,29 @@ class MySQLDialect(Dialect):
             params.extend([*bound[:i], bound[i]])
         return "(" + " OR ".join(terms) + ")", params
 
+    def _row_text(self, columns: Sequence[Column]) -> str:
+        # CONCAT_WS with NUL separators skips NULLs; the trailing ISNULL mask records which
+        # columns were NULL, so NULL, '' and a shifted value all encode differently. (Only
+        # values containing NUL bytes could still shift across a column boundary.)
+        parts = [self.quote(c.name) for c in columns]
+        mask = [f"ISNULL({self.quote(c.name)})" for c in columns if c.nullable]
+        if mask:
+            parts.append(f"CONCAT({', '.join(mask)})")
+        return f"CONCAT_WS(CHAR(0), {', '.join(parts)})"
+
     def range_checksum(self, columns: Sequence[Column]) -> str:
-        # CRC32 over CONCAT_WS with NUL separators; IFNULL keeps NULL and '' apart (CONCAT_WS
-        # would skip the NULL). 32 bits per row is what pt-table-checksum uses by default;
-        # differing ranges are confirmed row by row with MD5 (row_digest) before any write.
-        parts = [f"IFNULL({self.quote(c.name)}, CHAR(1))" if c.nullable else self.quote(c.name)
-                 for c in columns]
-        return f"COUNT(*), BIT_XOR(CRC32(CONCAT_WS(CHAR(0), {', '.join(parts)})))"
+        # CRC is linear: two rows of one length changed the same way (say amount + 1) change
+        # their CRCs by the same XOR mask and would cancel out in BIT_XOR. Multiplying modulo
+        # a prime (a bijection, nearly free) breaks that; differing ranges are compared row
+        # by row with MD5 before anything is written.
+        crc = f"CRC32({self._row_text(columns)})"
+        return f"COUNT(*), BIT_XOR(MOD({crc} * 2654435761, 4294967291))"
 
     def row_digest(self, columns: Sequence[Column]) -> str:
-        # Length-prefixed fields and 'N' for NULL: no two different rows encode alike.
-        parts = [f"IFNULL(CONCAT(LENGTH({q}), ':', {q}), 'N')"
-                 for q in (self.quote(c.name) for c in columns)]
-        return f"MD5(CONCAT_WS(',', {', '.join(parts)}))"
+        return f"MD5({self._row_text(columns)})"
+
+    def digest_list(self, columns: Sequence[Column]) -> str:
+        return f"GROUP_CONCAT({self.row_digest(columns)} SEPARATOR '')"
 
     # ------------------------------------------------------------------ catalog
 
@@ -243,20 +295,22 @@ class MySQLDialect(Dialect):
         columns = self._columns(cur, table, mariadb)
         keys, indexes = self._statistics(cur, table)
         tables = {
-            name: Table(name, tuple(cols), tuple(keys.get(name, ())),
-                        "PRIMARY" if name in keys else None)
+            name: Table(
+                name, tuple(cols), tuple(keys.get(name, ())), "PRIMARY" if name in keys else None
+            )
             for name, cols in columns.items()
         }
         return Schema(tables, {(i.table, i.name): i for i in indexes if i.table in tables})
 
-    def _columns(self, cur: Cursor, table: str | None,
-                 mariadb: bool) -> dict[str, list[Column]]:
-        sql = ("SELECT c.TABLE_NAME, c.COLUMN_NAME, c.COLUMN_TYPE, c.IS_NULLABLE, "
-               "c.COLUMN_DEFAULT, c.EXTRA, c.GENERATION_EXPRESSION "
-               "FROM information_schema.COLUMNS c JOIN information_schema.TABLES t "
-               "ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME "
-               "WHERE c.TABLE_SCHEMA = DATABASE() AND t.TABLE_TYPE = 'BASE TABLE' "
-               "AND c.TABLE_NAME <> %s")
+    def _columns(self, cur: Cursor, table: str | None, mariadb: bool) -> dict[str, list[Column]]:
+        sql = (
+            "SELECT c.TABLE_NAME, c.COLUMN_NAME, c.COLUMN_TYPE, c.IS_NULLABLE, "
+            "c.COLUMN_DEFAULT, c.EXTRA, c.GENERATION_EXPRESSION "
+            "FROM information_schema.COLUMNS c JOIN information_schema.TABLES t "
+            "ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME "
+            "WHERE c.TABLE_SCHEMA = DATABASE() AND t.TABLE_TYPE = 'BASE TABLE' "
+            "AND c.TABLE_NAME <> %s"
+        )
         params: list[Any] = [HISTORY_TABLE]
         if table is not None:
             sql += " AND c.TABLE_NAME = %s"
@@ -265,12 +319,22 @@ class MySQLDialect(Dialect):
         out: dict[str, list[Column]] = {}
         for tname, name, ctype, nullable, default, extra, generation in cur.fetchall():
             out.setdefault(tname, []).append(
-                self._column(name, ctype, nullable == "YES", default, extra or "", generation,
-                             mariadb))
+                self._column(
+                    name, ctype, nullable == "YES", default, extra or "", generation, mariadb
+                )
+            )
         return out
 
-    def _column(self, name: str, ctype: str, nullable: bool, default: str | None, extra: str,
-                generation: str | None, mariadb: bool) -> Column:
+    def _column(
+        self,
+        name: str,
+        ctype: str,
+        nullable: bool,
+        default: str | None,
+        extra: str,
+        generation: str | None,
+        mariadb: bool,
+    ) -> Column:
         generated = generation or None
         kind = extra.upper()
         if generated:
@@ -289,17 +353,21 @@ class MySQLDialect(Dialect):
         if default is None:
             return None
         if default.upper().startswith("CURRENT_TIMESTAMP") and (
-                "time" in ctype.lower() or "DEFAULT_GENERATED" in kind):
+            "time" in ctype.lower() or "DEFAULT_GENERATED" in kind
+        ):
             return default
         if "DEFAULT_GENERATED" in kind:
             return f"({default})"
         return self.literal(default)
 
-    def _statistics(self, cur: Cursor,
-                    table: str | None) -> tuple[dict[str, list[str]], list[Index]]:
-        sql = ("SELECT TABLE_NAME, INDEX_NAME, NON_UNIQUE, COLUMN_NAME, SUB_PART, INDEX_TYPE "
-               "FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() "
-               "AND COLUMN_NAME IS NOT NULL")
+    def _statistics(
+        self, cur: Cursor, table: str | None
+    ) -> tuple[dict[str, list[str]], list[Index]]:
+        sql = (
+            "SELECT TABLE_NAME, INDEX_NAME, NON_UNIQUE, COLUMN_NAME, SUB_PART, INDEX_TYPE "
+            "FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() "
+            "AND COLUMN_NAME IS NOT NULL"
+        )
         params: list[Any] = []
         if table is not None:
             sql += " AND TABLE_NAME = %s"
@@ -313,26 +381,31 @@ class MySQLDialect(Dialect):
                 continue
             part = self.quote(column) + (f"({sub_part})" if sub_part else "")
             grouped.setdefault((tname, iname), [not int(non_unique), itype, []])[2].append(part)
-        indexes = [self._index(t, n, unique, itype, cols)
-                   for (t, n), (unique, itype, cols) in grouped.items()]
+        indexes = [
+            self._index(t, n, unique, itype, cols)
+            for (t, n), (unique, itype, cols) in grouped.items()
+        ]
         return keys, indexes
 
-    def _index(self, table: str, name: str, unique: bool, itype: str,
-               parts: list[str]) -> Index:
-        kind = {"FULLTEXT": "FULLTEXT ", "SPATIAL": "SPATIAL "}.get(itype, "UNIQUE " if unique
-                                                                  else "")
-        definition = (f"CREATE {kind}INDEX {self.quote(name)} ON {self.quote(table)} "
-                      f"({', '.join(parts)})")
+    def _index(self, table: str, name: str, unique: bool, itype: str, parts: list[str]) -> Index:
+        kind = {"FULLTEXT": "FULLTEXT ", "SPATIAL": "SPATIAL "}.get(
+            itype, "UNIQUE " if unique else ""
+        )
+        definition = (
+            f"CREATE {kind}INDEX {self.quote(name)} ON {self.quote(table)} ({', '.join(parts)})"
+        )
         return Index(table, name, unique, tuple(parts), definition)
 
     def history_ddl(self) -> str:
-        return (f"CREATE TABLE IF NOT EXISTS {self.quote(HISTORY_TABLE)} ("
-                "`version` VARCHAR(64) NOT NULL PRIMARY KEY, "
-                "`description` VARCHAR(255) NOT NULL, "
-                "`checksum` CHAR(64) NOT NULL, "
-                "`applied_at` TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6), "
-                "`duration_ms` INT NOT NULL, "
-                "`success` BOOLEAN NOT NULL)")
+        return (
+            f"CREATE TABLE IF NOT EXISTS {self.quote(HISTORY_TABLE)} ("
+            "`version` VARCHAR(64) NOT NULL PRIMARY KEY, "
+            "`description` VARCHAR(255) NOT NULL, "
+            "`checksum` CHAR(64) NOT NULL, "
+            "`applied_at` TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6), "
+            "`duration_ms` INT NOT NULL, "
+            "`success` BOOLEAN NOT NULL)"
+        )
 
     def try_lock(self, cur: Cursor, name: str) -> bool:
         cur.execute("SELECT GET_LOCK(%s, 0)", (name,))
@@ -380,8 +453,12 @@ _PG_TRANSIENT = {
     "57P03",  # cannot_connect_now
     "53300",  # too_many_connections
 }
-_PG_NETWORK = ("network error", "communication error", "can't create a connection",
-               "connection is closed")
+_PG_NETWORK = (
+    "network error",
+    "communication error",
+    "can't create a connection",
+    "connection is closed",
+)
 _PG_SERIAL = {"integer": "serial", "bigint": "bigserial", "smallint": "smallserial"}
 _PG_SESSION = (
     "SET TIME ZONE 'UTC'",
@@ -400,13 +477,20 @@ class PostgresDialect(Dialect):
     transactional_ddl = True
     current_schema = "current_schema()"
 
-    def connect(self, host: str, port: int, user: str, password: str, dbname: str,
-                timeout: float = 10.0) -> Connection:
+    def connect(
+        self, host: str, port: int, user: str, password: str, dbname: str, timeout: float = 10.0
+    ) -> Connection:
         import pg8000.dbapi
 
-        conn = pg8000.dbapi.connect(user=user, password=password, host=host, port=port,
-                                    database=dbname, timeout=timeout,
-                                    application_name="replsync")
+        conn = pg8000.dbapi.connect(
+            user=user,
+            password=password,
+            host=host,
+            port=port,
+            database=dbname,
+            timeout=timeout,
+            application_name="replsync",
+        )
         cur = conn.cursor()
         for statement in _PG_SESSION:
             cur.execute(statement)
@@ -449,6 +533,24 @@ class PostgresDialect(Dialect):
     def row_digest(self, columns: Sequence[Column]) -> str:
         return f"md5({self._row_text(columns)})"
 
+    def digest_list(self, columns: Sequence[Column]) -> str:
+        return f"string_agg({self.row_digest(columns)}, '')"
+
+    def update_sql(
+        self, table: str, keys: Sequence[Column], values: Sequence[Column], rows: int
+    ) -> str:
+        # UPDATE ... FROM (VALUES ...): parameters are cast to the column types, as a VALUES
+        # list of untyped parameters would otherwise be text.
+        columns = [*keys, *values]
+        row = "(" + ", ".join(f"CAST(%s AS {c.type})" for c in columns) + ")"
+        names = self.column_list([c.name for c in columns])
+        on = " AND ".join(f"t.{self.quote(k.name)} = v.{self.quote(k.name)}" for k in keys)
+        sets = ", ".join(f"{self.quote(c.name)} = v.{self.quote(c.name)}" for c in values)
+        return (
+            f"UPDATE {self.quote(table)} AS t SET {sets} "
+            f"FROM (VALUES {', '.join([row] * rows)}) AS v ({names}) WHERE {on}"
+        )
+
     def insert_sql(self, table: str, columns: Sequence[Column], rows: int) -> str:
         sql = super().insert_sql(table, columns, rows)
         if any("ALWAYS" in c.extra for c in columns):
@@ -462,8 +564,12 @@ class PostgresDialect(Dialect):
         columns = self._columns(cur, table)
         keys = self._primary_keys(cur, table)
         tables = {
-            name: Table(name, tuple(cols), tuple(keys.get(name, (None, []))[1]),
-                        keys.get(name, (None, []))[0])
+            name: Table(
+                name,
+                tuple(cols),
+                tuple(keys.get(name, (None, []))[1]),
+                keys.get(name, (None, []))[0],
+            )
             for name, cols in columns.items()
         }
         indexes = [i for i in self._indexes(cur, table) if i.table in tables]
@@ -487,19 +593,22 @@ class PostgresDialect(Dialect):
             "JOIN pg_namespace n ON n.oid = c.relnamespace "
             "LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
             "WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') "
-            "AND a.attnum > 0 AND NOT a.attisdropped" + where +
-            " ORDER BY c.relname, a.attnum", params)
+            "AND a.attnum > 0 AND NOT a.attisdropped" + where + " ORDER BY c.relname, a.attnum",
+            params,
+        )
         out: dict[str, list[Column]] = {}
         for tname, name, ctype, nullable, default, identity, generated in cur.fetchall():
-            extra = {"a": "GENERATED ALWAYS AS IDENTITY",
-                     "d": "GENERATED BY DEFAULT AS IDENTITY"}.get(identity or "", "")
+            extra = {
+                "a": "GENERATED ALWAYS AS IDENTITY",
+                "d": "GENERATED BY DEFAULT AS IDENTITY",
+            }.get(identity or "", "")
             gen = default if generated == "s" else None
             out.setdefault(tname, []).append(
-                Column(name, ctype, bool(nullable), None if gen else default, extra, gen))
+                Column(name, ctype, bool(nullable), None if gen else default, extra, gen)
+            )
         return out
 
-    def _primary_keys(self, cur: Cursor,
-                      table: str | None) -> dict[str, tuple[str, list[str]]]:
+    def _primary_keys(self, cur: Cursor, table: str | None) -> dict[str, tuple[str, list[str]]]:
         where, params = self._filter("c", table)
         cur.execute(
             "SELECT c.relname, con.conname, a.attname FROM pg_constraint con "
@@ -507,8 +616,11 @@ class PostgresDialect(Dialect):
             "JOIN pg_namespace n ON n.oid = c.relnamespace "
             "CROSS JOIN LATERAL unnest(con.conkey) WITH ORDINALITY AS k(attnum, ord) "
             "JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum "
-            "WHERE con.contype = 'p' AND n.nspname = current_schema()" + where +
-            " ORDER BY c.relname, k.ord", params)
+            "WHERE con.contype = 'p' AND n.nspname = current_schema()"
+            + where
+            + " ORDER BY c.relname, k.ord",
+            params,
+        )
         out: dict[str, tuple[str, list[str]]] = {}
         for tname, cname, column in cur.fetchall():
             out.setdefault(tname, (cname, []))[1].append(column)
@@ -523,19 +635,26 @@ class PostgresDialect(Dialect):
             "FROM pg_index ix JOIN pg_class i ON i.oid = ix.indexrelid "
             "JOIN pg_class t ON t.oid = ix.indrelid "
             "JOIN pg_namespace n ON n.oid = t.relnamespace "
-            "WHERE n.nspname = current_schema() AND NOT ix.indisprimary" + where +
-            " ORDER BY t.relname, i.relname", params)
-        return [Index(t, name, bool(unique), tuple(cols), definition)
-                for t, name, unique, definition, cols in cur.fetchall()]
+            "WHERE n.nspname = current_schema() AND NOT ix.indisprimary"
+            + where
+            + " ORDER BY t.relname, i.relname",
+            params,
+        )
+        return [
+            Index(t, name, bool(unique), tuple(cols), definition)
+            for t, name, unique, definition, cols in cur.fetchall()
+        ]
 
     def history_ddl(self) -> str:
-        return (f"CREATE TABLE IF NOT EXISTS {self.quote(HISTORY_TABLE)} ("
-                '"version" varchar(64) NOT NULL PRIMARY KEY, '
-                '"description" varchar(255) NOT NULL, '
-                '"checksum" char(64) NOT NULL, '
-                '"applied_at" timestamptz NOT NULL DEFAULT now(), '
-                '"duration_ms" integer NOT NULL, '
-                '"success" boolean NOT NULL)')
+        return (
+            f"CREATE TABLE IF NOT EXISTS {self.quote(HISTORY_TABLE)} ("
+            '"version" varchar(64) NOT NULL PRIMARY KEY, '
+            '"description" varchar(255) NOT NULL, '
+            '"checksum" char(64) NOT NULL, '
+            '"applied_at" timestamptz NOT NULL DEFAULT now(), '
+            '"duration_ms" integer NOT NULL, '
+            '"success" boolean NOT NULL)'
+        )
 
     def try_lock(self, cur: Cursor, name: str) -> bool:
         cur.execute("SELECT pg_try_advisory_lock(hashtext(%s))", (name,))
@@ -575,8 +694,11 @@ class PostgresDialect(Dialect):
         if "nullable" in aspects:
             out.append(f"{prefix} {'DROP' if new.nullable else 'SET'} NOT NULL")
         if "default" in aspects:
-            out.append(f"{prefix} SET DEFAULT {new.default}" if new.default is not None
-                       else f"{prefix} DROP DEFAULT")
+            out.append(
+                f"{prefix} SET DEFAULT {new.default}"
+                if new.default is not None
+                else f"{prefix} DROP DEFAULT"
+            )
         return out
 
     def drop_index(self, index: Index) -> str:
@@ -585,11 +707,14 @@ class PostgresDialect(Dialect):
     def replace_primary_key(self, old: Table, new_key: tuple[str, ...]) -> list[str]:
         out = []
         if old.primary_key_name:
-            out.append(f"ALTER TABLE {self.quote(old.name)} "
-                       f"DROP CONSTRAINT {self.quote(old.primary_key_name)}")
+            out.append(
+                f"ALTER TABLE {self.quote(old.name)} "
+                f"DROP CONSTRAINT {self.quote(old.primary_key_name)}"
+            )
         if new_key:
-            out.append(f"ALTER TABLE {self.quote(old.name)} "
-                       f"ADD PRIMARY KEY ({self.column_list(new_key)})")
+            out.append(
+                f"ALTER TABLE {self.quote(old.name)} ADD PRIMARY KEY ({self.column_list(new_key)})"
+            )
         return out
 
 

@@ -19,8 +19,12 @@ class ReplsyncError(Exception):
         self.details = details
 
     def response(self) -> dict[str, Any]:
-        return {"status": "error", "error": type(self).__name__, "message": self.message,
-                **self.details}
+        return {
+            "status": "error",
+            "error": type(self).__name__,
+            "message": self.message,
+            **self.details,
+        }
 
 
 class Refused(ReplsyncError):

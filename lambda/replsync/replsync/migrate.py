@@ -14,7 +14,9 @@ database and deletes the failed history row.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import itertools
 import posixpath
 import re
 import time
@@ -84,7 +86,7 @@ def list_scripts(s3: Any, bucket: str, prefix: str) -> list[Script]:
             body = s3.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read()
             scripts.append(Script(parsed[0], parsed[1], obj["Key"], body))
     scripts.sort(key=lambda s: s.order)
-    for a, b in zip(scripts, scripts[1:], strict=False):
+    for a, b in itertools.pairwise(scripts):
         if a.order == b.order:
             raise MigrationFailed(f"two scripts have version {a.version}: {a.key}, {b.key}")
     return scripts
@@ -100,8 +102,10 @@ def ensure_history(dialect: Dialect, conn: Connection) -> None:
 
 def read_history(dialect: Dialect, conn: Connection) -> dict[tuple[int, ...], Applied]:
     cur = conn.cursor()
-    cur.execute(f"SELECT {dialect.column_list(['version', 'checksum', 'success'])} "
-                f"FROM {dialect.quote(HISTORY_TABLE)}")
+    cur.execute(
+        f"SELECT {dialect.column_list(['version', 'checksum', 'success'])} "
+        f"FROM {dialect.quote(HISTORY_TABLE)}"
+    )
     rows = cur.fetchall()
     conn.commit()
     return {version_key(v): Applied(v, c.strip(), bool(s)) for v, c, s in rows}
@@ -113,9 +117,10 @@ def record(dialect: Dialect, conn: Connection, script: Script, ms: int, success:
     table = dialect.quote(HISTORY_TABLE)
     cur.execute(f"DELETE FROM {table} WHERE {dialect.quote('version')} = %s", (script.version,))
     columns = ["version", "description", "checksum", "duration_ms", "success"]
-    cur.execute(f"INSERT INTO {table} ({dialect.column_list(columns)}) VALUES "
-                "(%s, %s, %s, %s, %s)",
-                (script.version, script.description[:255], script.checksum, ms, success))
+    cur.execute(
+        f"INSERT INTO {table} ({dialect.column_list(columns)}) VALUES (%s, %s, %s, %s, %s)",
+        (script.version, script.description[:255], script.checksum, ms, success),
+    )
 
 
 def latest_version(dialect: Dialect, conn: Connection) -> str | None:
@@ -131,15 +136,19 @@ def latest_version(dialect: Dialect, conn: Connection) -> str | None:
 # ============================================================================ planning
 
 
-def pending_scripts(dialect: Dialect, scripts: list[Script],
-                    applied: dict[tuple[int, ...], Applied]) -> list[Script]:
+def pending_scripts(
+    dialect: Dialect, scripts: list[Script], applied: dict[tuple[int, ...], Applied]
+) -> list[Script]:
     """Validate history against the scripts; return those still to run, in order."""
     for script in scripts:
         done = applied.get(script.order)
         if done and done.success and done.checksum != script.checksum:
             raise ChecksumMismatch(
                 f"applied migration {script.version} was changed after it ran",
-                version=script.version, expected=done.checksum, found=script.checksum)
+                version=script.version,
+                expected=done.checksum,
+                found=script.checksum,
+            )
     pending = []
     for script in scripts:
         done = applied.get(script.order)
@@ -149,7 +158,8 @@ def pending_scripts(dialect: Dialect, scripts: list[Script],
             raise MigrationFailed(
                 f"migration {script.version} failed earlier and DDL is not transactional on "
                 f"{dialect.name}: repair the schema, delete its row from {HISTORY_TABLE}, rerun",
-                version=script.version)
+                version=script.version,
+            )
         pending.append(script)
     return pending
 
@@ -178,8 +188,9 @@ def apply_script(dialect: Dialect, conn: Connection, script: Script) -> int:
         raise
 
 
-def run_migrations(runtime: Runtime, conn: Connection, scripts: list[Script],
-                   dry_run: bool) -> dict[str, Any]:
+def run_migrations(
+    runtime: Runtime, conn: Connection, scripts: list[Script], dry_run: bool
+) -> dict[str, Any]:
     dialect = runtime.dialect
     ensure_history(dialect, conn)
     applied = read_history(dialect, conn)
@@ -188,20 +199,34 @@ def run_migrations(runtime: Runtime, conn: Connection, scripts: list[Script],
     skipped = [s.version for s in scripts if s not in pending]
     if dry_run:
         return {"applied": [], "skipped": skipped, "pending": [s.version for s in pending]}
+
+    def retryable(exc: BaseException) -> bool:
+        # Only a transactional script can be retried: a failed one left nothing behind.
+        return dialect.transactional_ddl and dialect.is_transient(exc)
+
     for script in pending:
         try:
-            # Only a transactional script can be retried: it left nothing behind.
-            ms = with_retry(lambda s=script: apply_script(dialect, conn, s),
-                            is_transient=lambda e: dialect.transactional_ddl
-                            and dialect.is_transient(e),
-                            policy=runtime.connector.policy, what=f"migration {script.version}")
+            ms = with_retry(
+                functools.partial(apply_script, dialect, conn, script),
+                is_transient=retryable,
+                policy=runtime.connector.policy,
+                what=f"migration {script.version}",
+            )
         except Exception as exc:
-            log("error", "migration_failed", version=script.version, key=script.key,
-                error=type(exc).__name__, cause=repr(exc))
-            raise MigrationFailed(f"migration {script.version} failed: {exc}",
-                                  version=script.version, applied=done) from exc
-        done.append({"version": script.version, "description": script.description,
-                     "duration_ms": ms})
+            log(
+                "error",
+                "migration_failed",
+                version=script.version,
+                key=script.key,
+                error=type(exc).__name__,
+                cause=repr(exc),
+            )
+            raise MigrationFailed(
+                f"migration {script.version} failed: {exc}", version=script.version, applied=done
+            ) from exc
+        done.append(
+            {"version": script.version, "description": script.description, "duration_ms": ms}
+        )
         log("info", "migration_applied", version=script.version, duration_ms=ms)
     return {"applied": done, "skipped": skipped, "pending": []}
 
@@ -223,9 +248,19 @@ def migrate(request: Request, runtime: Runtime) -> dict[str, Any]:
         failed = False
     finally:
         close_quietly(conn)  # also releases the session-level lock
-        emit_metrics(runtime.config.metrics_namespace, target.name,
-                     {"SyncFailures": int(failed)})
-    log("info", "migrate_done", target=target.name, dry_run=request.dry_run,
-        applied=len(result["applied"]), skipped=len(result["skipped"]))
-    return {"status": "ok", "action": "migrate", "target": target.name,
-            "dry_run": request.dry_run, **result}
+        emit_metrics(runtime.config.metrics_namespace, target.name, {"SyncFailures": int(failed)})
+    log(
+        "info",
+        "migrate_done",
+        target=target.name,
+        dry_run=request.dry_run,
+        applied=len(result["applied"]),
+        skipped=len(result["skipped"]),
+    )
+    return {
+        "status": "ok",
+        "action": "migrate",
+        "target": target.name,
+        "dry_run": request.dry_run,
+        **result,
+    }

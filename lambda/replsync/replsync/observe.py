@@ -24,8 +24,11 @@ def _write(record: dict[str, Any]) -> None:
 
 def log(level: str, event: str, **fields: Any) -> None:
     """One JSON object per line: ``{"level", "event", "time", ...fields}``."""
-    record: dict[str, Any] = {"level": level, "event": event,
-                              "time": datetime.now(UTC).isoformat(timespec="milliseconds")}
+    record: dict[str, Any] = {
+        "level": level,
+        "event": event,
+        "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
+    }
     record.update({k: v for k, v in fields.items() if v is not None})
     _write(record)
 
@@ -35,12 +38,15 @@ def emit_metrics(namespace: str, target: str, values: dict[str, float]) -> None:
     record: dict[str, Any] = {
         "_aws": {
             "Timestamp": int(time.time() * 1000),
-            "CloudWatchMetrics": [{
-                "Namespace": namespace,
-                "Dimensions": [["Target"]],
-                "Metrics": [{"Name": name, "Unit": METRIC_UNITS.get(name, "None")}
-                            for name in values],
-            }],
+            "CloudWatchMetrics": [
+                {
+                    "Namespace": namespace,
+                    "Dimensions": [["Target"]],
+                    "Metrics": [
+                        {"Name": name, "Unit": METRIC_UNITS.get(name, "None")} for name in values
+                    ],
+                }
+            ],
         },
         "Target": target,
     }

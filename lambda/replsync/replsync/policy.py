@@ -32,8 +32,10 @@ def check_promotion(config: Config, source: Environment, target: Environment) ->
     if source.name not in order or target.name not in order:
         raise Refused(f"{source.name!r} -> {target.name!r} is not in the promotion order")
     if order.index(target.name) <= order.index(source.name):
-        raise Refused(f"target {target.name!r} does not come after source {source.name!r} "
-                      f"in the promotion order {list(order)}")
+        raise Refused(
+            f"target {target.name!r} does not come after source {source.name!r} "
+            f"in the promotion order {list(order)}"
+        )
 
 
 def check_distinct(source: Environment, target: Environment) -> None:

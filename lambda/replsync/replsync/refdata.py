@@ -11,13 +11,16 @@ Search, all of it in the databases (only checksums and digests cross the wire):
    range holds at most ``leaf_rows`` source rows, or until most ranges of a level differ and
    they hold at most ``leaf_rows * fanout`` rows (then splitting further would cost more
    queries than it saves rows).
-4. For the remaining ranges compare per-row MD5 digests keyed by the sync key; fetch full rows
-   only for keys to insert or update.
+4. For the remaining ranges fetch the set of per-row MD5 digests as one string per range
+   (``GROUP_CONCAT`` / ``string_agg``: one value on the wire instead of one row per row); the
+   digests found on one side only are looked up with their keys; full rows are fetched only
+   for the keys to insert or update.
 5. Apply deletes, updates and inserts in ONE target transaction (rolled back on any error).
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -33,6 +36,9 @@ from replsync.errors import ReplsyncError, SyncFailed
 from replsync.observe import emit_metrics, log
 from replsync.policy import check_sync
 from replsync.runtime import Request, Runtime
+
+Bounds = tuple[Key | None, Key | None]
+DIGEST_LEN = 32  # hex digits of an MD5
 
 
 @dataclass(frozen=True)
@@ -84,26 +90,32 @@ class TableResult:
     seconds: float
 
     def as_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "inserted": self.inserted, "updated": self.updated,
-                "deleted": self.deleted, "unchanged": self.unchanged,
-                "seconds": round(self.seconds, 3)}
+        return {
+            "name": self.name,
+            "inserted": self.inserted,
+            "updated": self.updated,
+            "deleted": self.deleted,
+            "unchanged": self.unchanged,
+            "seconds": round(self.seconds, 3),
+        }
 
 
 # ============================================================================ planning
 
 
-def plan_table(dialect: Dialect, source: Table | None, target: Table | None,
-               spec: TableSpec) -> TablePlan:
+def plan_table(
+    dialect: Dialect, source: Table | None, target: Table | None, spec: TableSpec
+) -> TablePlan:
     """Validate the two catalogs against the spec and decide keys and columns."""
     if source is None:
         raise SyncFailed(f"table {spec.name} does not exist in the source", table=spec.name)
     if target is None:
-        raise SyncFailed(f"table {spec.name} does not exist in the target (run schema_diff)",
-                         table=spec.name)
+        raise SyncFailed(
+            f"table {spec.name} does not exist in the target (run schema_diff)", table=spec.name
+        )
     keys = spec.key or source.primary_key
     if not keys:
-        raise SyncFailed(f"table {spec.name} has no primary key: configure a key",
-                         table=spec.name)
+        raise SyncFailed(f"table {spec.name} has no primary key: configure a key", table=spec.name)
     if set(keys) & set(spec.exclude_columns):
         raise SyncFailed(f"table {spec.name}: key columns cannot be excluded", table=spec.name)
     columns = []
@@ -112,11 +124,14 @@ def plan_table(dialect: Dialect, source: Table | None, target: Table | None,
             continue
         other = target.column(column.name)
         if other is None or not other.writable:
-            raise SyncFailed(f"table {spec.name}: column {column.name} missing on the target "
-                             "(run schema_diff)", table=spec.name)
+            raise SyncFailed(
+                f"table {spec.name}: column {column.name} missing on the target (run schema_diff)",
+                table=spec.name,
+            )
         # One hash expression for both sides: NULL-tolerant if either side allows NULL.
-        columns.append(Column(column.name, column.type, column.nullable or other.nullable,
-                              extra=other.extra))
+        columns.append(
+            Column(column.name, column.type, column.nullable or other.nullable, extra=other.extra)
+        )
     missing = [k for k in keys if k not in {c.name for c in columns}]
     if missing:
         raise SyncFailed(f"table {spec.name}: key columns {missing} not found", table=spec.name)
@@ -137,6 +152,7 @@ class Side:
         self.key_list = dialect.column_list(plan.keys)
         self.checksum_sql = dialect.range_checksum(plan.columns)
         self.digest_sql = dialect.row_digest(plan.columns)
+        self.digest_list_sql = dialect.digest_list(plan.columns)
 
     def where(self, lo: Key | None, hi: Key | None) -> tuple[str, list[Any]]:
         terms, params = [], []
@@ -151,14 +167,18 @@ class Side:
         """The key ``step`` rows after ``lo`` (within ``hi``), or None if there is none."""
         where, params = self.where(lo, hi)
         cur = self.conn.cursor()
-        cur.execute(f"SELECT {self.key_list} FROM {self.table}{where} "
-                    f"ORDER BY {self.key_list} LIMIT 1 OFFSET {int(step) - 1}", params)
+        cur.execute(
+            f"SELECT {self.key_list} FROM {self.table}{where} "
+            f"ORDER BY {self.key_list} LIMIT 1 OFFSET {int(step) - 1}",
+            params,
+        )
         row = cur.fetchone()
         cur.fetchall()
         return tuple(row) if row else None
 
-    def boundaries(self, lo: Key | None, hi: Key | None, step: int,
-                   max_parts: int | None = None) -> list[Key]:
+    def boundaries(
+        self, lo: Key | None, hi: Key | None, step: int, max_parts: int | None = None
+    ) -> list[Key]:
         """Keys cutting (lo, hi] into ranges of ``step`` source rows."""
         out: list[Key] = []
         cursor = lo
@@ -180,16 +200,40 @@ class Side:
             out.append((int(count), aggregate))
         return out
 
-    def digests(self, batches: Sequence[tuple[Key | None, Key | None]]) -> dict[Key, str]:
-        out: dict[Key, str] = {}
+    def digest_sets(self, batches: Sequence[Bounds]) -> list[set[str] | None]:
+        """Per range, the set of its row digests; None where the server cut the list short
+        (group_concat_max_len): the caller then reads that range row by row."""
         cur = self.conn.cursor()
-        nkeys = len(self.plan.keys)
+        out: list[set[str] | None] = []
         for lo, hi in batches:
             where, params = self.where(lo, hi)
-            cur.execute(f"SELECT {self.key_list}, {self.digest_sql} FROM {self.table}{where}",
-                        params)
+            cur.execute(f"SELECT COUNT(*), {self.digest_list_sql} FROM {self.table}{where}", params)
+            count, blob = cur.fetchone()
+            text = blob.decode() if isinstance(blob, bytes) else (blob or "")
+            if len(text) != DIGEST_LEN * int(count):
+                out.append(None)
+                continue
+            out.append({text[i : i + DIGEST_LEN] for i in range(0, len(text), DIGEST_LEN)})
+        return out
+
+    def keyed_digests(
+        self, lo: Key | None, hi: Key | None, only: set[str] | None
+    ) -> dict[Key, str]:
+        """key -> digest of the range's rows; just the rows whose digest is in ``only``."""
+        where, params = self.where(lo, hi)
+        sql = f"SELECT {self.key_list}, {self.digest_sql} FROM {self.table}{where}"
+        cur = self.conn.cursor()
+        out: dict[Key, str] = {}
+        nkeys = len(self.plan.keys)
+        groups: list[Sequence[str]] = [[]] if only is None else list(_chunks(sorted(only), 1000))
+        for group in groups:
+            if group:
+                test = f"{self.digest_sql} IN ({', '.join(['%s'] * len(group))})"
+                cur.execute(sql + (" AND " if where else " WHERE ") + test, [*params, *group])
+            else:
+                cur.execute(sql, params)
             for row in cur.fetchall():
-                out[tuple(row[:nkeys])] = row[nkeys]
+                out[tuple(row[:nkeys])] = str(row[nkeys])
         return out
 
     def rows(self, keys: Sequence[Key], batch: int) -> list[tuple[Any, ...]]:
@@ -206,7 +250,7 @@ class Side:
 
 def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
     for i in range(0, len(items), size):
-        yield items[i:i + size]
+        yield items[i : i + size]
 
 
 # ============================================================================ search
@@ -215,17 +259,20 @@ def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
 class Differ:
     """Finds the rows that differ between ``source`` and ``target`` (see module doc)."""
 
-    def __init__(self, source: Side, target: Side, settings: SyncSettings,
-                 pool: ThreadPoolExecutor) -> None:
+    def __init__(
+        self, source: Side, target: Side, settings: SyncSettings, pool: ThreadPoolExecutor
+    ) -> None:
         self.source = source
         self.target = target
         self.s = settings
         self.pool = pool
 
-    def both(self, fn: Callable[[Side], Any]) -> tuple[Any, Any]:
-        """Run ``fn`` on both sides concurrently (each side has its own connection)."""
-        future = self.pool.submit(fn, self.target)
-        return fn(self.source), future.result()
+    def both(
+        self, on_source: Callable[[Side], Any], on_target: Callable[[Side], Any] | None = None
+    ) -> tuple[Any, Any]:
+        """Run on both sides concurrently (each side has its own connection)."""
+        future = self.pool.submit(on_target or on_source, self.target)
+        return on_source(self.source), future.result()
 
     def run(self) -> Changes:
         changes = Changes()
@@ -250,7 +297,7 @@ class Differ:
         # Where most ranges of a level differ, their sub-ranges would mostly differ too:
         # comparing rows right away is cheaper than another round of checksums, as long as
         # the ranges are not much bigger than a leaf.
-        dense = len(differing) * 2 >= len(level)
+        dense = len(differing) >= self.s.dense_fraction * len(level)
         dense_cap = self.s.leaf_rows * self.s.fanout
         next_level: list[Range] = []
         for r in differing:
@@ -266,21 +313,38 @@ class Differ:
         return _ranges(r.lo, cuts, r.hi, r.path)
 
     def compare_leaves(self, leaves: list[Range], changes: Changes) -> None:
-        """Row-level compare of the settled ranges by per-row digest; fetch what differs."""
+        """Row-level compare of the settled ranges, then fetch the rows to write."""
         batches = list(_merge_adjacent(leaves, self.s.fetch_rows))
         if not batches:
             return
-        src, tgt = self.both(lambda side: side.digests(batches))
+        # 1. The digest sets of each range: rows present on both sides unchanged are done.
+        src_sets, tgt_sets = self.both(lambda side: side.digest_sets(batches))
+        src_work: list[tuple[Bounds, set[str] | None]] = []
+        tgt_work: list[tuple[Bounds, set[str] | None]] = []
+        for bounds, src, tgt in zip(batches, src_sets, tgt_sets, strict=True):
+            if src is None or tgt is None:  # too big for one string: compare every row
+                src_work.append((bounds, None))
+                tgt_work.append((bounds, None))
+                continue
+            changes.unchanged += len(src & tgt)
+            if src != tgt:
+                src_work.append((bounds, src - tgt))
+                tgt_work.append((bounds, tgt - src))
+        # 2. Keys of the rows whose digests are on one side only.
+        src_keyed, tgt_keyed = self.both(
+            lambda side: _keyed(side, src_work), lambda side: _keyed(side, tgt_work)
+        )
         inserts, updates = [], []
-        for key, digest in src.items():
-            other = tgt.pop(key, None)
+        for key, digest in src_keyed.items():
+            other = tgt_keyed.pop(key, None)
             if other is None:
                 inserts.append(key)
             elif other != digest:
                 updates.append(key)
             else:
                 changes.unchanged += 1
-        changes.deletes.extend(tgt)  # what is left exists only on the target
+        changes.deletes.extend(tgt_keyed)  # what is left exists only on the target
+        # 3. Full source rows, only for the keys to insert or update.
         new = set(inserts)
         positions = self.source.plan.key_positions
         for row in self.source.rows(inserts + updates, self.s.write_batch):
@@ -288,20 +352,31 @@ class Differ:
             (changes.inserts if key in new else changes.updates).append(row)
 
 
-def _ranges(lo: Key | None, cuts: list[Key], hi: Key | None,
-            path: tuple[int, ...]) -> list[Range]:
+def _keyed(side: Side, work: list[tuple[Bounds, set[str] | None]]) -> dict[Key, str]:
+    out: dict[Key, str] = {}
+    for (lo, hi), only in work:
+        if only is None or only:
+            out.update(side.keyed_digests(lo, hi, only))
+    return out
+
+
+def _ranges(lo: Key | None, cuts: list[Key], hi: Key | None, path: tuple[int, ...]) -> list[Range]:
     bounds = [lo, *cuts, hi]
     return [Range(bounds[i], bounds[i + 1], (*path, i)) for i in range(len(bounds) - 1)]
 
 
-def _merge_adjacent(leaves: list[Range], max_rows: int) -> Iterator[tuple[Key | None, Key | None]]:
+def _merge_adjacent(leaves: list[Range], max_rows: int) -> Iterator[Bounds]:
     """Contiguous leaves (one's hi is the next's lo) become one query, up to ``max_rows``."""
-    current: tuple[Key | None, Key | None] | None = None
+    current: Bounds | None = None
     rows = 0
     for r in leaves:
         size = max(r.source_rows, r.target_rows)
-        if (current is not None and current[1] is not None and current[1] == r.lo
-                and rows + size <= max_rows):
+        if (
+            current is not None
+            and current[1] is not None
+            and current[1] == r.lo
+            and rows + size <= max_rows
+        ):
             current, rows = (current[0], r.hi), rows + size
             continue
         if current is not None:
@@ -314,42 +389,54 @@ def _merge_adjacent(leaves: list[Range], max_rows: int) -> Iterator[tuple[Key | 
 # ============================================================================ writing
 
 
-def apply_changes(dialect: Dialect, conn: Connection, plan: TablePlan, changes: Changes,
-                  batch: int) -> None:
+def apply_changes(
+    dialect: Dialect, conn: Connection, plan: TablePlan, changes: Changes, batch: int
+) -> None:
     """Deletes, then updates, then inserts, on the target's open transaction (no commit)."""
     cur = conn.cursor()
     table = dialect.quote(plan.table)
     for chunk in _chunks(changes.deletes, batch):
         sql, params = dialect.key_in(plan.keys, chunk)
         cur.execute(f"DELETE FROM {table} WHERE {sql}", params)
-    _apply_updates(dialect, cur, plan, changes.updates)
-    width = max(1, len(plan.columns))
-    # Stay well under PostgreSQL's 65535 bind parameters per statement.
-    rows_per_insert = max(1, min(batch, 30_000 // width))
-    for chunk in _chunks(changes.inserts, rows_per_insert):
-        cur.execute(dialect.insert_sql(plan.table, plan.columns, len(chunk)),
-                    [value for row in chunk for value in row])
+    _apply_updates(dialect, cur, plan, changes.updates, batch)
+    for chunk in _chunks(changes.inserts, _rows_per_statement(batch, len(plan.columns))):
+        cur.execute(
+            dialect.insert_sql(plan.table, plan.columns, len(chunk)),
+            [value for row in chunk for value in row],
+        )
 
 
-def _apply_updates(dialect: Dialect, cur: Any, plan: TablePlan,
-                   rows: list[tuple[Any, ...]]) -> None:
+def _apply_updates(
+    dialect: Dialect, cur: Any, plan: TablePlan, rows: list[tuple[Any, ...]], batch: int
+) -> None:
     values = plan.value_columns
     if not rows or not values:
-        return
+        return  # a table of key columns only has nothing to update
+    by_name = {c.name: c for c in plan.columns}
+    keys = [by_name[k] for k in plan.keys]
     names = [c.name for c in plan.columns]
-    value_idx = [names.index(c.name) for c in values]
-    key_idx = plan.key_positions
-    sets = ", ".join(f"{dialect.quote(c.name)} = %s" for c in values)
-    sql = f"UPDATE {dialect.quote(plan.table)} SET {sets} WHERE {dialect.key_equals(plan.keys)}"
-    cur.executemany(sql, [[row[i] for i in value_idx] + [row[i] for i in key_idx]
-                          for row in rows])
+    order = [*plan.key_positions, *(names.index(c.name) for c in values)]
+    for chunk in _chunks(rows, _rows_per_statement(batch, len(order))):
+        sql = dialect.update_sql(plan.table, keys, values, len(chunk))
+        cur.execute(sql, [row[i] for row in chunk for i in order])
+
+
+def _rows_per_statement(batch: int, width: int) -> int:
+    # Stay well under PostgreSQL's 65535 bind parameters per statement.
+    return max(1, min(batch, 30_000 // max(1, width)))
 
 
 # ============================================================================ one table
 
 
-def sync_table(dialect: Dialect, source_conn: Connection, target_conn: Connection,
-               spec: TableSpec, settings: SyncSettings, dry_run: bool) -> TableResult:
+def sync_table(
+    dialect: Dialect,
+    source_conn: Connection,
+    target_conn: Connection,
+    spec: TableSpec,
+    settings: SyncSettings,
+    dry_run: bool,
+) -> TableResult:
     """Compare and (unless ``dry_run``) write one table in one target transaction.
 
     Raises the driver's exception on failure after rolling the target back, so that the
@@ -375,15 +462,20 @@ def sync_table(dialect: Dialect, source_conn: Connection, target_conn: Connectio
         raise
     finally:
         _rollback_quietly(source_conn)  # ends the read-only snapshot
-    return TableResult(spec.name, len(changes.inserts), len(changes.updates),
-                       len(changes.deletes), changes.unchanged, time.monotonic() - started)
+    return TableResult(
+        spec.name,
+        len(changes.inserts),
+        len(changes.updates),
+        len(changes.deletes),
+        changes.unchanged,
+        time.monotonic() - started,
+    )
 
 
 def _rollback_quietly(conn: Connection) -> None:
-    try:
+    # A dead connection cannot roll back; the server has already discarded its transaction.
+    with contextlib.suppress(Exception):
         conn.rollback()
-    except Exception:  # a dead connection cannot roll back; the server already has
-        pass
 
 
 # ============================================================================ the action
@@ -420,35 +512,64 @@ def sync_reference_data(request: Request, runtime: Runtime) -> dict[str, Any]:
     try:
         for spec in specs:
             done.append(_sync_one(runtime, request, spec, links, done).as_dict())
-            log("info", "table_synced", action=request.action, source=source, target=target,
-                dry_run=request.dry_run, **done[-1], table=spec.name)
+            log(
+                "info",
+                "table_synced",
+                action=request.action,
+                source=source,
+                target=target,
+                dry_run=request.dry_run,
+                **done[-1],
+                table=spec.name,
+            )
         failed = False
     finally:
         links.close()
-        changed = 0 if request.dry_run else sum(
-            t["inserted"] + t["updated"] + t["deleted"] for t in done)
-        emit_metrics(runtime.config.metrics_namespace, target, {
-            "SyncLagSeconds": round(time.monotonic() - started, 3),
-            "RowsChanged": changed,
-            "SyncFailures": int(failed),
-        })
-    return {"status": "ok", "action": request.action, "source": source, "target": target,
-            "dry_run": request.dry_run, "tables": done}
+        changed = (
+            0 if request.dry_run else sum(t["inserted"] + t["updated"] + t["deleted"] for t in done)
+        )
+        emit_metrics(
+            runtime.config.metrics_namespace,
+            target,
+            {
+                "SyncLagSeconds": round(time.monotonic() - started, 3),
+                "RowsChanged": changed,
+                "SyncFailures": int(failed),
+            },
+        )
+    return {
+        "status": "ok",
+        "action": request.action,
+        "source": source,
+        "target": target,
+        "dry_run": request.dry_run,
+        "tables": done,
+    }
 
 
-def _sync_one(runtime: Runtime, request: Request, spec: TableSpec, links: _Links,
-              done: list[dict[str, Any]]) -> TableResult:
+def _sync_one(
+    runtime: Runtime, request: Request, spec: TableSpec, links: _Links, done: list[dict[str, Any]]
+) -> TableResult:
     def attempt() -> TableResult:
         source_conn, target_conn = links.get()
-        return sync_table(runtime.dialect, source_conn, target_conn, spec, runtime.config.sync,
-                          request.dry_run)
+        return sync_table(
+            runtime.dialect, source_conn, target_conn, spec, runtime.config.sync, request.dry_run
+        )
 
-    context = {"source": request.source, "target": request.target, "table": spec.name,
-               "completed": list(done)}
+    context = {
+        "source": request.source,
+        "target": request.target,
+        "table": spec.name,
+        "completed": list(done),
+    }
     try:
-        return with_retry(attempt, is_transient=runtime.connector.is_transient,
-                          policy=runtime.connector.policy, what=f"sync of {spec.name}",
-                          on_retry=links.close)
+        return with_retry(
+            attempt,
+            is_transient=runtime.connector.is_transient,
+            policy=runtime.connector.policy,
+            what=f"sync of {spec.name}",
+            on_retry=links.close,
+        )
     except ReplsyncError as exc:
         exc.details.update(context)
         _log_failure(exc, context)
@@ -460,6 +581,13 @@ def _sync_one(runtime: Runtime, request: Request, spec: TableSpec, links: _Links
 
 
 def _log_failure(exc: BaseException, context: dict[str, Any]) -> None:
-    log("error", "table_sync_failed", error=type(exc).__name__, cause=repr(exc),
-        source=context["source"], target=context["target"], table=context["table"],
-        rolled_back=True)
+    log(
+        "error",
+        "table_sync_failed",
+        error=type(exc).__name__,
+        cause=repr(exc),
+        source=context["source"],
+        target=context["target"],
+        table=context["table"],
+        rolled_back=True,
+    )

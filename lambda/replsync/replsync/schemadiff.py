@@ -36,8 +36,9 @@ def diff_schemas(dialect: Dialect, source: Schema, target: Schema) -> SchemaDiff
         if name in target.tables:
             _diff_table(dialect, table, target.tables[name], out)
     _diff_indexes(dialect, source, target, out)
-    out.destructive.extend(dialect.drop_table(name) for name in target.tables
-                           if name not in source.tables)
+    out.destructive.extend(
+        dialect.drop_table(name) for name in target.tables if name not in source.tables
+    )
     return out
 
 
@@ -50,12 +51,12 @@ def _diff_table(dialect: Dialect, src: Table, tgt: Table, out: SchemaDiff) -> No
             _diff_column(dialect, src.name, old, column, out)
     if src.primary_key != tgt.primary_key:
         out.destructive.extend(dialect.replace_primary_key(tgt, src.primary_key))
-    out.destructive.extend(dialect.drop_column(src.name, c.name) for c in tgt.columns
-                           if src.column(c.name) is None)
+    out.destructive.extend(
+        dialect.drop_column(src.name, c.name) for c in tgt.columns if src.column(c.name) is None
+    )
 
 
-def _diff_column(dialect: Dialect, table: str, old: Column, new: Column,
-                 out: SchemaDiff) -> None:
+def _diff_column(dialect: Dialect, table: str, old: Column, new: Column, out: SchemaDiff) -> None:
     changed = set()
     if (old.type, old.extra, old.generated) != (new.type, new.extra, new.generated):
         changed.add("type")
@@ -68,7 +69,8 @@ def _diff_column(dialect: Dialect, table: str, old: Column, new: Column,
     # Tightening NOT NULL or changing a type can fail or lose data: report only.
     destructive = "type" in changed or ("nullable" in changed and not new.nullable)
     (out.destructive if destructive else out.additive).extend(
-        dialect.alter_column(table, old, new, changed))
+        dialect.alter_column(table, old, new, changed)
+    )
 
 
 def _diff_indexes(dialect: Dialect, source: Schema, target: Schema, out: SchemaDiff) -> None:
@@ -80,8 +82,11 @@ def _diff_indexes(dialect: Dialect, source: Schema, target: Schema, out: SchemaD
         elif existing.signature != index.signature:
             drops.append(dialect.drop_index(existing))
             out.destructive.append(dialect.create_index(index))
-    drops.extend(dialect.drop_index(index) for key, index in target.indexes.items()
-                 if key not in source.indexes and key[0] in source.tables)
+    drops.extend(
+        dialect.drop_index(index)
+        for key, index in target.indexes.items()
+        if key not in source.indexes and key[0] in source.tables
+    )
     # Indexes go before the column and table drops that come after them.
     out.destructive[:0] = drops
 
@@ -98,8 +103,9 @@ def apply_ddl(dialect: Dialect, conn: Connection, statements: list[str]) -> list
     except Exception as exc:
         conn.rollback()
         kept = [] if dialect.transactional_ddl else applied
-        raise SchemaDiffFailed(f"applying DDL failed: {exc}", applied=kept,
-                               failed_statement=statement) from exc
+        raise SchemaDiffFailed(
+            f"applying DDL failed: {exc}", applied=kept, failed_statement=statement
+        ) from exc
     return applied
 
 
@@ -118,16 +124,29 @@ def schema_diff(request: Request, runtime: Runtime) -> dict[str, Any]:
     try:
         src_conn = runtime.connector.open(source.name)
         tgt_conn = runtime.connector.open(target.name)
-        diff = diff_schemas(dialect, read_schema(dialect, src_conn),
-                            read_schema(dialect, tgt_conn))
+        diff = diff_schemas(dialect, read_schema(dialect, src_conn), read_schema(dialect, tgt_conn))
         applied = [] if request.dry_run else apply_ddl(dialect, tgt_conn, diff.additive)
     finally:
         close_quietly(src_conn)
         close_quietly(tgt_conn)
-    log("info", "schema_diff_done", source=source.name, target=target.name,
-        dry_run=request.dry_run, additive=len(diff.additive),
-        destructive=len(diff.destructive), applied=len(applied),
-        seconds=round(time.monotonic() - started, 3))
-    return {"status": "ok", "action": "schema_diff", "source": source.name,
-            "target": target.name, "dry_run": request.dry_run, "additive": diff.additive,
-            "destructive": diff.destructive, "applied": applied}
+    log(
+        "info",
+        "schema_diff_done",
+        source=source.name,
+        target=target.name,
+        dry_run=request.dry_run,
+        additive=len(diff.additive),
+        destructive=len(diff.destructive),
+        applied=len(applied),
+        seconds=round(time.monotonic() - started, 3),
+    )
+    return {
+        "status": "ok",
+        "action": "schema_diff",
+        "source": source.name,
+        "target": target.name,
+        "dry_run": request.dry_run,
+        "additive": diff.additive,
+        "destructive": diff.destructive,
+        "applied": applied,
+    }

@@ -28,8 +28,13 @@ class SplitOptions:
     nested_comments: bool = False  # PostgreSQL: /* /* */ */ nests
 
 
-MYSQL = SplitOptions(backslash_escapes=True, backticks=True, hash_comments=True,
-                     dash_comment_needs_space=True, delimiter_command=True)
+MYSQL = SplitOptions(
+    backslash_escapes=True,
+    backticks=True,
+    hash_comments=True,
+    dash_comment_needs_space=True,
+    delimiter_command=True,
+)
 POSTGRES = SplitOptions(dollar_quotes=True, escape_strings=True, nested_comments=True)
 
 _DOLLAR_TAG = re.compile(r"\$(?:[A-Za-z_\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*)?\$")
@@ -84,7 +89,7 @@ class _Scanner:
 
     def finish(self, end: int) -> None:
         if self.has_code:
-            self.statements.append(self.sql[self.start:end].strip())
+            self.statements.append(self.sql[self.start : end].strip())
         self.has_code = False
 
     # ------------------------------------------------------------------ comments
@@ -102,7 +107,7 @@ class _Scanner:
     def dash_comment_at(self, i: int) -> bool:
         if not self.opt.dash_comment_needs_space:
             return True
-        nxt = self.sql[i + 2:i + 3]
+        nxt = self.sql[i + 2 : i + 3]
         return nxt == "" or nxt.isspace() or ord(nxt) < 32
 
     def line_end(self, i: int) -> int:
@@ -143,8 +148,12 @@ class _Scanner:
 
     def e_string(self, i: int) -> bool:
         """``E'...'`` (PostgreSQL): the E must be a token of its own, not an identifier's end."""
-        return (self.opt.escape_strings and i > 0 and self.sql[i - 1] in "eE"
-                and not self.in_identifier(i - 1))
+        return (
+            self.opt.escape_strings
+            and i > 0
+            and self.sql[i - 1] in "eE"
+            and not self.in_identifier(i - 1)
+        )
 
     def in_identifier(self, i: int) -> bool:
         return i > 0 and bool(_IDENT_CHAR.match(self.sql[i - 1]))

@@ -18,8 +18,11 @@ def environment_status(runtime: Runtime, name: str) -> dict[str, Any]:
         return {"reachable": True, "latest_migration": version, "error": None}
     except Exception as exc:  # report, don't fail: status is for finding broken environments
         log("warning", "environment_unreachable", environment=name, cause=repr(exc))
-        return {"reachable": False, "latest_migration": None,
-                "error": f"{type(exc).__name__}: {exc}"}
+        return {
+            "reachable": False,
+            "latest_migration": None,
+            "error": f"{type(exc).__name__}: {exc}",
+        }
     finally:
         close_quietly(conn)
 
@@ -27,6 +30,5 @@ def environment_status(runtime: Runtime, name: str) -> dict[str, Any]:
 def status(request: Request, runtime: Runtime) -> dict[str, Any]:
     # One quick try per environment: a status call should answer fast, not wait out retries.
     runtime.connector.policy = RetryPolicy(attempts=1)
-    environments = {name: environment_status(runtime, name)
-                    for name in runtime.config.environments}
+    environments = {name: environment_status(runtime, name) for name in runtime.config.environments}
     return {"status": "ok", "action": "status", "environments": environments}
