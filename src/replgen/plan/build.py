@@ -91,6 +91,7 @@ def build(spec: Spec, artifacts: dict[str, Code]) -> Plan:
     sites = _with_accept_roles(ctx, sites, peerings)
     namer.raise_problems()
     sites = _with_exports(sites, peerings)
+    sites = _with_deploy_roles(ctx, sites)
     state = (
         StateBackend("s3", spec.state.bucket, spec.state.region)
         if spec.state.bucket
@@ -470,3 +471,10 @@ def _with_exports(sites: list[Site], peerings: tuple[Peering, ...]) -> list[Site
 
 def _ref_key(ref: Ref) -> tuple[str, str, str]:
     return (ref.site, ref.component, ref.attr)
+
+
+def _with_deploy_roles(ctx: Context, sites: list[Site]) -> list[Site]:
+    if len({s.account_id for s in sites}) == 1:
+        return sites
+    name = ctx.spec.state.deploy_role
+    return [replace(s, deploy_role_arn=role_arn(s.region, s.account_id, name)) for s in sites]

@@ -339,6 +339,8 @@ class Site:
     exports: tuple[Ref, ...] = ()  # values of this site that other stacks read
     # Where a backend writes SecureStrings through a function (CloudFormation), it logs here.
     parameter_writer_logs: LogGroup | None = None
+    # The role a deployment assumes in this site's account; None where every site shares one.
+    deploy_role_arn: str | None = None
 
 
 @dataclass(frozen=True)

@@ -208,6 +208,8 @@ class State(Model):
 
     bucket: str | None = Field(None, pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
     region: str | None = None
+    # Assumed in each site's account where a topology spans several accounts.
+    deploy_role: str = Field("replgen-deploy", pattern=r"^[A-Za-z0-9+=,.@_-]{1,64}$")
 
 
 class Spec(Model):

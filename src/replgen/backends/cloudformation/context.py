@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import troposphere as t
-from awacs import aws as iam
 
+from replgen.plan import iam
 from replgen.plan.model import Join, Plan, Ref, Role, Site, Statement, Value
 
 
@@ -138,60 +138,11 @@ class Ctx:
 
     # ------------------------------------------------------------ IAM
 
-    def policy(self, statements: tuple[Statement, ...], site: Site) -> iam.PolicyDocument:
-        return iam.PolicyDocument(
-            Version="2012-10-17",
-            Statement=[self.statement(s, site) for s in statements],
-        )
+    def policy(self, statements: tuple[Statement, ...], site: Site) -> dict[str, Any]:
+        return iam.policy(statements, lambda v: self.value(v, site))
 
-    def statement(self, s: Statement, site: Site) -> iam.Statement:
-        grouped: dict[str, dict[str, list[Any]]] = {}
-        for op, key, values in s.conditions:
-            grouped.setdefault(op, {})[key] = [self.value(v, site) for v in values]
-        conditions = [_CONDITIONS[op](keys) for op, keys in grouped.items()]
-        extra: dict[str, Any] = {"Condition": iam.Condition(conditions)} if conditions else {}
-        return iam.Statement(
-            Sid=s.sid,
-            Effect=iam.Allow,
-            Action=[iam.Action(*a.split(":", 1)) for a in s.actions],
-            Resource=[self.value(r, site) for r in s.resources],
-            **extra,
-        )
-
-    def trust(self, role: Role, site: Site) -> iam.PolicyDocument:
-        statements = []
-        if role.service:
-            statements.append(
-                iam.Statement(
-                    Effect=iam.Allow,
-                    Principal=iam.Principal("Service", [role.service]),
-                    Action=[iam.Action("sts", "AssumeRole")],
-                )
-            )
-        for account, arn in role.trusted_roles:
-            # Name the account, and the exact role within it; the role need not exist yet.
-            # Where the trusted principal is the account itself there is no role to narrow to.
-            root = f"arn:{arn.split(':')[1]}:iam::{account}:root"
-            narrow: dict[str, Any] = {}
-            if arn != root:
-                narrow["Condition"] = iam.Condition(iam.ArnEquals({"aws:PrincipalArn": [arn]}))
-            statements.append(
-                iam.Statement(
-                    Effect=iam.Allow,
-                    Principal=iam.AWSPrincipal([root]),
-                    Action=[iam.Action("sts", "AssumeRole")],
-                    **narrow,
-                )
-            )
-        return iam.PolicyDocument(Version="2012-10-17", Statement=statements)
-
-
-_CONDITIONS: dict[str, Callable[[dict[str, Any]], Any]] = {
-    "StringEquals": iam.StringEquals,
-    "ArnEquals": iam.ArnEquals,
-    "ArnLike": iam.ArnLike,
-    "StringLike": iam.StringLike,
-}
+    def trust(self, role: Role) -> dict[str, Any]:
+        return iam.trust(role)
 
 
 def skip(*checks: tuple[str, str]) -> dict[str, Any]:

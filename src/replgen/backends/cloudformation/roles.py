@@ -29,7 +29,7 @@ def _role(ctx: Ctx, site: Site, role: Role) -> iam.Role:
     return iam.Role(
         ctx.role_lid(site, role.key),
         RoleName=role.name,
-        AssumeRolePolicyDocument=ctx.trust(role, site),
+        AssumeRolePolicyDocument=ctx.trust(role),
         Tags=tags(ctx.plan),
         **extra,
     )
