@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,cdktf]'
 	touch $@
 
 # checkov pins its own dependency set; it lives in its own venv, as pipx would put it.
@@ -19,7 +19,7 @@ $(CHECKOV):
 	.tools/checkov/bin/pip install --quiet checkov
 
 compile: $(STAMP)
-	$(BIN)/replgen compile specs/prod.yaml
+	$(BIN)/replgen compile specs/prod.yaml --backend all
 
 test: $(STAMP) $(CHECKOV)
 	$(BIN)/python -m pytest -q
@@ -34,6 +34,7 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix src tests lambda bench
 
 bench: $(STAMP)
+	$(BIN)/python bench/bench_cdktf.py
 	$(BIN)/python bench/bench_replsync.py
 
 package: $(STAMP)

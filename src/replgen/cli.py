@@ -7,8 +7,10 @@ spec or usage, and 1 for `compile --check` when the committed output is stale.
 from __future__ import annotations
 
 import json
+import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
@@ -72,13 +74,29 @@ def main() -> None:
     """Compile a database-replication topology into CloudFormation or CDK for Terraform."""
 
 
+def _recompile(spec: Path, root: Path, backend: str) -> str:
+    """The compile's arguments as seen from the backend's output folder."""
+    here = root / backend
+    return f"{os.path.relpath(spec, here)} --out {os.path.relpath(root, here)}"
+
+
+@contextmanager
+def _progress() -> Iterator[Callable[[str], None]]:
+    """A spinner on a terminal; otherwise one line per step on stderr."""
+    if not err.is_terminal:
+        yield lambda message: click.echo(f"{message} ...", err=True)
+        return
+    with err.status("compiling") as status:
+        yield status.update
+
+
 @main.command()
 @SPEC
 @click.option(
     "--backend",
     default="cloudformation",
     show_default=True,
-    type=click.Choice(["cloudformation", "all"]),
+    help="cloudformation, cdktf, all, or another installed backend.",
 )
 @click.option(
     "--out",
@@ -91,7 +109,7 @@ def main() -> None:
     default="stacks",
     show_default=True,
     type=click.Choice(["stacks", "single"]),
-    help="single: one template, for topologies in one account and region.",
+    help="single: one CloudFormation template, for topologies in one account and region.",
 )
 @click.option("--check", is_flag=True, help="Exit 1 if the output on disk differs; write nothing.")
 @spec_errors
@@ -102,10 +120,14 @@ def compile(
     loaded = _load(spec, suffix)
     plan = _with_source(lambda: compiler.plan_for(loaded), loaded.source)
     root = out or Path("templates_out") / plan.name
-    rendered = {
-        name: _with_source(lambda b=b: compiler.render(plan, b, Options(layout)), loaded.source)  # type: ignore[misc, arg-type]
-        for name, b in compiler.backends(backend).items()
-    }
+    rendered = {}
+    with _progress() as progress:
+        for name, b in compiler.backends(backend).items():
+            options = Options(layout, progress, _recompile(spec, root, name))  # type: ignore[arg-type]
+            rendered[name] = _with_source(
+                lambda b=b, o=options: compiler.render(plan, b, o),  # type: ignore[misc]
+                loaded.source,
+            )
     stale = False
     for name, files in rendered.items():
         target = root / name

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from typing import Literal, Protocol
 
@@ -11,9 +12,18 @@ from replgen.plan.model import Plan
 Layout = Literal["stacks", "single"]
 
 
+def _quiet(message: str) -> None:
+    pass
+
+
 @dataclass(frozen=True)
 class Options:
     layout: Layout = "stacks"
+    # Told what a slow step is doing (loading bindings, synthesising); the CLI shows it.
+    progress: Callable[[str], None] = field(default=_quiet, compare=False)
+    # The compile arguments (spec, --out) relative to the output folder, for tools that
+    # re-run the compile from there (cdktf.json's `app`).
+    recompile: str = ""
 
 
 class Backend(Protocol):

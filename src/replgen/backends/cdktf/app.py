@@ -1,0 +1,189 @@
+"""The CDKTF app: stacks per account and region, a stack per peering, synthesised to files.
+
+Importing this module loads the AWS provider bindings (the slow part); the package's
+`__init__` imports it only when the backend runs.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from cdktf import App, LocalBackend, S3Backend, TerraformOutput, TerraformStack
+from cdktf_cdktf_provider_aws.provider import (
+    AwsProvider,
+    AwsProviderAssumeRole,
+    AwsProviderDefaultTags,
+)
+from constructs import Construct
+
+from replgen.backends.cdktf import (
+    database,
+    keys,
+    migrations,
+    monitoring,
+    network,
+    parameters,
+    peering,
+    roles,
+    sync,
+)
+from replgen.backends.cdktf.context import Ctx, output_name, state_key
+from replgen.plan.model import Plan, Site
+
+# One Construct per component, in the order they read each other's values.
+COMPONENTS: tuple[Callable[[Construct, str, Ctx, Site], Construct], ...] = (
+    roles.Roles,
+    keys.Keys,
+    network.Network,
+    database.Database,
+    parameters.Parameters,
+    migrations.Migrations,
+    monitoring.Monitoring,
+    sync.Sync,
+)
+
+
+def stack_name(plan: Plan, *parts: str) -> str:
+    return "-".join((plan.name, plan.suffix, *parts))
+
+
+def groups(plan: Plan) -> dict[str, tuple[Site, ...]]:
+    """Sites by stack: every site sharing an account and region shares a stack."""
+    by_place: dict[tuple[str, str], list[Site]] = {}
+    for site in plan.sites:
+        by_place.setdefault((site.account_id, site.region), []).append(site)
+    return {stack_name(plan, *(s.slug for s in sites)): tuple(sites) for sites in by_place.values()}
+
+
+def provider(
+    stack: TerraformStack, plan: Plan, site: Site, alias: str | None = None
+) -> AwsProvider:
+    assume = (
+        [AwsProviderAssumeRole(role_arn=site.deploy_role_arn, session_name=f"replgen-{plan.name}")]
+        if site.deploy_role_arn
+        else None
+    )
+    return AwsProvider(
+        stack,
+        f"aws_{alias}" if alias else "aws",
+        region=site.region,
+        alias=alias,
+        allowed_account_ids=[site.account_id],  # a wrong profile fails before it changes anything
+        assume_role=assume,
+        default_tags=[AwsProviderDefaultTags(tags=dict(plan.tags))],
+    )
+
+
+def backend(stack: TerraformStack, plan: Plan, name: str) -> None:
+    if plan.state.kind == "s3":
+        S3Backend(
+            stack,
+            bucket=str(plan.state.bucket),
+            key=state_key(plan, name),
+            region=plan.state.region,
+            encrypt=True,
+        )
+        # S3-native locking (Terraform 1.10+): no DynamoDB table to create beforehand.
+        # The Python binding of cdktf 0.21 has no parameter for it yet.
+        stack.add_override("terraform.backend.s3.use_lockfile", True)
+    else:
+        LocalBackend(stack, path="terraform.tfstate")
+
+
+class Stacks:
+    """Every stack of a plan, built in one app."""
+
+    def __init__(self, plan: Plan, outdir: str) -> None:
+        self.plan = plan
+        self.app = App(outdir=outdir, skip_validation=False)
+        self.stack_of_site: dict[str, str] = {}
+        self.contexts: list[Ctx] = []
+        grouped = groups(plan)
+        for name, sites in grouped.items():
+            for site in sites:
+                self.stack_of_site[site.id] = name
+        for name, sites in grouped.items():
+            self.contexts.append(self._site_stack(name, sites))
+        for p in plan.peerings:
+            self.contexts.append(self._peering_stack(p))
+        by_name = {c.name: c for c in self.contexts}
+        for ctx in self.contexts:
+            for other in sorted(ctx.remotes):
+                ctx.stack.add_dependency(by_name[other].stack)
+
+    def _new(self, name: str, sites: frozenset[str]) -> Ctx:
+        stack = TerraformStack(self.app, name)
+        backend(stack, self.plan, name)
+        return Ctx(self.plan, stack, name, sites, self.stack_of_site.__getitem__)
+
+    def _site_stack(self, name: str, sites: tuple[Site, ...]) -> Ctx:
+        ctx = self._new(name, frozenset(s.id for s in sites))
+        provider(ctx.stack, self.plan, sites[0])
+        # Component by component across the stack's sites, so a site can read another's
+        # values whatever their order in the spec.
+        scopes = {s.id: Construct(ctx.stack, s.slug) for s in sites}
+        for component in COMPONENTS:
+            for site in sites:
+                component(scopes[site.id], component.__name__.lower(), ctx, site)
+        for site in sites:
+            for ref in site.exports:
+                TerraformOutput(
+                    ctx.stack, output_name(ref, self.plan), value=ctx.ref(ref), sensitive=False
+                )
+        return ctx
+
+    def _peering_stack(self, p: Any) -> Ctx:
+        ctx = self._new(stack_name(self.plan, "peering", p.id), frozenset())
+        requester, accepter = self.plan.site(p.requester), self.plan.site(p.accepter)
+        provider(ctx.stack, self.plan, requester)
+        other = None
+        if (requester.account_id, requester.region) != (accepter.account_id, accepter.region):
+            other = provider(ctx.stack, self.plan, accepter, alias="accepter")
+        peering.Peering(ctx.stack, "peering", ctx, p, other)
+        return ctx
+
+
+def _with_data_skips(document: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
+    for (kind, lid), skips in ctx.data_skips.items():
+        document["data"][kind][lid]["//"]["checkov"] = {"skip": skips}
+    return document
+
+
+def _json(document: object) -> bytes:
+    return (json.dumps(document, indent=2, sort_keys=True) + "\n").encode()
+
+
+def cdktf_json(plan: Plan, recompile: str) -> dict[str, Any]:
+    return {
+        "language": "python",
+        # The stacks are already synthesised here: `cdktf deploy --skip-synth` uses them;
+        # without the flag, the app only verifies they are fresh against the spec.
+        "app": f"replgen compile --check --backend cdktf {recompile}".strip(),
+        "output": ".",
+        "projectId": f"replgen-{plan.name}-{plan.suffix}",
+        "sendCrashReports": "false",
+        "terraformProviders": [],
+        "terraformModules": [],
+        "context": {},
+    }
+
+
+def synthesize(plan: Plan, recompile: str) -> dict[str, bytes]:
+    with tempfile.TemporaryDirectory(prefix="replgen-cdktf-") as outdir:
+        stacks = Stacks(plan, outdir)
+        stacks.app.synth()
+        root = Path(outdir)
+        contexts = {f"stacks/{c.name}/cdk.tf.json": c for c in stacks.contexts}
+        files: dict[str, bytes] = {}
+        for path in sorted(root.rglob("*.json")):
+            name = path.relative_to(root).as_posix()
+            document = json.loads(path.read_text())
+            if name in contexts:
+                document = _with_data_skips(document, contexts[name])
+            files[name] = _json(document)
+    files["cdktf.json"] = _json(cdktf_json(plan, recompile))
+    return files

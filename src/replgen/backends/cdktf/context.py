@@ -1,0 +1,161 @@
+"""One stack being built: plan values turned into Terraform, and what components share.
+
+A `Ref` to a site in this stack reads the value a component registered (`put`); a Ref to
+a site in another stack reads that stack's output through a declared remote state, so
+every `${...}` in a stack resolves inside it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import jsii
+from cdktf import (
+    DataTerraformRemoteStateLocal,
+    DataTerraformRemoteStateS3,
+    IStringProducer,
+    Lazy,
+    TerraformDataSource,
+    TerraformElement,
+    TerraformStack,
+)
+
+from replgen.plan import iam
+from replgen.plan.model import Join, Plan, Ref, Role, Site, SiteId, Statement, Value
+
+
+def snake(*parts: str) -> str:
+    """`("prod/us-east-1", "private-1")` -> `prod_us_east_1_private_1`: a valid Terraform name."""
+    return "_".join(w for w in re.split(r"[^A-Za-z0-9]+", "-".join(parts)) if w).lower()
+
+
+def output_name(ref: Ref, plan: Plan) -> str:
+    return snake(plan.site(ref.site).slug, ref.component, ref.attr)
+
+
+def state_key(plan: Plan, stack: str) -> str:
+    return f"{plan.name}-{plan.suffix}/{stack}.tfstate"
+
+
+@dataclass
+class Ctx:
+    plan: Plan
+    stack: TerraformStack
+    name: str
+    sites: frozenset[SiteId]  # the sites whose resources live in this stack
+    stack_of: Callable[[SiteId], str]
+    values: dict[tuple[SiteId, str, str], Any] = field(default_factory=dict)
+    resources: dict[tuple[SiteId, str], Any] = field(default_factory=dict)
+    remotes: dict[str, Any] = field(default_factory=dict)
+    # Checkov skips on data sources: cdktf writes their "//" itself, so these are merged
+    # into the synthesised JSON afterwards (type, logical id) -> skips.
+    data_skips: dict[tuple[str, str], list[dict[str, str]]] = field(default_factory=dict)
+
+    # ------------------------------------------------------------ registry
+
+    def put(self, site: Site, component: str, attr: str, value: Any) -> None:
+        """A value other components (and other stacks, through outputs) may read."""
+        self.values[(site.id, component, attr)] = value
+
+    def keep(self, site: Site, key: str, resource: Any) -> Any:
+        """A resource other components use by its plan key (`role:sync`, `bucket:migrations`)."""
+        self.resources[(site.id, key)] = resource
+        return resource
+
+    def get(self, site: Site, key: str) -> Any:
+        return self.resources[(site.id, key)]
+
+    # ------------------------------------------------------------ values
+
+    def value(self, value: Value | Join) -> Any:
+        if isinstance(value, Join):
+            return "".join(str(self.value(p)) for p in value.parts)
+        if isinstance(value, Ref):
+            return self.ref(value)
+        return value
+
+    def ref(self, ref: Ref) -> Any:
+        if ref.site in self.sites:
+            return self.local((ref.site, ref.component, ref.attr))
+        return self.remote(ref.site).get_string(output_name(ref, self.plan))
+
+    def local(self, key: tuple[SiteId, str, str]) -> Any:
+        """The registered value, or a token filled at synthesis where a later component
+        registers it (a role's policy names the cluster's secret before it exists)."""
+        if key in self.values:
+            return self.values[key]
+        return Lazy.string_value(_Later(lambda: self.values[key]))
+
+    def remote(self, site: SiteId) -> Any:
+        """The declared remote state of the stack holding `site` (one per stack read)."""
+        stack = self.stack_of(site)
+        if stack not in self.remotes:
+            state = self.plan.state
+            scope_id = snake("state", stack)
+            if state.kind == "s3":
+                self.remotes[stack] = DataTerraformRemoteStateS3(
+                    self.stack,
+                    scope_id,
+                    bucket=str(state.bucket),
+                    key=state_key(self.plan, stack),
+                    region=state.region,
+                )
+            else:
+                self.remotes[stack] = DataTerraformRemoteStateLocal(
+                    self.stack, scope_id, path=f"../{stack}/terraform.tfstate"
+                )
+        return self.remotes[stack]
+
+    def key_arn(self, site: Site) -> Any:
+        return self.local((site.id, "key", "arn"))
+
+    def role_arn(self, site: Site, key: str) -> Any:
+        return self.get(site, key).arn
+
+    def skip_data(self, data: TerraformDataSource, *checks: tuple[str, str]) -> None:
+        key = (data.terraform_resource_type, data.friendly_unique_id)
+        self.data_skips[key] = [{"id": check, "comment": reason} for check, reason in checks]
+
+    # ------------------------------------------------------------ IAM
+
+    def policy(self, statements: tuple[Statement, ...]) -> str:
+        return document(iam.policy(statements, self.value))
+
+    def trust(self, role: Role) -> str:
+        return document(iam.trust(role))
+
+
+@jsii.implements(IStringProducer)
+class _Later:
+    def __init__(self, produce: Callable[[], Any]) -> None:
+        self._produce = produce
+
+    def produce(self, context: Any) -> Any:
+        return self._produce()
+
+
+def document(doc: dict[str, Any]) -> str:
+    """A JSON policy; tokens inside strings are interpolations Terraform resolves."""
+    return json.dumps(doc, sort_keys=True, separators=(",", ":"))
+
+
+def skip(resource: TerraformElement, *checks: tuple[str, str]) -> None:
+    """Write checkov skips on the resource, each with the reason the check cannot apply.
+
+    checkov's Terraform JSON runner does not read inline skips yet (bridgecrewio/checkov
+    #4634); the tests read these and accept a failed check only where one names it.
+    """
+    resource.add_override(
+        "//.checkov", {"skip": [{"id": check, "comment": reason} for check, reason in checks]}
+    )
+
+
+def tags(name: str | None = None, **extra: str) -> dict[str, str]:
+    """Per-resource tags; the plan's tags are the provider's default_tags."""
+    pairs = {"Name": name} if name else {}
+    pairs.update(extra)
+    return pairs

@@ -1,0 +1,33 @@
+"""The site's Parameter Store entries, as SecureString parameters encrypted with the site key.
+
+Terraform writes SecureString natively: no writer function as in the CloudFormation
+backend, so the plan's `parameter_writer_logs` has nothing to log here.
+"""
+
+from __future__ import annotations
+
+from cdktf_cdktf_provider_aws.ssm_parameter import SsmParameter
+from constructs import Construct
+
+from replgen.backends.cdktf.context import Ctx, snake
+from replgen.plan.model import Parameter, Site
+
+
+class Parameters(Construct):
+    def __init__(self, scope: Construct, id: str, ctx: Ctx, site: Site) -> None:
+        super().__init__(scope, id)
+        prefix = f"/{ctx.plan.name}/{ctx.plan.suffix}/{site.slug}/"
+        for parameter in site.parameters:
+            self._parameter(ctx, site, parameter, prefix)
+
+    def _parameter(self, ctx: Ctx, site: Site, parameter: Parameter, prefix: str) -> None:
+        # Named after the path below the site's prefix: `database/connection` -> its id.
+        SsmParameter(
+            self,
+            snake(parameter.name.removeprefix(prefix), "parameter"),
+            name=parameter.name,
+            description=parameter.description,
+            type="SecureString",
+            key_id=ctx.key_arn(site),
+            value=ctx.value(parameter.value),
+        )

@@ -1,0 +1,276 @@
+"""What a compiled output builds, read back from the files, in one vocabulary for both backends.
+
+Each resource type maps to a category and a function giving its key properties; a type in
+neither table fails the parity test, so a component one backend renders and the other does
+not cannot slip by.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+Inventory = dict[str, Counter[tuple[Any, ...]]]
+Props = dict[str, Any]
+
+
+def _literal(value: Any) -> Any:
+    """A value both backends can write the same way; references compare as a marker."""
+    if isinstance(value, str) and "${" in value:
+        return "<ref>"
+    if isinstance(value, dict | list):
+        return "<ref>"
+    return value
+
+
+def _last(service: Any) -> str:
+    text = service if isinstance(service, str) else service["Fn::Sub"]
+    return text.rsplit(".", 1)[-1]
+
+
+# ---------------------------------------------------------------- CloudFormation
+
+CFN: dict[str, tuple[str, Callable[[Props, Props], tuple[Any, ...]]]] = {
+    "AWS::EC2::VPC": ("vpc", lambda p, _: (p["CidrBlock"],)),
+    "AWS::EC2::Subnet": ("subnet", lambda p, _: (p["CidrBlock"],)),
+    "AWS::EC2::RouteTable": ("route_table", lambda p, _: ()),
+    "AWS::EC2::Route": ("route", lambda p, _: (p["DestinationCidrBlock"],)),
+    "AWS::EC2::InternetGateway": ("internet_gateway", lambda p, _: ()),
+    "AWS::EC2::VPCPeeringConnection": ("peering", lambda p, _: ()),
+    "AWS::EC2::NetworkAcl": ("network_acl", lambda p, _: ()),
+    "AWS::EC2::NetworkAclEntry": (
+        "acl_rule",
+        lambda p, _: (
+            p["RuleNumber"],
+            p["Egress"],
+            {"-1": "all", "6": "tcp"}[p["Protocol"]],
+            p.get("PortRange", {}).get("From"),
+            p.get("PortRange", {}).get("To"),
+            p["CidrBlock"],
+            p["RuleAction"],
+        ),
+    ),
+    "AWS::EC2::SecurityGroup": ("security_group", lambda p, _: (p["GroupName"],)),
+    "AWS::EC2::VPCEndpoint": ("endpoint", lambda p, _: (_last(p["ServiceName"]),)),
+    "AWS::EC2::FlowLog": ("flow_log", lambda p, _: (p["TrafficType"],)),
+    "AWS::KMS::Key": ("key", lambda p, _: (p["EnableKeyRotation"],)),
+    "AWS::KMS::Alias": ("key_alias", lambda p, _: (p["AliasName"],)),
+    "AWS::IAM::Role": ("role", lambda p, _: (p["RoleName"],)),
+    "AWS::RDS::DBCluster": (
+        "cluster",
+        lambda p, _: (
+            p["DBClusterIdentifier"],
+            p["Engine"],
+            p["EngineVersion"],
+            p["StorageEncrypted"],
+            p["BackupRetentionPeriod"],
+        ),
+    ),
+    "AWS::RDS::DBInstance": (
+        "instance",
+        lambda p, _: (p["DBInstanceClass"], p.get("MonitoringInterval")),
+    ),
+    "AWS::RDS::DBSubnetGroup": ("db_subnet_group", lambda p, _: (p["DBSubnetGroupName"],)),
+    "AWS::RDS::DBClusterParameterGroup": ("db_parameter_group", lambda p, _: (p["Family"],)),
+    "Custom::SecureStringParameter": ("parameter", lambda p, _: (p["Name"],)),
+    "AWS::S3::Bucket": ("bucket", lambda p, _: (p["BucketName"],)),
+    "AWS::S3::BucketPolicy": ("bucket_policy", lambda p, _: ()),
+    "AWS::Lambda::Function": (
+        "function",
+        lambda p, _: (p["FunctionName"], p["Runtime"], p["Timeout"], p.get("MemorySize")),
+    ),
+    "AWS::Logs::LogGroup": ("log_group", lambda p, _: (p["LogGroupName"], p["RetentionInDays"])),
+    "AWS::SQS::Queue": ("queue", lambda p, _: (p["QueueName"], "KmsMasterKeyId" in p)),
+    "AWS::Events::Rule": ("schedule", lambda p, _: (p["ScheduleExpression"],)),
+    "AWS::StepFunctions::StateMachine": ("state_machine", lambda p, _: (p["StateMachineName"],)),
+    "AWS::SNS::Topic": ("topic", lambda p, _: (p["TopicName"], "KmsMasterKeyId" in p)),
+    "AWS::SNS::Subscription": ("subscription", lambda p, _: (p["Protocol"], p["Endpoint"])),
+    "AWS::CloudWatch::Alarm": (
+        "alarm",
+        lambda p, _: (
+            p["AlarmName"],
+            p["MetricName"],
+            float(p["Threshold"]),
+            p.get("Unit"),
+            p["ComparisonOperator"],
+            p["EvaluationPeriods"],
+        ),
+    ),
+}
+# Structure CloudFormation spells as separate resources and Terraform as attributes.
+CFN_ONLY = {
+    "AWS::EC2::SubnetRouteTableAssociation",
+    "AWS::EC2::SubnetNetworkAclAssociation",
+    "AWS::EC2::VPCGatewayAttachment",
+}
+# CloudFormation writes SecureStrings through a function; Terraform needs none of it.
+CFN_WRITER = "ParameterWriter"
+
+
+def _sg_rules(props: Props) -> list[tuple[Any, ...]]:
+    rules = []
+    for direction, key in (("ingress", "SecurityGroupIngress"), ("egress", "SecurityGroupEgress")):
+        for r in props.get(key, []):
+            if r.get("CidrIp") == "127.0.0.1/32":
+                continue  # stands in for "no egress", which Terraform writes as no rule
+            rules.append((direction, r["IpProtocol"], r["FromPort"], r["ToPort"], r["CidrIp"]))
+    return rules
+
+
+def _resolve(value: Any, template: Props) -> Any:
+    """A parameter's default, or a mapping's value where the mapping has one key (the
+    site's region): what the template deploys as, without deploying it."""
+    if (
+        isinstance(value, dict)
+        and "Ref" in value
+        and value["Ref"] in template.get("Parameters", {})
+    ):
+        return template["Parameters"][value["Ref"]].get("Default")
+    if isinstance(value, dict) and "Fn::FindInMap" in value:
+        name, _, attr = value["Fn::FindInMap"]
+        (top,) = template["Mappings"][name].values()
+        return top[attr]
+    return value
+
+
+def cloudformation(folder: Path) -> Inventory:
+    inventory: Inventory = {}
+    for path in sorted(folder.glob("*.json")):
+        if path.name == "manifest.json":
+            continue
+        template = json.loads(path.read_text())
+        params = template.get("Parameters", {})
+        for lid, resource in template["Resources"].items():
+            kind, props = resource["Type"], resource.get("Properties", {})
+            if lid.startswith(CFN_WRITER) or kind in CFN_ONLY:
+                continue
+            if kind not in CFN:
+                raise AssertionError(f"{path.name}: {lid} is a {kind}, which parity does not know")
+            category, key = CFN[kind]
+            values = key(props, params)
+            _add(inventory, category, tuple(_literal(_resolve(v, template)) for v in values))
+            if kind == "AWS::EC2::SecurityGroup":
+                for rule in _sg_rules(props):
+                    _add(inventory, "security_rule", rule)
+    return inventory
+
+
+# ---------------------------------------------------------------- Terraform
+
+TF: dict[str, tuple[str, Callable[[Props], tuple[Any, ...]]]] = {
+    "aws_vpc": ("vpc", lambda p: (p["cidr_block"],)),
+    "aws_subnet": ("subnet", lambda p: (p["cidr_block"],)),
+    "aws_route_table": ("route_table", lambda p: ()),
+    "aws_route": ("route", lambda p: (p["destination_cidr_block"],)),
+    "aws_internet_gateway": ("internet_gateway", lambda p: ()),
+    "aws_vpc_peering_connection": ("peering", lambda p: ()),
+    "aws_network_acl": ("network_acl", lambda p: ()),
+    "aws_network_acl_rule": (
+        "acl_rule",
+        lambda p: (
+            p["rule_number"],
+            p["egress"],
+            {"-1": "all", "6": "tcp"}[p["protocol"]],
+            p.get("from_port"),
+            p.get("to_port"),
+            p["cidr_block"],
+            p["rule_action"],
+        ),
+    ),
+    "aws_security_group": ("security_group", lambda p: (p["name"],)),
+    "aws_vpc_endpoint": ("endpoint", lambda p: (_last(p["service_name"]),)),
+    "aws_flow_log": ("flow_log", lambda p: (p["traffic_type"],)),
+    "aws_kms_key": ("key", lambda p: (p["enable_key_rotation"],)),
+    "aws_kms_alias": ("key_alias", lambda p: (p["name"],)),
+    "aws_iam_role": ("role", lambda p: (p["name"],)),
+    "aws_rds_cluster": (
+        "cluster",
+        lambda p: (
+            p["cluster_identifier"],
+            p["engine"],
+            p["engine_version"],
+            p["storage_encrypted"],
+            p["backup_retention_period"],
+        ),
+    ),
+    "aws_rds_cluster_instance": (
+        "instance",
+        lambda p: (p["instance_class"], p.get("monitoring_interval")),
+    ),
+    "aws_db_subnet_group": ("db_subnet_group", lambda p: (p["name"],)),
+    "aws_rds_cluster_parameter_group": ("db_parameter_group", lambda p: (p["family"],)),
+    "aws_ssm_parameter": ("parameter", lambda p: (p["name"],)),
+    "aws_s3_bucket": ("bucket", lambda p: (p["bucket"],)),
+    "aws_s3_bucket_policy": ("bucket_policy", lambda p: ()),
+    "aws_lambda_function": (
+        "function",
+        lambda p: (p["function_name"], p["runtime"], p["timeout"], p.get("memory_size")),
+    ),
+    "aws_cloudwatch_log_group": ("log_group", lambda p: (p["name"], p["retention_in_days"])),
+    "aws_sqs_queue": ("queue", lambda p: (p["name"], "kms_master_key_id" in p)),
+    "aws_cloudwatch_event_rule": ("schedule", lambda p: (p["schedule_expression"],)),
+    "aws_sfn_state_machine": ("state_machine", lambda p: (p["name"],)),
+    "aws_sns_topic": ("topic", lambda p: (p["name"], "kms_master_key_id" in p)),
+    "aws_sns_topic_subscription": ("subscription", lambda p: (p["protocol"], p["endpoint"])),
+    "aws_cloudwatch_metric_alarm": (
+        "alarm",
+        lambda p: (
+            p["alarm_name"],
+            p["metric_name"],
+            float(p["threshold"]),
+            p.get("unit"),
+            p["comparison_operator"],
+            p["evaluation_periods"],
+        ),
+    ),
+}
+# Terraform spells these as resources where CloudFormation nests them in another resource.
+TF_ONLY = {
+    "aws_route_table_association",
+    "aws_network_acl_association",
+    "aws_vpc_peering_connection_accepter",
+    "aws_s3_bucket_versioning",
+    "aws_s3_bucket_server_side_encryption_configuration",
+    "aws_s3_bucket_public_access_block",
+    "aws_s3_bucket_logging",
+    "aws_s3_bucket_lifecycle_configuration",
+    "aws_s3_bucket_ownership_controls",
+    "aws_cloudwatch_event_target",
+    "aws_lambda_function_event_invoke_config",
+    # CloudFormation cannot manage a VPC's default group; Terraform empties it of rules.
+    "aws_default_security_group",
+}
+
+
+def terraform(folder: Path) -> Inventory:
+    inventory: Inventory = {}
+    for path in sorted(folder.glob("stacks/*/cdk.tf.json")):
+        stack = json.loads(path.read_text())
+        for kind, resources in stack.get("resource", {}).items():
+            if kind in TF_ONLY:
+                continue
+            if kind not in TF:
+                raise AssertionError(f"{path}: {kind} is a type parity does not know")
+            category, key = TF[kind]
+            for props in resources.values():
+                _add(inventory, category, tuple(_literal(v) for v in key(props)))
+                if kind == "aws_security_group":
+                    for direction in ("ingress", "egress"):
+                        for r in props.get(direction, []):
+                            for cidr in r["cidr_blocks"]:
+                                rule = (
+                                    direction,
+                                    r["protocol"],
+                                    r["from_port"],
+                                    r["to_port"],
+                                    cidr,
+                                )
+                                _add(inventory, "security_rule", rule)
+    return inventory
+
+
+def _add(inventory: Inventory, category: str, key: tuple[Any, ...]) -> None:
+    inventory.setdefault(category, Counter())[key] += 1

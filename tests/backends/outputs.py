@@ -1,0 +1,21 @@
+"""The specs whose compiled outputs the backend tests read, and how they are compiled."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from replgen.cli import main
+
+ROOT = Path(__file__).parents[2]
+EXAMPLES = sorted((ROOT / "specs").glob("*.yaml"))
+SPECS = [*EXAMPLES, ROOT / "tests" / "specs" / "valid" / "four-envs.yaml"]
+
+
+def compile_all(spec: Path, out: Path, *extra: str) -> Path:
+    result = CliRunner().invoke(
+        main, ["compile", str(spec), "--backend", "all", "--out", str(out), *extra]
+    )
+    assert result.exit_code == 0, result.output
+    return out

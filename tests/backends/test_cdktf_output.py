@@ -1,0 +1,208 @@
+"""The synthesised CDKTF stacks: committed, fresh, byte-stable, self-consistent, checkov clean."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from click.testing import CliRunner
+from outputs import EXAMPLES, ROOT, SPECS, compile_all
+
+from replgen.cli import main
+
+CHECKOV = ROOT / ".tools" / "checkov" / "bin" / "checkov"
+# `${aws_vpc.vpc_1234.id}`, `${data.terraform_remote_state.x.outputs.y}`, inside any expression.
+REFERENCE = re.compile(
+    r"\b(data\.[a-z0-9_]+\.[A-Za-z0-9_-]+(?:\.outputs\.[A-Za-z0-9_]+)?|aws_[a-z0-9_]+\.[A-Za-z0-9_-]+)"
+)
+
+
+def stacks(out: Path) -> dict[str, dict[str, Any]]:
+    return {
+        p.parent.name: json.loads(p.read_text())
+        for p in sorted((out / "cdktf" / "stacks").glob("*/cdk.tf.json"))
+    }
+
+
+def expressions(node: Any) -> list[str]:
+    if isinstance(node, str):
+        return re.findall(r"\$\{(.*?)\}", node) if "${" in node else []
+    if isinstance(node, dict):
+        return [e for k, v in node.items() if k != "//" for e in expressions(v)]
+    if isinstance(node, list):
+        return [e for v in node for e in expressions(v)]
+    return []
+
+
+@pytest.mark.parametrize("spec", EXAMPLES, ids=lambda p: p.stem)
+def test_committed_output_is_fresh(spec: Path) -> None:
+    result = CliRunner().invoke(main, ["compile", str(spec), "--backend", "all", "--check"])
+    assert result.exit_code == 0, result.output
+
+
+def test_recompiling_gives_identical_bytes(both: dict[str, Path], tmp_path: Path) -> None:
+    again = compile_all(ROOT / "specs" / "prod.yaml", tmp_path / "again")
+    first = {p.relative_to(both["prod"]): p.read_bytes() for p in both["prod"].rglob("*.json")}
+    second = {p.relative_to(again): p.read_bytes() for p in again.rglob("*.json")}
+    assert first == second
+
+
+def test_prod_has_a_stack_per_account_and_region_and_per_peering(both: dict[str, Path]) -> None:
+    names = sorted(stacks(both["prod"]))
+    assert names == [
+        "dbrepl-prod01-dev",
+        "dbrepl-prod01-peering-dev-staging",
+        "dbrepl-prod01-peering-staging-prod",
+        "dbrepl-prod01-prod",
+        "dbrepl-prod01-staging",
+    ]
+    manifest = json.loads((both["prod"] / "cdktf" / "manifest.json").read_text())
+    deps = {name: s["dependencies"] for name, s in manifest["stacks"].items()}
+    assert deps["dbrepl-prod01-peering-dev-staging"] == [
+        "dbrepl-prod01-dev",
+        "dbrepl-prod01-staging",
+    ]
+
+
+def test_providers_assume_the_deploy_role_in_each_account(both: dict[str, Path]) -> None:
+    prod = stacks(both["prod"])["dbrepl-prod01-prod"]
+    (provider,) = prod["provider"]["aws"]
+    assert provider["region"] == "us-east-1"
+    assert provider["allowed_account_ids"] == ["333333333333"]
+    assert provider["assume_role"][0]["role_arn"] == "arn:aws:iam::333333333333:role/replgen-deploy"
+    assert provider["default_tags"][0]["tags"] == {
+        "replgen:suffix": "prod01",
+        "replgen:topology": "dbrepl",
+    }
+    peering = stacks(both["prod"])["dbrepl-prod01-peering-staging-prod"]
+    accounts = sorted(p["allowed_account_ids"][0] for p in peering["provider"]["aws"])
+    assert accounts == ["222222222222", "333333333333"]
+    assert [p.get("alias") for p in peering["provider"]["aws"]] == [None, "accepter"]
+
+
+def test_local_state_and_remote_states_point_at_sibling_stacks(both: dict[str, Path]) -> None:
+    for name, stack in stacks(both["prod"]).items():
+        assert stack["terraform"]["backend"] == {"local": {"path": "terraform.tfstate"}}
+        for remote in stack.get("data", {}).get("terraform_remote_state", {}).values():
+            assert remote["backend"] == "local"
+            assert re.fullmatch(
+                r"\.\./dbrepl-prod01-[a-z-]+/terraform\.tfstate", remote["config"]["path"]
+            )
+            assert remote["config"]["path"] != f"../{name}/terraform.tfstate"
+
+
+def test_every_reference_resolves_inside_its_stack(both: dict[str, Path]) -> None:
+    for spec, out in both.items():
+        all_stacks = stacks(out)
+        for name, stack in all_stacks.items():
+            declared = {
+                f"{kind}.{rid}"
+                for kind, items in stack.get("resource", {}).items()
+                for rid in items
+            } | {
+                f"data.{kind}.{rid}"
+                for kind, items in stack.get("data", {}).items()
+                for rid in items
+            }
+            remotes = stack.get("data", {}).get("terraform_remote_state", {})
+            found = [r for e in expressions(stack) for r in REFERENCE.findall(e)]
+            assert found, f"{spec}/{name}: no references at all"
+            for ref in found:
+                if ".outputs." in ref:
+                    _, _, remote, _, output = ref.split(".")
+                    path = remotes[remote]["config"]["path"]
+                    producer = all_stacks[path.split("/")[1]]
+                    assert output in producer.get("output", {}), f"{name}: {ref} has no output"
+                else:
+                    assert ref in declared, f"{spec}/{name}: {ref} is not declared in the stack"
+
+
+def test_s3_state_backend_locks_and_remote_states_read_s3(tmp_path: Path) -> None:
+    document = yaml.safe_load((ROOT / "specs" / "prod.yaml").read_text())
+    document["state"] = {"bucket": "acme-terraform-state", "region": "us-east-1"}
+    spec = tmp_path / "prod.yaml"
+    spec.write_text(yaml.safe_dump(document))
+    result = CliRunner().invoke(
+        main, ["compile", str(spec), "--backend", "cdktf", "--out", str(tmp_path / "o")]
+    )
+    assert result.exit_code == 0, result.output
+    dev = json.loads((tmp_path / "o/cdktf/stacks/dbrepl-prod01-dev/cdk.tf.json").read_text())
+    assert dev["terraform"]["backend"]["s3"] == {
+        "bucket": "acme-terraform-state",
+        "key": "dbrepl-prod01/dbrepl-prod01-dev.tfstate",
+        "region": "us-east-1",
+        "encrypt": True,
+        "use_lockfile": True,
+    }
+    peering = tmp_path / "o/cdktf/stacks/dbrepl-prod01-peering-dev-staging/cdk.tf.json"
+    remotes = json.loads(peering.read_text())["data"]["terraform_remote_state"]
+    assert {r["backend"] for r in remotes.values()} == {"s3"}
+    assert sorted(r["config"]["key"] for r in remotes.values()) == [
+        "dbrepl-prod01/dbrepl-prod01-dev.tfstate",
+        "dbrepl-prod01/dbrepl-prod01-staging.tfstate",
+    ]
+
+
+def test_cdktf_json_reruns_the_compile_from_its_folder(both: dict[str, Path]) -> None:
+    committed = ROOT / "templates_out" / "dbrepl" / "cdktf" / "cdktf.json"
+    config = json.loads(committed.read_text())
+    assert config["output"] == "."
+    assert config["app"] == (
+        "replgen compile --check --backend cdktf ../../../specs/prod.yaml --out .."
+    )
+
+
+def test_functions_name_the_packaged_zip_by_hash(both: dict[str, Path]) -> None:
+    staging = stacks(both["prod"])["dbrepl-prod01-staging"]
+    functions = staging["resource"]["aws_lambda_function"].values()
+    assert functions
+    for fn in functions:
+        assert re.fullmatch(r"[A-Za-z0-9+/]{43}=", fn["source_code_hash"])
+
+
+def _skips(stack: dict[str, Any]) -> dict[tuple[str, str], str]:
+    """(logical id, check id) -> reason, from the skips written on resources and data."""
+    found = {}
+    for block in ("resource", "data"):
+        for items in stack.get(block, {}).values():
+            for rid, props in items.items():
+                for skip in props.get("//", {}).get("checkov", {}).get("skip", []):
+                    found[(rid, skip["id"])] = skip["comment"]
+    return found
+
+
+@pytest.mark.parametrize("spec", [s.stem for s in SPECS])
+def test_checkov_has_no_failed_check(both: dict[str, Path], spec: str, tmp_path: Path) -> None:
+    assert CHECKOV.exists(), "checkov is installed by `make test` into .tools/checkov"
+    target = tmp_path / "stacks"
+    shutil.copytree(both[spec] / "cdktf" / "stacks", target)
+    run = subprocess.run(
+        [str(CHECKOV), "-d", str(target), "--framework", "terraform_json", "-o", "json", "--quiet"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    report = json.loads(run.stdout or "{}")
+    reports = report if isinstance(report, list) else [report]
+    skips = {
+        (p.parent.name, *key): reason
+        for p in target.glob("*/cdk.tf.json")
+        for key, reason in _skips(json.loads(p.read_text())).items()
+    }
+    failed = []
+    for r in reports:
+        for c in r.get("results", {}).get("failed_checks", []):
+            # "resource.<id>", "<type>.<id>" or "data.<id>", by the kind of check
+            rid = c["resource"].rsplit(".", 1)[-1]
+            where = (Path(c["file_path"]).parent.name, rid, c["check_id"])
+            if len(skips.get(where, "")) < 20:  # skipped only with a written reason
+                failed.append(" ".join(where))
+    passed = sum(r.get("summary", {}).get("passed", 0) for r in reports)
+    assert failed == []
+    assert passed > 50, "checkov ran no meaningful checks"
