@@ -28,6 +28,7 @@ from pathlib import Path, PurePosixPath
 
 LAMBDAS: dict[str, tuple[str, ...]] = {
     "replsync": ("PyMySQL", "pg8000"),
+    "txnproc": ("pg8000",),
 }
 
 # In every AWS Lambda Python runtime already (boto3 and what it needs).

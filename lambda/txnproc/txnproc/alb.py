@@ -1,0 +1,148 @@
+"""The HTTP API behind the regional Application Load Balancer.
+
+``GET /health`` is what the Route 53 health check (and the ALB's target check) calls: it
+must answer within a couple of seconds, so both checks are single cheap calls and the body
+says only which one failed (it is public; the reason goes to the log). ``POST /transactions``
+validates and enqueues; the SQS consumer does the writing.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable, Mapping
+from http import HTTPStatus
+from typing import Any
+
+from txnproc.errors import InvalidMessage
+from txnproc.message import parse_json, parse_transaction
+from txnproc.observe import emit_metrics, log
+from txnproc.services import Services
+
+MAX_BODY = 16 * 1024  # bytes; a transaction is ~250
+
+
+def is_alb(event: Any) -> bool:
+    context = event.get("requestContext") if isinstance(event, Mapping) else None
+    return isinstance(context, Mapping) and "elb" in context
+
+
+def response(
+    event: Mapping[str, Any],
+    status: int,
+    body: Mapping[str, Any],
+    extra_headers: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    headers = {"Content-Type": "application/json", "Cache-Control": "no-store"}
+    headers.update(extra_headers or {})
+    out: dict[str, Any] = {
+        "statusCode": status,
+        "statusDescription": f"{status} {HTTPStatus(status).phrase}",
+        "body": json.dumps(body, sort_keys=True),
+        "isBase64Encoded": False,
+    }
+    # With multi-value headers on, the ALB reads only multiValueHeaders from the answer.
+    if "multiValueHeaders" in event:
+        out["multiValueHeaders"] = {k: [v] for k, v in headers.items()}
+    else:
+        out["headers"] = headers
+    return out
+
+
+def health(event: Mapping[str, Any], services: Services) -> dict[str, Any]:
+    checks: dict[str, bool] = {}
+    try:
+        services.store.ping()
+        checks["database"] = True
+    except Exception as exc:
+        checks["database"] = False
+        log("error", "health_check_failed", check="database", error=repr(exc)[:500])
+    try:
+        services.sqs.get_queue_attributes(
+            QueueUrl=services.config.queue_url, AttributeNames=["ApproximateNumberOfMessages"]
+        )
+        checks["queue"] = True
+    except Exception as exc:
+        checks["queue"] = False
+        log("error", "health_check_failed", check="queue", error=repr(exc)[:500])
+    healthy = all(checks.values())
+    if not healthy:
+        emit_metrics("processor", {"HealthCheckFailures": 1.0})
+    return response(
+        event, 200 if healthy else 503, {"status": "ok" if healthy else "unhealthy", **checks}
+    )
+
+
+def _body(event: Mapping[str, Any]) -> bytes:
+    raw = event.get("body") or ""
+    if not isinstance(raw, str):
+        raise InvalidMessage("body must be text")
+    if event.get("isBase64Encoded"):
+        try:
+            return base64.b64decode(raw, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise InvalidMessage("body is not valid base64") from exc
+    return raw.encode()
+
+
+def post_transaction(event: Mapping[str, Any], services: Services) -> dict[str, Any]:
+    body = _body(event)
+    if len(body) > MAX_BODY:
+        return response(event, 413, {"error": f"body larger than {MAX_BODY} bytes"})
+    try:
+        # No occurred_at: the time we accepted it, fixed now so every retry agrees.
+        txn = parse_transaction(
+            parse_json(body), default_occurred_at=services.now(), generate_id=True
+        )
+    except InvalidMessage as exc:
+        log("warning", "request_rejected", reason=str(exc))
+        return response(event, 400, {"error": "invalid transaction", "message": str(exc)})
+    queue_url = services.config.queue_url
+    params: dict[str, Any] = {
+        "QueueUrl": queue_url,
+        "MessageBody": json.dumps(txn.to_json(), sort_keys=True),
+    }
+    if queue_url.endswith(".fifo"):
+        # FIFO: order per session, and SQS drops a resend of the id within 5 minutes.
+        params["MessageGroupId"] = txn.session_id
+        params["MessageDeduplicationId"] = txn.transaction_id
+    try:
+        sent = services.sqs.send_message(**params)
+    except Exception as exc:
+        log("error", "enqueue_failed", transaction_id=txn.transaction_id, error=repr(exc)[:500])
+        return response(event, 503, {"error": "queue unavailable"})
+    log(
+        "info",
+        "transaction_enqueued",
+        transaction_id=txn.transaction_id,
+        message_id=sent.get("MessageId"),
+    )
+    emit_metrics("processor", {"TransactionsEnqueued": 1.0})
+    return response(event, 202, {"transaction_id": txn.transaction_id})
+
+
+Route = Callable[[Mapping[str, Any], Services], dict[str, Any]]
+ROUTES: dict[str, dict[str, Route]] = {
+    "/health": {"GET": health},
+    "/transactions": {"POST": post_transaction},
+}
+
+
+def handle(event: Mapping[str, Any], services: Services) -> dict[str, Any]:
+    path = str(event.get("path") or "/")
+    if len(path) > 1:
+        path = path.rstrip("/")
+    method = str(event.get("httpMethod") or "").upper()
+    methods = ROUTES.get(path)
+    if methods is None:
+        return response(event, 404, {"error": "not found"})
+    route = methods.get(method)
+    if route is None:
+        return response(
+            event, 405, {"error": "method not allowed"}, {"Allow": ", ".join(sorted(methods))}
+        )
+    try:
+        return route(event, services)
+    except InvalidMessage as exc:  # a body we could not even decode
+        return response(event, 400, {"error": "invalid transaction", "message": str(exc)})

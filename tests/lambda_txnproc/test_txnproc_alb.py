@@ -1,0 +1,197 @@
+"""The ALB routes: /health and POST /transactions (real PostgreSQL, SQS in moto)."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from dbservers import free_port
+from txnproc_helpers import (
+    NOW,
+    Stack,
+    alb_event,
+    json_lines,
+    message,
+    sqs_event,
+    sqs_record,
+)
+
+JSON = {"Content-Type": "application/json", "Cache-Control": "no-store"}
+
+
+def body_of(response: dict[str, Any]) -> Any:
+    assert response["isBase64Encoded"] is False
+    assert response["headers"]["Content-Type"] == "application/json"
+    return json.loads(response["body"])
+
+
+def received(stack: Stack) -> list[dict[str, Any]]:
+    answer = stack.client("sqs").receive_message(
+        QueueUrl=stack.queue_url, MaxNumberOfMessages=10, AttributeNames=["All"]
+    )
+    return list(answer.get("Messages", []))
+
+
+def test_health_ok(stack: Stack) -> None:
+    response = stack.invoke(alb_event("GET", "/health"))
+    assert response == {
+        "statusCode": 200,
+        "statusDescription": "200 OK",
+        "headers": JSON,
+        "body": json.dumps({"database": True, "queue": True, "status": "ok"}, sort_keys=True),
+        "isBase64Encoded": False,
+    }
+    assert stack.invoke(alb_event("GET", "/health/"))["statusCode"] == 200
+
+
+def test_health_database_down(stack: Stack, capsys: pytest.CaptureFixture[str]) -> None:
+    stack.set_env(DB_PORT=str(free_port()))
+    response = stack.invoke(alb_event("GET", "/health"))
+    assert response["statusCode"] == 503
+    assert response["statusDescription"] == "503 Service Unavailable"
+    assert body_of(response) == {"status": "unhealthy", "database": False, "queue": True}
+    lines = json_lines(capsys.readouterr().out)
+    failed = [r for r in lines if r.get("event") == "health_check_failed"]
+    assert [r["check"] for r in failed] == ["database"]
+    assert any(r.get("HealthCheckFailures") == 1.0 for r in lines)
+
+
+def test_tls_is_on_unless_disabled(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without DB_SSLMODE (the infrastructure never sets it) the connection insists on TLS:
+    the test server has none, so the database check fails instead of going plaintext."""
+    monkeypatch.delenv("DB_SSLMODE")
+    response = stack.invoke(alb_event("GET", "/health"))
+    assert body_of(response) == {"status": "unhealthy", "database": False, "queue": True}
+    failed = next(
+        r for r in json_lines(capsys.readouterr().out) if r.get("event") == "health_check_failed"
+    )
+    assert "SSL" in failed["error"]
+
+
+def test_health_queue_gone(stack: Stack) -> None:
+    stack.client("sqs").delete_queue(QueueUrl=stack.queue_url)
+    response = stack.invoke(alb_event("GET", "/health"))
+    assert response["statusCode"] == 503
+    assert body_of(response) == {"status": "unhealthy", "database": True, "queue": False}
+
+
+def test_post_enqueues(stack: Stack) -> None:
+    response = stack.invoke(alb_event("POST", "/transactions", json.dumps(message())))
+    assert response["statusCode"] == 202
+    assert response["statusDescription"] == "202 Accepted"
+    assert body_of(response) == {"transaction_id": "txn-0001"}
+    [sent] = received(stack)
+    assert json.loads(sent["Body"]) == {
+        "transaction_id": "txn-0001",
+        "account_id": "acct-42",
+        "amount": "125.50",
+        "currency": "USD",
+        "session_id": "sess-a",
+        "occurred_at": "2024-05-17T09:15:00+00:00",
+    }
+
+
+def test_post_generates_id_and_time_then_processes(stack: Stack) -> None:
+    """End to end: the API's message, as SQS delivers it, is written by the consumer."""
+    body = message(transaction_id=None, occurred_at=None, amount=19.99)
+    response = stack.invoke(alb_event("POST", "/transactions", json.dumps(body)))
+    assert response["statusCode"] == 202
+    txn_id = body_of(response)["transaction_id"]
+    assert len(txn_id) == 32 and int(txn_id, 16) >= 0  # uuid4 hex
+
+    [sent] = received(stack)
+    queued = json.loads(sent["Body"])
+    assert queued["transaction_id"] == txn_id
+    assert queued["occurred_at"] == NOW.isoformat()
+    assert queued["amount"] == "19.99"
+
+    record = sqs_record(sent["Body"], sent["MessageId"])
+    assert stack.invoke(sqs_event(record)) == {"batchItemFailures": []}
+    assert stack.rows() == [
+        (txn_id, "acct-42", Decimal("19.99"), "USD", "sess-a", NOW, "us-east-1")
+    ]
+
+
+def test_post_base64_body(stack: Stack) -> None:
+    event = alb_event("POST", "/transactions", json.dumps(message()), base64_body=True)
+    assert event["isBase64Encoded"] is True and "txn-0001" not in event["body"]
+    response = stack.invoke(event)
+    assert response["statusCode"] == 202
+    assert len(received(stack)) == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "base64_body", "reason"),
+    [
+        ("{nope", False, "body is not valid JSON"),
+        ("", False, "body is not valid JSON"),
+        (
+            json.dumps(message(currency="EURO")),
+            False,
+            "currency must be an active ISO 4217 code in upper case",
+        ),
+        (json.dumps(message(amount="0.001")), False, "amount must have at most 2 decimal places"),
+        (json.dumps(message(amount=-3)), False, "amount must be greater than 0"),
+        (json.dumps(message(session_id=None)), False, "missing field(s): session_id"),
+        ("%%%not base64%%%", True, "body is not valid base64"),
+    ],
+    ids=["json", "empty", "currency", "decimals", "negative", "missing", "base64"],
+)
+def test_post_bad_body(stack: Stack, body: str, base64_body: bool, reason: str) -> None:
+    event = alb_event("POST", "/transactions", body)
+    if base64_body:
+        event["isBase64Encoded"] = True  # the body is not base64 at all
+    response = stack.invoke(event)
+    assert response["statusCode"] == 400
+    assert response["statusDescription"] == "400 Bad Request"
+    assert body_of(response) == {"error": "invalid transaction", "message": reason}
+    assert received(stack) == []
+
+
+def test_post_too_large(stack: Stack) -> None:
+    response = stack.invoke(alb_event("POST", "/transactions", "x" * 20_000))
+    assert response["statusCode"] == 413
+    assert received(stack) == []
+
+
+def test_post_queue_unavailable(stack: Stack) -> None:
+    stack.client("sqs").delete_queue(QueueUrl=stack.queue_url)
+    response = stack.invoke(alb_event("POST", "/transactions", json.dumps(message())))
+    assert response["statusCode"] == 503
+    assert body_of(response) == {"error": "queue unavailable"}
+
+
+def test_not_found_and_method_not_allowed(stack: Stack) -> None:
+    missing = stack.invoke(alb_event("GET", "/nope"))
+    assert missing["statusCode"] == 404 and missing["statusDescription"] == "404 Not Found"
+    assert body_of(missing) == {"error": "not found"}
+
+    wrong = stack.invoke(alb_event("GET", "/transactions"))
+    assert wrong["statusCode"] == 405
+    assert wrong["statusDescription"] == "405 Method Not Allowed"
+    assert wrong["headers"]["Allow"] == "POST"
+    assert body_of(wrong) == {"error": "method not allowed"}
+
+    post_health = stack.invoke(alb_event("POST", "/health", "{}"))
+    assert post_health["statusCode"] == 405 and post_health["headers"]["Allow"] == "GET"
+
+
+def test_multi_value_headers(stack: Stack) -> None:
+    event = alb_event("GET", "/health")
+    event["multiValueHeaders"] = {"host": ["api.txn.example.com"]}
+    response = stack.invoke(event)
+    assert "headers" not in response
+    assert response["multiValueHeaders"]["Content-Type"] == ["application/json"]
+
+
+def test_config_error_is_500(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    from txnproc import app
+
+    monkeypatch.setenv("DB_PORT", "not-a-port")
+    response = app.handler(alb_event("GET", "/health"))
+    assert response["statusCode"] == 500
+    assert body_of(response) == {"error": "internal error"}
