@@ -95,7 +95,9 @@ def test_deprecated_runtime_compiles_with_warning(tmp_path: Path) -> None:
 
 def test_unrendered_component_is_a_clean_error(tmp_path: Path) -> None:
     # Global Database members land with the disaster-recovery work; until then, no traceback.
-    result = CliRunner().invoke(main, ["compile", "tests/specs/valid/dr.yaml", "--out", str(tmp_path / "o")])
+    result = CliRunner().invoke(
+        main, ["compile", "tests/specs/valid/dr.yaml", "--out", str(tmp_path / "o")]
+    )
     assert result.exit_code == 2
     assert "cloudformation cannot render this yet" in result.stderr
     assert "Traceback" not in result.stderr and not (tmp_path / "o").exists()
