@@ -13,24 +13,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from replsync_stack import BUCKET, REGION, Stack, make_stack
 
 
-@pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Fake credentials + moto for every AWS call the test makes."""
-    from moto import mock_aws
-
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_REGION": REGION,
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    with mock_aws():
-        yield
-
-
 @pytest.fixture(params=["mysql", "postgres"])
 def server(request: pytest.FixtureRequest) -> Any:
     """The session server of the parametrised engine (only the one needed is started)."""

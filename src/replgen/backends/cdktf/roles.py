@@ -6,6 +6,7 @@ from cdktf_cdktf_provider_aws.iam_role import IamRole, IamRoleInlinePolicy
 from constructs import Construct
 
 from replgen.backends.cdktf.context import Ctx, skip, snake
+from replgen.plan.iam import trust_reason
 from replgen.plan.model import Role, Site
 
 
@@ -31,15 +32,5 @@ class Roles(Construct):
         )
         if role.trusted_roles:
             # CKV_AWS_61's Terraform twin flags any account principal, whatever narrows it.
-            skip(resource, ("CKV_AWS_61", _trust_reason(role)))
+            skip(resource, ("CKV_AWS_61", trust_reason(role)))
         return resource
-
-
-def _trust_reason(role: Role) -> str:
-    return "; ".join(
-        f"account {account} is trusted only for {arn} (aws:PrincipalArn condition): IAM "
-        "rejects a role principal that does not exist yet, and that role is created elsewhere"
-        if not arn.endswith(":root")
-        else f"the plan trusts account {account} itself: it names no narrower principal there"
-        for account, arn in role.trusted_roles
-    )

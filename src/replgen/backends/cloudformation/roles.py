@@ -7,6 +7,7 @@ from typing import Any
 import troposphere.iam as iam
 
 from replgen.backends.cloudformation.context import Ctx, skip, tags
+from replgen.plan.iam import trust_reason
 from replgen.plan.model import Role, Site
 
 
@@ -39,14 +40,4 @@ def _skips(role: Role) -> dict[str, Any]:
     # CKV_AWS_61 fails any trust policy whose principal is an account, whatever narrows it.
     if not role.trusted_roles:
         return {}
-    reasons = "; ".join(_trust_reason(account, arn) for account, arn in role.trusted_roles)
-    return skip(("CKV_AWS_61", reasons))
-
-
-def _trust_reason(account: str, arn: str) -> str:
-    if arn.endswith(":root"):
-        return f"the plan trusts account {account} itself: it names no narrower principal there"
-    return (
-        f"account {account} is trusted only for {arn} (aws:PrincipalArn condition): IAM "
-        "rejects a role principal that does not exist yet, and that role is created elsewhere"
-    )
+    return skip(("CKV_AWS_61", trust_reason(role)))
