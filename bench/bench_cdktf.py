@@ -30,7 +30,9 @@ def measure(command: list[str], env: dict[str, str]) -> tuple[float, float]:
     """Wall seconds and peak MiB: Linux reports for the child the largest resident set of
     it and its descendants (the Node.js jsii runtime is one)."""
     start = time.perf_counter()
-    proc = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - start
     if status != 0:
