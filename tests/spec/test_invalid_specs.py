@@ -93,11 +93,23 @@ def test_deprecated_runtime_compiles_with_warning(tmp_path: Path) -> None:
     assert f"warning: {spec}:" in result.stderr
 
 
-def test_unrendered_component_is_a_clean_error(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("backend", "who"), [("cloudformation", "cloudformation"), ("cdktf", "cdktf"), ("all", "cdktf")]
+)
+def test_unrendered_component_is_a_clean_error(tmp_path: Path, backend: str, who: str) -> None:
     # Global Database members land with the disaster-recovery work; until then, no traceback.
     result = CliRunner().invoke(
-        main, ["compile", "tests/specs/valid/dr.yaml", "--out", str(tmp_path / "o")]
+        main,
+        [
+            "compile",
+            "tests/specs/valid/dr.yaml",
+            "--backend",
+            backend,
+            "--out",
+            str(tmp_path / "o"),
+        ],
     )
     assert result.exit_code == 2
-    assert "cloudformation cannot render this yet" in result.stderr
+    assert f"{who} cannot render this yet" in result.stderr
+    assert "Global Database" in result.stderr
     assert "Traceback" not in result.stderr and not (tmp_path / "o").exists()
