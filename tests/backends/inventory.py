@@ -71,7 +71,11 @@ CFN: dict[str, tuple[str, Callable[[Props, Props], tuple[Any, ...]]]] = {
     ),
     "AWS::RDS::DBInstance": (
         "instance",
-        lambda p, _: (p["DBInstanceClass"], p.get("MonitoringInterval")),
+        lambda p, _: (
+            p["DBInstanceClass"],
+            p.get("MonitoringInterval"),
+            p["CACertificateIdentifier"],
+        ),
     ),
     "AWS::RDS::DBSubnetGroup": ("db_subnet_group", lambda p, _: (p["DBSubnetGroupName"],)),
     "AWS::RDS::DBClusterParameterGroup": ("db_parameter_group", lambda p, _: (p["Family"],)),
@@ -198,7 +202,7 @@ TF: dict[str, tuple[str, Callable[[Props], tuple[Any, ...]]]] = {
     ),
     "aws_rds_cluster_instance": (
         "instance",
-        lambda p: (p["instance_class"], p.get("monitoring_interval")),
+        lambda p: (p["instance_class"], p.get("monitoring_interval"), p["ca_cert_identifier"]),
     ),
     "aws_db_subnet_group": ("db_subnet_group", lambda p: (p["name"],)),
     "aws_rds_cluster_parameter_group": ("db_parameter_group", lambda p: (p["family"],)),

@@ -14,6 +14,7 @@ import yaml
 from click.testing import CliRunner
 from outputs import EXAMPLES, ROOT, SPECS, compile_all
 
+from replgen import compiler
 from replgen.cli import main
 
 CHECKOV = ROOT / ".tools" / "checkov" / "bin" / "checkov"
@@ -159,11 +160,18 @@ def test_cdktf_json_reruns_the_compile_from_its_folder(both: dict[str, Path]) ->
 
 
 def test_functions_name_the_packaged_zip_by_hash(both: dict[str, Path]) -> None:
+    replsync = compiler.artifacts()["replsync"]
     staging = stacks(both["prod"])["dbrepl-prod01-staging"]
-    functions = staging["resource"]["aws_lambda_function"].values()
-    assert functions
-    for fn in functions:
-        assert re.fullmatch(r"[A-Za-z0-9+/]{43}=", fn["source_code_hash"])
+    (fn,) = staging["resource"]["aws_lambda_function"].values()
+    assert fn["s3_key"] == f"replgen/{replsync.filename}"
+    assert fn["source_code_hash"] == replsync.base64_sha256
+    assert fn["s3_bucket"] == "${var.artifact_bucket}"
+
+
+def test_plan_text_reaches_terraform_unexpanded() -> None:
+    from replgen.backends.cdktf.context import literal
+
+    assert literal("arn:${aws:username} %{x} $x") == "arn:$${aws:username} %%{x} $x"
 
 
 def _skips(stack: dict[str, Any]) -> dict[tuple[str, str], str]:
@@ -206,3 +214,24 @@ def test_checkov_has_no_failed_check(both: dict[str, Path], spec: str, tmp_path:
     passed = sum(r.get("summary", {}).get("passed", 0) for r in reports)
     assert failed == []
     assert passed > 50, "checkov ran no meaningful checks"
+
+
+def test_missing_cdktf_extra_is_a_clean_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    # As if the extra were not installed: every provider module import fails.
+    for name in list(sys.modules):
+        if name.startswith("replgen.backends.cdktf."):
+            monkeypatch.delitem(sys.modules, name)
+        elif name.split(".")[0] == "cdktf_cdktf_provider_aws":
+            monkeypatch.setitem(sys.modules, name, None)
+    monkeypatch.setitem(sys.modules, "cdktf_cdktf_provider_aws", None)
+    monkeypatch.delattr(sys.modules["replgen.backends.cdktf"], "app", raising=False)
+    result = CliRunner().invoke(
+        main, ["compile", "specs/prod.yaml", "--backend", "cdktf", "--out", str(tmp_path / "o")]
+    )
+    assert result.exit_code == 2
+    assert "pip install 'replgen[cdktf]'" in result.stderr
+    assert "Traceback" not in result.stderr and not (tmp_path / "o").exists()

@@ -236,7 +236,7 @@ def _holds(condition: Any, parameters: dict[str, str]) -> bool:
 def test_instance_k_exists_exactly_when_the_count_is_at_least_k(plan: Plan, count: int) -> None:
     """Fn::Or takes at most ten operands: larger clusters nest them."""
     prod = plan.site("prod")
-    instances = tuple(Instance(f"i-{n}", None) for n in range(1, count + 1))
+    instances = tuple(Instance(f"i-{n}") for n in range(1, count + 1))
     bigger = with_site(plan, "prod", database=replace(prod.database, instances=instances))
     template = render(bigger)["prod.json"]
     assert template["Parameters"]["DatabaseInstances"]["AllowedValues"] == [

@@ -12,6 +12,10 @@ from replgen.plan.model import Plan
 Layout = Literal["stacks", "single"]
 
 
+class Unavailable(Exception):
+    """A backend that cannot run on this machine (a missing extra, a missing runtime)."""
+
+
 def _quiet(message: str) -> None:
     pass
 

@@ -282,6 +282,10 @@ MYSQL_PARAMETERS = (
 POSTGRES_PARAMETERS = (("rds.force_ssl", "1"), ("log_connections", "1"))
 
 
+# RSA 2048 / SHA-256, valid to 2061: the default CA (rds-ca-2019) expired in 2024.
+CA_CERTIFICATE = "rds-ca-rsa2048-g1"
+
+
 def parameter_family(engine: str, version: str) -> str:
     if engine == "aurora-mysql":
         return "aurora-mysql8.0" if version.startswith("8.0") else "aurora-mysql5.7"
@@ -296,9 +300,7 @@ def _database(ctx: Context, entry: SiteEntry) -> Database:
     is_global = bool(db["global_"])
     regions = list(ctx.spec.environments[entry.environment].regions or {})
     count = db["instances"] if not serverless else max(1, db["instances"])
-    instances = tuple(
-        Instance(ctx.namer.make("instance", s, str(i + 1)), None) for i in range(count)
-    )
+    instances = tuple(Instance(ctx.namer.make("instance", s, str(i + 1))) for i in range(count))
     lag = ctx.spec.sync.lag_alarm_seconds if ctx.spec.sync else DEFAULT_LAG_SECONDS
     alarm = Alarm(
         name=ctx.namer.make("alarm", s, "replica-lag"),
@@ -338,6 +340,7 @@ def _database(ctx: Context, entry: SiteEntry) -> Database:
         monitoring_interval=60,
         monitoring_role=ctx.namer.make("role", s, "rds-monitoring"),
         performance_insights_days=7,
+        ca_certificate=CA_CERTIFICATE,
         global_cluster_id=ctx.namer.make("cluster", entry.environment, "global")
         if is_global
         else None,

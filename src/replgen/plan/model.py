@@ -167,8 +167,7 @@ class Key:
 
 @dataclass(frozen=True)
 class Instance:
-    id: str
-    az_index: int | None
+    id: str  # RDS spreads instances over the subnet group's AZs
 
 
 @dataclass(frozen=True)
@@ -193,6 +192,7 @@ class Database:
     monitoring_interval: int
     monitoring_role: str
     performance_insights_days: int
+    ca_certificate: str  # the CA that signs the instances' TLS certificates
     global_cluster_id: str | None
     global_role: Literal["primary", "secondary"] | None
     managed_password: bool  # False where RDS cannot manage it (Global Database members)

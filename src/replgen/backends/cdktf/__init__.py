@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from replgen.backends import Options
+from replgen.backends import Options, Unavailable
 from replgen.plan.model import Plan
 
 
@@ -35,7 +35,12 @@ class Cdktf:
         # `options.layout` shapes CloudFormation only: Terraform stacks are per account and region.
         enable_package_cache()
         options.progress("loading the CDKTF AWS provider bindings")
-        from replgen.backends.cdktf import app  # the costly import, only now
+        try:
+            from replgen.backends.cdktf import app  # the costly import, only now
+        except ImportError as exc:
+            raise Unavailable(f"{exc}: install it with pip install 'replgen[cdktf]'") from None
+        except FileNotFoundError as exc:  # jsii starts `node`
+            raise Unavailable(f"{exc.filename or exc}: the cdktf backend needs Node.js") from None
 
         options.progress("synthesising the CDKTF stacks")
         return app.synthesize(plan, options.recompile)

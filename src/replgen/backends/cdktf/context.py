@@ -76,7 +76,7 @@ class Ctx:
             return "".join(str(self.value(p)) for p in value.parts)
         if isinstance(value, Ref):
             return self.ref(value)
-        return value
+        return literal(value) if isinstance(value, str) else value
 
     def ref(self, ref: Ref) -> Any:
         if ref.site in self.sites:
@@ -136,6 +136,11 @@ class _Later:
 
     def produce(self, context: Any) -> Any:
         return self._produce()
+
+
+def literal(text: str) -> str:
+    """Plan text that must reach AWS as is: `${` and `%{` would be Terraform templates."""
+    return text.replace("${", "$${").replace("%{", "%%{")
 
 
 def document(doc: dict[str, Any]) -> str:

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from cdktf import Fn
-from cdktf_cdktf_provider_aws.data_aws_availability_zones import DataAwsAvailabilityZones
 from cdktf_cdktf_provider_aws.db_subnet_group import DbSubnetGroup
 from cdktf_cdktf_provider_aws.rds_cluster import (
     RdsCluster,
@@ -26,8 +24,6 @@ from constructs import Construct
 from replgen.backends.cdktf.context import Ctx, skip, tags
 from replgen.plan.model import Database as PlanDatabase
 from replgen.plan.model import Instance, Site
-
-CA_CERTIFICATE = "rds-ca-rsa2048-g1"
 
 DESTROYABLE = (
     "CKV_AWS_139",
@@ -58,7 +54,6 @@ class Database(Construct):
     def __init__(self, scope: Construct, id: str, ctx: Ctx, site: Site) -> None:
         super().__init__(scope, id)
         self.ctx, self.site = ctx, site
-        self._azs: DataAwsAvailabilityZones | None = None  # read only where an AZ is pinned
         db = site.database
         if db.global_role is not None:
             raise NotImplementedError(
@@ -137,13 +132,6 @@ class Database(Construct):
         skip(cluster, *_cluster_skips(db))
         return cluster
 
-    def _placement(self, instance: Instance) -> dict[str, Any]:
-        if instance.az_index is None:
-            return {}  # RDS spreads the instances over the subnet group's AZs
-        if self._azs is None:
-            self._azs = DataAwsAvailabilityZones(self, "azs", state="available")
-        return {"availability_zone": Fn.element(self._azs.names, instance.az_index)}
-
     def _instance(
         self,
         db: PlanDatabase,
@@ -168,9 +156,8 @@ class Database(Construct):
             performance_insights_retention_period=db.performance_insights_days,
             publicly_accessible=False,
             auto_minor_version_upgrade=True,
-            ca_cert_identifier=CA_CERTIFICATE,
+            ca_cert_identifier=db.ca_certificate,
             tags=tags(instance.id),
-            **self._placement(instance),
         )
 
 

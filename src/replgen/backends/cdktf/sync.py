@@ -28,7 +28,7 @@ from cdktf_cdktf_provider_aws.sfn_state_machine import (
 from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
 from constructs import Construct
 
-from replgen.backends.cdktf.context import Ctx, document, skip, snake, tags
+from replgen.backends.cdktf.context import Ctx, document, literal, skip, snake, tags
 from replgen.plan.model import Function, LogGroup, Queue, Schedule, Site, StateMachine
 
 ARTIFACT_PREFIX = "replgen/"  # where `replgen package` output is uploaded in the bucket
@@ -175,7 +175,7 @@ class Sync(Construct):
             snake(machine.key),
             name=machine.name,
             type="STANDARD",
-            definition=_literal(machine.definition),
+            definition=literal(machine.definition),
             role_arn=self.ctx.role_arn(self.site, machine.role),
             logging_configuration=SfnStateMachineLoggingConfiguration(
                 level="ALL",
@@ -213,8 +213,3 @@ class Sync(Construct):
             arn=target.arn,
             role_arn=self.ctx.role_arn(self.site, schedule.role),
         )
-
-
-def _literal(text: str) -> str:
-    """Plan text that must reach AWS as is: `${` and `%{` would be Terraform templates."""
-    return text.replace("${", "$${").replace("%{", "%%{")

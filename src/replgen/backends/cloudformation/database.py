@@ -16,7 +16,6 @@ from troposphere import rds
 from replgen.backends.cloudformation.context import Ctx, skip, tags
 from replgen.plan.model import Database, Instance, Site
 
-CA_CERTIFICATE = "rds-ca-rsa2048-g1"
 MAX_OR = 10  # Fn::Or takes at most ten conditions
 
 DESTROYABLE = (
@@ -183,12 +182,6 @@ def _any(conditions: list[Any]) -> Any:
     return _any([_any(chunk) for chunk in chunks])
 
 
-def _placement(instance: Instance) -> dict[str, Any]:
-    if instance.az_index is None:
-        return {}  # RDS spreads the instances over the subnet group's AZs
-    return {"AvailabilityZone": t.Select(instance.az_index, t.GetAZs(""))}
-
-
 def _instance(
     ctx: Ctx,
     site: Site,
@@ -213,11 +206,10 @@ def _instance(
             PerformanceInsightsRetentionPeriod=db.performance_insights_days,
             PubliclyAccessible=False,
             AutoMinorVersionUpgrade=True,
-            CACertificateIdentifier=CA_CERTIFICATE,
+            CACertificateIdentifier=db.ca_certificate,
             Tags=tags(ctx.plan, instance.id),
             DeletionPolicy="Delete",
             UpdateReplacePolicy="Delete",
-            **_placement(instance),
             **extra,
         )
     )
