@@ -10,7 +10,8 @@ from replgen.cli import main
 
 ROOT = Path(__file__).parents[2]
 EXAMPLES = sorted((ROOT / "specs").glob("*.yaml"))
-SPECS = [*EXAMPLES, ROOT / "tests" / "specs" / "valid" / "four-envs.yaml"]
+VALID = ROOT / "tests" / "specs" / "valid"
+SPECS = [*EXAMPLES, VALID / "four-envs.yaml", VALID / "dr-variant.yaml"]
 
 
 def compile_all(spec: Path, out: Path, *extra: str) -> Path:

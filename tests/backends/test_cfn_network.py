@@ -582,7 +582,7 @@ def test_rendering_is_deterministic(plan: Plan, out: dict[str, Template]) -> Non
 
 
 def dr_plan() -> Plan:
-    return build(load(ROOT / "tests" / "specs" / "valid" / "dr.yaml").spec, ARTIFACTS)
+    return build(load(ROOT / "specs" / "dr.yaml").spec, ARTIFACTS)
 
 
 def test_cross_region_peering_names_the_region_but_no_owner() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from replgen.plan import dr as dr_plan
 from replgen.plan import sync as sync_plan
 from replgen.plan.arns import account_root, arn, role_arn, service_principal
 from replgen.plan.model import (
@@ -18,7 +19,6 @@ from replgen.plan.model import (
     Network,
     Parameter,
     Peering,
-    PeerRoute,
     Plan,
     Ref,
     Role,
@@ -87,6 +87,7 @@ def build(spec: Spec, artifacts: dict[str, Code]) -> Plan:
     sites = [_site(ctx, entry, flows) for entry in ctx.entries]
     if spec.sync:
         sites = sync_plan.attach(ctx, sites)
+    sites = dr_plan.attach(ctx, sites)
     peerings = tuple(_peering(ctx, a, b) for a, b in spec.peering)
     sites = _with_accept_roles(ctx, sites, peerings)
     namer.raise_problems()
@@ -106,9 +107,8 @@ def build(spec: Spec, artifacts: dict[str, Code]) -> Plan:
 
 def _private_cidrs(ctx: Context, entry: SiteEntry) -> tuple[str, ...]:
     azs = network_settings(ctx.spec, entry.environment)["azs"].value
-    private, _ = carve(
-        entry.cidr, azs, ctx.spec.processing is not None, slug(entry), ctx.namer.prefix
-    )
+    public = entry.environment == dr_plan.environment(ctx.spec)
+    private, _ = carve(entry.cidr, azs, public, slug(entry), ctx.namer.prefix)
     return tuple(s.cidr for s in private)
 
 
@@ -127,7 +127,11 @@ def _flows(ctx: Context) -> list[Flow]:
             for env in sync_plan.touched_environments(ctx.spec)
             for server in [ctx.primary_site(env)]
         ]
-    flows = []
+    flows = [
+        Flow(e.id, _private_cidrs(ctx, e), e.id, _private_cidrs(ctx, e), ctx.port(e.environment))
+        for e in ctx.entries
+        if e.environment == dr_plan.environment(ctx.spec)  # txnproc and its regional cluster
+    ]
     for a, b in ctx.spec.peering:
         for client, server in ((a, b), (b, a)):
             c, s = ctx.entry(client), ctx.entry(server)
@@ -148,8 +152,9 @@ def _flows(ctx: Context) -> list[Flow]:
 
 def _site(ctx: Context, entry: SiteEntry, flows: list[Flow]) -> Site:
     env = ctx.spec.environments[entry.environment]
-    has_functions = bool(ctx.spec.sync and ctx.spec.sync.runs_in == entry.id)
-    network = _network(ctx, entry, flows, has_functions)
+    dr_member = entry.environment == dr_plan.environment(ctx.spec)
+    has_functions = bool(ctx.spec.sync and ctx.spec.sync.runs_in == entry.id) or dr_member
+    network = _network(ctx, entry, flows, has_functions, dr_member)
     database = _database(ctx, entry)
     topic = Topic(
         "topic", ctx.namer.make("topic", slug(entry), "alerts"), ctx.spec.notifications.emails
@@ -185,39 +190,35 @@ def with_log_groups(site: Site, *groups: LogGroup) -> Site:
     return replace(site, key=replace(site.key, log_group_arns=site.key.log_group_arns + arns))
 
 
-def _network(ctx: Context, entry: SiteEntry, flows: list[Flow], has_functions: bool) -> Network:
+def _network(
+    ctx: Context, entry: SiteEntry, flows: list[Flow], has_functions: bool, dr_member: bool
+) -> Network:
     settings = network_settings(ctx.spec, entry.environment)
     s = slug(entry)
-    private, public = carve(
-        entry.cidr, settings["azs"].value, ctx.spec.processing is not None, s, ctx.namer.prefix
-    )
+    private, public = carve(entry.cidr, settings["azs"].value, dr_member, s, ctx.namer.prefix)
     for subnet in private + public:
         ctx.namer.check("tag", subnet.name)
     peers = [b if a == entry.id else a for a, b in ctx.spec.peering if entry.id in (a, b)]
     peer_cidrs = [ctx.entry(p).cidr for p in peers]
-    routes = tuple(
-        PeerRoute(_peering_id(a, b), ctx.entry(b if a == entry.id else a).cidr)
-        for a, b in ctx.spec.peering
-        if entry.id in (a, b)
-    )
     port = ctx.port(entry.environment)
     return Network(
         vpc_name=ctx.namer.make("tag", s, "vpc"),
         cidr=entry.cidr,
         private_subnets=private,
         public_subnets=public,
-        gateway_endpoints=("s3",),
-        interface_endpoints=INTERFACE_ENDPOINTS if has_functions else (),
+        gateway_endpoints=("s3", "dynamodb") if dr_member else ("s3",),
+        interface_endpoints=(INTERFACE_ENDPOINTS + (("sqs",) if dr_member else ()))
+        if has_functions
+        else (),
         acl_entries=acl_entries(entry.id, entry.cidr, flows, peer_cidrs, has_functions),
         security_groups=security_groups(
-            entry.id, f"{ctx.namer.prefix}-{s}", entry.cidr, port, flows, has_functions
+            entry.id, f"{ctx.namer.prefix}-{s}", entry.cidr, port, flows, has_functions, dr_member
         ),
         flow_logs=LogGroup(
             ctx.namer.check("log", f"/replgen/{ctx.namer.prefix}/{s}/flow-logs"),
             settings["flow_log_retention_days"].value,
         ),
         flow_logs_role=ctx.namer.make("role", s, "flow-logs"),
-        peer_routes=routes,
     )
 
 
@@ -348,8 +349,8 @@ def _database(ctx: Context, entry: SiteEntry) -> Database:
         if is_global and len(regions) > 1
         else None,
         managed_password=not is_global,
-        secret_name=ctx.namer.make("secret", s, "master") if is_global else None,
-        rotation_days=30,
+        secret=None,
+        global_cluster=None,
         replica_lag_alarm=alarm,
     )
 

@@ -94,15 +94,6 @@ class Network:
     security_groups: tuple[SecurityGroup, ...]
     flow_logs: LogGroup
     flow_logs_role: str
-    peer_routes: tuple[PeerRoute, ...]
-
-
-@dataclass(frozen=True)
-class PeerRoute:
-    """A route in every private route table of a site towards a peered VPC."""
-
-    peering: str  # Peering.id
-    destination: str
 
 
 @dataclass(frozen=True)
@@ -133,7 +124,7 @@ class Peering:
 class Statement:
     sid: str
     actions: tuple[str, ...]
-    resources: tuple[Value, ...]
+    resources: tuple[Value | Join, ...]
     conditions: tuple[
         tuple[str, str, tuple[Value | Join, ...]], ...
     ] = ()  # (operator, key, values)
@@ -196,9 +187,30 @@ class Database:
     global_cluster_id: str | None
     global_role: Literal["primary", "secondary"] | None
     managed_password: bool  # False where RDS cannot manage it (Global Database members)
-    secret_name: str | None  # the generated secret where the password is not managed
-    rotation_days: int
+    secret: MasterSecret | None  # the generated secret of a Global Database's primary
+    # A secondary joins the global cluster its primary created: read from that stack, so
+    # the secondary is deployed after it.
+    global_cluster: Ref | None
     replica_lag_alarm: Alarm | None
+
+
+@dataclass(frozen=True)
+class MasterSecret:
+    """A generated master password with a rotation schedule, replicated to the secondaries.
+
+    Rotation runs in AWS's hosted rotation function (the Serverless Application Repository
+    app `rotation_app`), in the site's private subnets with the database security group.
+    """
+
+    name: str
+    description: str
+    username: str
+    rotation_days: int
+    rotation_function: str
+    rotation_app: str  # SecretsManagerRDSPostgreSQLRotationSingleUser, ...
+    rotation_type: str  # PostgreSQLSingleUser, MySQLSingleUser (CloudFormation's name for it)
+    exclude_characters: str  # characters the engines refuse in a password
+    replicas: tuple[tuple[str, Ref], ...]  # (region, key ARN) of each secondary
 
 
 @dataclass(frozen=True)
@@ -222,9 +234,19 @@ class Bucket:
     noncurrent_expire_days: int | None
     access_log_bucket: str | None  # component key of the bucket receiving access logs
     access_log_prefix: str
-    replicate_to: Ref | None = None  # destination bucket ARN
-    replica_key: Ref | None = None  # destination KMS key ARN
-    replication_role: str | None = None  # component key of the replication role
+    replication: tuple[Replication, ...] = ()  # one rule per destination region
+
+
+@dataclass(frozen=True)
+class Replication:
+    """Cross-region replication of every object version, delete markers included."""
+
+    rule_id: str  # also a dimension of the replication metrics
+    destination_bucket: str  # ARN; the bucket is created in an earlier stack
+    destination_region: str
+    destination_key: Ref  # KMS key ARN in the destination region
+    role: str  # component key of the replication role
+    time_minutes: int  # S3 Replication Time Control: the replication-time SLA (15 min)
 
 
 # ---------------------------------------------------------------- functions
@@ -271,7 +293,29 @@ class Schedule:
     name: str
     expression: str
     target: str  # component key: a state machine or function
-    role: str
+    role: str | None  # None for a function, which a Permission lets EventBridge invoke
+
+
+@dataclass(frozen=True)
+class Permission:
+    """A service allowed to invoke a function, from one source only."""
+
+    key: str  # "permission:failover-schedule"
+    function: str  # component key
+    principal: str  # "events.amazonaws.com"
+    source_arn: str
+
+
+@dataclass(frozen=True)
+class EventSource:
+    """A function reading a queue, reporting failures per message (`ReportBatchItemFailures`)."""
+
+    key: str  # "events:transactions"
+    queue: str  # component key
+    function: str  # component key
+    batch_size: int
+    batching_window_seconds: int
+    max_concurrency: int  # at most the function's reserved concurrency
 
 
 @dataclass(frozen=True)
@@ -310,6 +354,87 @@ class Topic:
     key: str
     name: str
     emails: tuple[str, ...]
+    functions: tuple[str, ...] = ()  # ARNs of subscribed functions, in any region
+
+
+# ---------------------------------------------------------------- disaster recovery
+
+
+@dataclass(frozen=True)
+class LoadBalancer:
+    """An internet-facing ALB in the public subnets, HTTPS only, forwarding to a function."""
+
+    name: str
+    target_group: str
+    function: str  # component key of the target
+    domain: str  # the certificate's domain: this site's regional record
+    alternative_names: tuple[str, ...]  # the weighted record every region answers
+    zone_id: Ref  # where the certificate is validated by DNS
+    ssl_policy: str
+    idle_timeout: int
+    access_logs_bucket: str  # component key; ELB writes its logs with SSE-S3
+    access_logs_prefix: str
+    # Who writes access logs: the region's ELB account, or the log-delivery service
+    # principal in regions opened after August 2022.
+    log_writer: str
+    health_check_path: str
+    permission: str  # component key of the Permission letting ELB invoke the function
+
+
+@dataclass(frozen=True)
+class HealthCheck:
+    key: str  # "healthcheck:prod-us-east-1"
+    name: str
+    fqdn: str  # the site's regional record: known before its ALB exists
+    path: str
+    port: int
+    interval: int
+    failure_threshold: int
+
+
+@dataclass(frozen=True)
+class Zone:
+    """The public hosted zone and the health checks of every region, built with the primary."""
+
+    name: str
+    comment: str
+    health_checks: tuple[HealthCheck, ...]
+
+
+@dataclass(frozen=True)
+class Record:
+    """A site's records: its own regional name, and its weight in the shared name."""
+
+    zone_id: Ref
+    regional_name: str
+    weighted_name: str
+    set_identifier: str
+    weight: int  # 100 for the primary, 0 for a secondary: traffic moves only on health
+    health_check: Ref
+
+
+@dataclass(frozen=True)
+class GlobalTable:
+    """A DynamoDB global table, created in the primary's stack with a replica per region."""
+
+    name: str
+    hash_key: str
+    ttl_attribute: str
+    replicas: tuple[tuple[str, Ref], ...]  # (region, KMS key ARN), the primary's first
+
+
+@dataclass(frozen=True)
+class BackupPlan:
+    vault: str
+    plan: str
+    rule: str
+    selection: str
+    schedule: str  # cron() in UTC
+    start_window_minutes: int
+    completion_window_minutes: int
+    retention_days: int
+    role: str  # component key
+    resources: tuple[str, ...]  # cluster ARNs
 
 
 # ---------------------------------------------------------------- the site and the plan
@@ -341,6 +466,17 @@ class Site:
     parameter_writer_logs: LogGroup | None = None
     # The role a deployment assumes in this site's account; None where every site shares one.
     deploy_role_arn: str | None = None
+    # Component keys ("key", "bucket:<name>") deployed in a stack of their own before every
+    # other stack: other regions' stacks need them first (replica keys, replication targets).
+    foundation: tuple[str, ...] = ()
+    load_balancer: LoadBalancer | None = None
+    event_sources: tuple[EventSource, ...] = ()
+    permissions: tuple[Permission, ...] = ()
+    zone: Zone | None = None
+    record: Record | None = None
+    table: GlobalTable | None = None
+    backup: BackupPlan | None = None
+    outputs: tuple[tuple[str, Value], ...] = ()  # (name, value) for the people deploying
 
 
 @dataclass(frozen=True)

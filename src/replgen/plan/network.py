@@ -119,7 +119,13 @@ def acl_entries(
 
 
 def security_groups(
-    site: str, prefix: str, vpc_cidr: str, port: int, flows: list[Flow], has_functions: bool
+    site: str,
+    prefix: str,
+    vpc_cidr: str,
+    port: int,
+    flows: list[Flow],
+    has_functions: bool,
+    public_https: bool = False,
 ) -> tuple[SecurityGroup, ...]:
     db_in = tuple(
         SgRule("tcp", port, port, cidr, f"database clients in {f.client_site}")
@@ -169,6 +175,18 @@ def security_groups(
                 f"{prefix}-endpoints",
                 "Interface endpoints for AWS APIs",
                 endpoints_in,
+                (),
+            )
+        )
+    if public_https:
+        # HTTPS only: a payments API has no plain-HTTP listener to redirect from. The ALB
+        # invokes its Lambda target through the Lambda service, so it needs no egress.
+        groups.append(
+            SecurityGroup(
+                "alb",
+                f"{prefix}-alb",
+                "Load balancer: HTTPS from the internet",
+                (SgRule("tcp", 443, 443, "0.0.0.0/0", "HTTPS from clients and health checks"),),
                 (),
             )
         )

@@ -237,7 +237,6 @@ def _function_role(names: _Names, site: Site, fn: Function, access: dict[str, Ro
     logs = arn("logs", r, a, f"log-group:{fn.log_group.name}")
     bucket = _bucket(site, "bucket:migrations")
     s3 = f"arn:{partition(r)}:s3:::{bucket}"
-    vpc = Join((arn("ec2", r, a, "vpc/"), Ref(site.id, "vpc", "id")))
     statements = (
         Statement("WriteOwnLogs", ("logs:CreateLogStream", "logs:PutLogEvents"), (f"{logs}:*",)),
         Statement(
@@ -254,6 +253,24 @@ def _function_role(names: _Names, site: Site, fn: Function, access: dict[str, Ro
         Statement(
             "DeadLetters", ("sqs:SendMessage",), (arn("sqs", r, a, fn.dead_letter_queue.name),)
         ),
+        *network_statements(site),
+        Statement("Tracing", XRAY, ("*",), reason=NO_RESOURCE_LEVEL),
+    )
+    return Role(
+        "role:replsync",
+        names.role,
+        names.sync_role_arn,
+        service_principal("lambda", r),
+        (),
+        statements,
+    )
+
+
+def network_statements(site: Site) -> tuple[Statement, ...]:
+    """What a function in the site's private subnets needs: interfaces in its own VPC only."""
+    r, a = site.region, site.account_id
+    vpc = Join((arn("ec2", r, a, "vpc/"), Ref(site.id, "vpc", "id")))
+    return (
         Statement(
             "NetworkInterfacesInOwnVpc",
             (
@@ -280,15 +297,6 @@ def _function_role(names: _Names, site: Site, fn: Function, access: dict[str, Ro
             ("*",),
             reason=NO_RESOURCE_LEVEL,
         ),
-        Statement("Tracing", XRAY, ("*",), reason=NO_RESOURCE_LEVEL),
-    )
-    return Role(
-        "role:replsync",
-        names.role,
-        names.sync_role_arn,
-        service_principal("lambda", r),
-        (),
-        statements,
     )
 
 

@@ -249,6 +249,26 @@ def dr_valid(spec: Spec) -> Iterator[Problem]:
     for key in needs_regions:
         if getattr(spec, key) is not None and not multi:
             yield Problem((key,), "needs an environment with at least two regions")
+    global_envs = [e for e in spec.environments if database_settings(spec, e)["global_"].value]
+    if spec.disaster_recovery and len(global_envs) != 1:
+        yield Problem(
+            ("disaster_recovery",),
+            "needs exactly one environment with database.global: true (the one it protects), "
+            f"found {len(global_envs)}",
+        )
+    for key in ("processing", "sessions", "storage", "backup"):
+        if getattr(spec, key) is not None and not spec.disaster_recovery:
+            yield Problem(
+                (key,), "applies to the disaster-recovery environment: add disaster_recovery"
+            )
+    if spec.processing and len(global_envs) == 1:
+        engine = database_settings(spec, global_envs[0])["engine"]
+        if engine.value != "aurora-postgresql":
+            yield Problem(
+                engine.path,
+                "processing runs txnproc, which writes to PostgreSQL: the disaster-recovery "
+                "environment needs engine aurora-postgresql",
+            )
     if spec.disaster_recovery and not spec.processing:
         yield Problem(
             ("disaster_recovery",), "needs processing (the ALB endpoints health checks watch)"

@@ -62,7 +62,7 @@ class Database(Construct):
             )
         if not db.managed_password:
             raise NotImplementedError(
-                f"site {site.id}: a master password not managed by RDS ({db.secret_name}) "
+                f"site {site.id}: a master password not managed by RDS "
                 "is not rendered by the CDKTF backend yet"
             )
         subnets = self._subnet_group(db)

@@ -224,7 +224,7 @@ def _lifecycle(bucket: Bucket) -> S3BucketLifecycleConfigurationRule:
 
 
 def _unsupported(site: Site, bucket: Bucket) -> None:
-    if bucket.replicate_to is not None:
+    if bucket.replication:
         raise NotImplementedError(
             f"site {site.id}: replication of {bucket.name} (disaster recovery) is not "
             "rendered by the CDK for Terraform backend yet"
@@ -240,7 +240,7 @@ def _skips(site: Site, bucket: Bucket) -> list[tuple[str, str]]:
         checks.append(
             ("CKV_AWS_145", "S3 server access logs can only be delivered to SSE-S3 buckets")
         )
-    if bucket.replicate_to is None:  # always, until replication is rendered
+    if not bucket.replication:
         checks.append(
             (
                 "CKV_AWS_144",

@@ -77,7 +77,7 @@ def _backup_retention(ctx: Ctx, site: Site, db: Database) -> Any:
 def _password(ctx: Ctx, site: Site, db: Database) -> dict[str, Any]:
     if not db.managed_password:
         raise NotImplementedError(
-            f"site {site.id}: a master password not managed by RDS ({db.secret_name}) "
+            f"site {site.id}: a master password not managed by RDS "
             "is not rendered by the CloudFormation backend yet"
         )
     return {

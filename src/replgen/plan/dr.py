@@ -1,0 +1,787 @@
+"""Disaster recovery: what the sites of the Global Database environment add.
+
+The primary builds the zone, every region's health check, the global table and the
+source side of bucket replication; each secondary builds the failover function. Every
+member gets the transaction processor behind its own ALB, backups, and DR alarms.
+
+Deployment order is part of the plan: a member's key, buckets and replication role form
+its *foundation*, deployed before any other stack, because the primary's replicas (secret,
+table, objects) are encrypted with the secondaries' keys and land in their buckets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from replgen.plan.arns import arn, partition, role_arn, service_principal
+from replgen.plan.model import (
+    Alarm,
+    BackupPlan,
+    Bucket,
+    Database,
+    EventSource,
+    Function,
+    GlobalTable,
+    HealthCheck,
+    Join,
+    LoadBalancer,
+    LogGroup,
+    MasterSecret,
+    Permission,
+    Queue,
+    Record,
+    Ref,
+    Replication,
+    Role,
+    Schedule,
+    Site,
+    Statement,
+    Value,
+    Zone,
+)
+from replgen.plan.sync import NO_RESOURCE_LEVEL, XRAY, network_statements
+from replgen.spec.models import Spec
+from replgen.spec.view import database_settings
+
+if TYPE_CHECKING:
+    from replgen.plan.build import Context
+
+# Where ALB access logs come from: the region's ELB account, for regions opened before
+# August 2022; later regions deliver with the log-delivery service principal instead.
+ELB_ACCOUNTS = {
+    "us-east-1": "127311923021",
+    "us-east-2": "033677994240",
+    "us-west-1": "027434742980",
+    "us-west-2": "797873946194",
+    "af-south-1": "098369216593",
+    "ca-central-1": "985666609251",
+    "eu-central-1": "054676820928",
+    "eu-west-1": "156460612806",
+    "eu-west-2": "652711504416",
+    "eu-south-1": "635631232127",
+    "eu-west-3": "009996457667",
+    "eu-north-1": "897822967062",
+    "ap-east-1": "754344448648",
+    "ap-northeast-1": "582318560864",
+    "ap-northeast-2": "600734575887",
+    "ap-northeast-3": "383597477331",
+    "ap-southeast-1": "114774131450",
+    "ap-southeast-2": "783225319266",
+    "ap-south-1": "718504428378",
+    "me-south-1": "076674570225",
+    "sa-east-1": "507241528517",
+}
+LOG_DELIVERY = "logdelivery.elasticloadbalancing.amazonaws.com"
+
+# engine -> (Serverless Application Repository app, CloudFormation's rotation type)
+ROTATION = {
+    "aurora-postgresql": ("SecretsManagerRDSPostgreSQLRotationSingleUser", "PostgreSQLSingleUser"),
+    "aurora-mysql": ("SecretsManagerRDSMySQLRotationSingleUser", "MySQLSingleUser"),
+}
+# Characters the engines refuse in a master password, plus quotes that break connection URLs.
+EXCLUDED_CHARACTERS = "\"'@/\\:?#[]%`"
+SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+SESSION_KEY, SESSION_TTL = "session_id", "expires_at"
+TXNPROC_CONCURRENCY = 50  # reserved; the queue may use at most QUEUE_CONCURRENCY of it
+QUEUE_CONCURRENCY = 40  # what is left answers the ALB (health checks and enqueues)
+
+
+def environment(spec: Spec) -> str | None:
+    """The environment disaster recovery protects: the one whose database is global."""
+    if spec.disaster_recovery is None:
+        return None
+    return next(e for e in spec.environments if database_settings(spec, e)["global_"].value)
+
+
+class _Topology:
+    def __init__(self, ctx: Context, members: list[Site]) -> None:
+        spec = ctx.spec
+        assert spec.disaster_recovery and spec.processing
+        self.ctx = ctx
+        self.dr = spec.disaster_recovery
+        self.processing = spec.processing
+        self.members = members
+        self.primary = next(s for s in members if s.primary)
+        self.secondaries = [s for s in members if not s.primary]
+        self.record = f"{self.dr.dns.record}.{self.dr.dns.zone}"
+        self.table = (
+            ctx.namer.make("table", self.primary.environment, spec.sessions.table)
+            if spec.sessions
+            else None
+        )
+        assert self.primary.database.global_cluster_id is not None
+        self.global_cluster: str = self.primary.database.global_cluster_id
+
+    def regional(self, site: Site) -> str:
+        return f"{site.region}.{self.record}"
+
+    def name(self, service: str, site: Site, *parts: str) -> str:
+        return self.ctx.namer.make(service, site.slug, *parts)
+
+    def failover_arns(self) -> tuple[str, ...]:
+        return tuple(
+            arn(
+                "lambda", s.region, s.account_id, f"function:{self.name('function', s, 'failover')}"
+            )
+            for s in self.secondaries
+        )
+
+    def secret_name(self) -> str:
+        return self.ctx.namer.make("secret", self.primary.slug, "master")
+
+
+def attach(ctx: Context, sites: list[Site]) -> list[Site]:
+    env = environment(ctx.spec)
+    if env is None:
+        return sites
+    members = [s for s in sites if s.environment == env]
+    topology = _Topology(ctx, members)
+    return [_member(topology, s) if s.environment == env else s for s in sites]
+
+
+def _member(t: _Topology, site: Site) -> Site:
+    from replgen.plan.build import with_log_groups
+
+    buckets = site.buckets + _storage(t, site)
+    site = replace(site, buckets=buckets)
+    txnproc, txn_queues = _txnproc(t, site)
+    functions, queues = [txnproc], list(txn_queues)
+    roles = [_txnproc_role(t, site, txnproc)]
+    permissions = [
+        Permission(
+            "permission:txnproc-alb",
+            txnproc.key,
+            service_principal("elasticloadbalancing", site.region),
+            arn(
+                "elasticloadbalancing",
+                site.region,
+                site.account_id,
+                f"targetgroup/{t.name('alb', site, 'tg')}/*",
+            ),
+        )
+    ]
+    schedules: list[Schedule] = []
+    if not site.primary:
+        failover, dlq = _failover(t, site)
+        functions.append(failover)
+        queues.append(dlq)
+        roles.append(_failover_role(t, site, failover))
+        schedule = Schedule(t.name("rule", site, "failover"), "rate(1 minute)", failover.key, None)
+        schedules.append(schedule)
+        permissions += _failover_permissions(t, site, failover, schedule)
+    if any(b.replication for b in site.buckets):
+        roles.append(_replication_role(t, site))
+    roles.append(_backup_role(t, site))
+    site = replace(
+        site,
+        functions=site.functions + tuple(functions),
+        queues=site.queues + tuple(queues),
+        roles=site.roles + tuple(roles),
+        schedules=site.schedules + tuple(schedules),
+        permissions=site.permissions + tuple(permissions),
+        event_sources=(_event_source(t),),
+        load_balancer=_load_balancer(t, site),
+        record=_record(t, site),
+        backup=_backup(t, site),
+        database=_database(t, site),
+        topic=replace(site.topic, functions=t.failover_arns()) if site.primary else site.topic,
+        zone=_zone(t) if site.primary else None,
+        table=_table(t) if site.primary else None,
+        foundation=(
+            "key",
+            *(b.key for b in site.buckets),
+            *(r.key for r in roles if r.key == "role:replication"),
+        ),
+    )
+    site = replace(site, alarms=site.alarms + _alarms(t, site), outputs=_outputs(t, site))
+    return with_log_groups(site, *(f.log_group for f in functions))
+
+
+# ---------------------------------------------------------------- storage
+
+
+def _storage(t: _Topology, site: Site) -> tuple[Bucket, ...]:
+    spec = t.ctx.spec
+    if spec.storage is None:
+        return ()
+    out = []
+    for b in spec.storage.buckets:
+        replication: tuple[Replication, ...] = ()
+        if b.replicate and site.primary:
+            replication = tuple(
+                Replication(
+                    rule_id=f"replicate-to-{other.region}",
+                    destination_bucket=_bucket_arn(t, other, b.name),
+                    destination_region=other.region,
+                    destination_key=Ref(other.id, "key", "arn"),
+                    role="role:replication",
+                    time_minutes=15,
+                )
+                for other in t.secondaries
+            )
+        out.append(
+            Bucket(
+                f"bucket:{b.name}",
+                _bucket_name(t, site, b.name),
+                f"{b.name} (disaster recovery storage)",
+                kms=True,
+                expire_days=b.expire_days,
+                noncurrent_expire_days=30,
+                access_log_bucket="bucket:access-logs",
+                access_log_prefix=f"{b.name}/",
+                replication=replication,
+            )
+        )
+    return tuple(out)
+
+
+def _bucket_name(t: _Topology, site: Site, name: str) -> str:
+    return t.name("bucket", site, name, site.account_id)
+
+
+def _bucket_arn(t: _Topology, site: Site, name: str) -> str:
+    return f"arn:{partition(site.region)}:s3:::{_bucket_name(t, site, name)}"
+
+
+def _replication_role(t: _Topology, site: Site) -> Role:
+    replicated = [b for b in site.buckets if b.replication]
+    sources = tuple(f"arn:{partition(site.region)}:s3:::{b.name}" for b in replicated)
+    targets = tuple(r.destination_bucket for b in replicated for r in b.replication)
+    keys = tuple(dict.fromkeys(r.destination_key for b in replicated for r in b.replication))
+    name = t.name("role", site, "replication")
+    statements = (
+        Statement(
+            "ReadReplicationConfiguration",
+            ("s3:GetReplicationConfiguration", "s3:ListBucket"),
+            sources,
+        ),
+        Statement(
+            "ReadSourceVersions",
+            (
+                "s3:GetObjectVersionForReplication",
+                "s3:GetObjectVersionAcl",
+                "s3:GetObjectVersionTagging",
+            ),
+            tuple(f"{s}/*" for s in sources),
+        ),
+        Statement(
+            "WriteReplicas",
+            ("s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"),
+            tuple(f"{d}/*" for d in targets),
+        ),
+        Statement("DecryptSource", ("kms:Decrypt",), (Ref(site.id, "key", "arn"),)),
+        Statement("EncryptReplicas", ("kms:Encrypt", "kms:GenerateDataKey"), keys),
+    )
+    return Role(
+        "role:replication",
+        name,
+        role_arn(site.region, site.account_id, name),
+        service_principal("s3", site.region),
+        (),
+        statements,
+    )
+
+
+# ---------------------------------------------------------------- processing
+
+
+def _txnproc(t: _Topology, site: Site) -> tuple[Function, tuple[Queue, Queue]]:
+    p, ctx = t.processing, t.ctx
+    dlq = Queue(
+        "queue:txnproc-dlq",
+        t.name("queue", site, p.queue, "dlq"),
+        retention_seconds=1209600,
+        visibility_timeout=300,
+    )
+    queue = Queue(
+        "queue:txnproc",
+        t.name("queue", site, p.queue),
+        retention_seconds=345600,
+        visibility_timeout=6 * p.timeout_seconds,  # what Lambda recommends for a queue source
+        dead_letter=dlq,
+        max_receives=5,
+    )
+    name = t.name("function", site, "txnproc")
+    db = site.database
+    environment: tuple[tuple[str, Value | Join], ...] = (
+        ("DB_HOST", Ref(site.id, "cluster", "endpoint")),
+        ("DB_PORT", str(db.port)),
+        ("DB_NAME", db.database_name),
+        # The name, not the ARN: the same name reads the primary's secret or its replica.
+        ("DB_SECRET_ARN", t.secret_name()),
+        ("DB_SSLMODE", "verify-full"),
+        ("QUEUE_URL", _queue_url(site, queue.name)),
+        ("SESSIONS_TABLE", t.table or ""),
+        ("LOG_BUCKET", _log_bucket(t, site)),
+        ("SESSION_TTL_SECONDS", "86400"),
+    )
+    function = Function(
+        key="function:txnproc",
+        name=name,
+        description="replgen txnproc: validates and stores transactions",
+        code=ctx.artifacts["txnproc"],
+        handler="handler.handler",
+        runtime=ctx.spec.functions.runtime,
+        timeout=p.timeout_seconds,
+        memory_mb=512,
+        reserved_concurrency=TXNPROC_CONCURRENCY,
+        role="role:txnproc",
+        environment=tuple((k, v) for k, v in environment if v != ""),
+        log_group=LogGroup(
+            ctx.namer.check("log", f"/aws/lambda/{name}"), ctx.spec.functions.log_retention_days
+        ),
+        dead_letter_queue=dlq,
+        vpc=True,
+    )
+    return function, (dlq, queue)
+
+
+def _queue_url(site: Site, name: str) -> str:
+    return f"https://sqs.{site.region}.amazonaws.com/{site.account_id}/{name}"
+
+
+def _log_bucket(t: _Topology, site: Site) -> str:
+    storage = t.ctx.spec.storage
+    return _bucket_name(t, site, storage.buckets[0].name) if storage else ""
+
+
+def _txnproc_role(t: _Topology, site: Site, fn: Function) -> Role:
+    r, a = site.region, site.account_id
+    logs = arn("logs", r, a, f"log-group:{fn.log_group.name}")
+    queue = arn("sqs", r, a, t.name("queue", site, t.processing.queue))
+    statements = [
+        Statement("WriteOwnLogs", ("logs:CreateLogStream", "logs:PutLogEvents"), (f"{logs}:*",)),
+        Statement(
+            "ConsumeAndEnqueue",
+            (
+                "sqs:ReceiveMessage",
+                "sqs:DeleteMessage",
+                "sqs:ChangeMessageVisibility",
+                "sqs:GetQueueAttributes",
+                "sqs:SendMessage",
+            ),
+            (queue,),
+        ),
+        Statement(
+            "DeadLetters", ("sqs:SendMessage",), (arn("sqs", r, a, fn.dead_letter_queue.name),)
+        ),
+        Statement(
+            "ReadMasterSecret",
+            ("secretsmanager:GetSecretValue",),
+            (arn("secretsmanager", r, a, f"secret:{t.secret_name()}-??????"),),
+        ),
+        Statement(
+            "UseSiteKey", ("kms:Decrypt", "kms:GenerateDataKey"), (Ref(site.id, "key", "arn"),)
+        ),
+    ]
+    if t.table:
+        statements.append(
+            Statement(
+                "RecordSessions",
+                ("dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem"),
+                (arn("dynamodb", r, a, f"table/{t.table}"),),
+            )
+        )
+    log_bucket = _log_bucket(t, site)
+    if log_bucket:
+        statements.append(
+            Statement(
+                "AppendTransactionLogs",
+                ("s3:PutObject",),
+                (f"arn:{partition(r)}:s3:::{log_bucket}/*",),
+            )
+        )
+    statements += network_statements(site)
+    statements.append(Statement("Tracing", XRAY, ("*",), reason=NO_RESOURCE_LEVEL))
+    return Role(
+        fn.role,
+        t.name("role", site, "txnproc"),
+        role_arn(r, a, t.name("role", site, "txnproc")),
+        service_principal("lambda", r),
+        (),
+        tuple(statements),
+    )
+
+
+def _event_source(t: _Topology) -> EventSource:
+    return EventSource(
+        "events:txnproc",
+        "queue:txnproc",
+        "function:txnproc",
+        batch_size=t.processing.batch_size,
+        batching_window_seconds=0,  # a payment waits for nothing
+        max_concurrency=QUEUE_CONCURRENCY,
+    )
+
+
+def _load_balancer(t: _Topology, site: Site) -> LoadBalancer:
+    return LoadBalancer(
+        name=t.name("alb", site),
+        target_group=t.name("alb", site, "tg"),
+        function="function:txnproc",
+        domain=t.regional(site),
+        alternative_names=(t.record,),
+        zone_id=Ref(t.primary.id, "zone", "id"),
+        ssl_policy=SSL_POLICY,
+        idle_timeout=60,
+        access_logs_bucket="bucket:access-logs",
+        access_logs_prefix="alb",
+        log_writer=ELB_ACCOUNTS.get(site.region, LOG_DELIVERY),
+        health_check_path=t.dr.dns.health_check_path,
+        permission="permission:txnproc-alb",
+    )
+
+
+# ---------------------------------------------------------------- failover
+
+
+def _zone(t: _Topology) -> Zone:
+    checks = tuple(
+        HealthCheck(
+            key=f"healthcheck:{m.slug}",
+            name=t.name("tag", m, "health"),
+            fqdn=t.regional(m),
+            path=t.dr.dns.health_check_path,
+            port=443,
+            interval=10,  # fast checks: a region is seen down within 30 s
+            failure_threshold=3,
+        )
+        for m in t.members
+    )
+    return Zone(t.dr.dns.zone, f"replgen {t.ctx.namer.prefix}: disaster recovery", checks)
+
+
+def _record(t: _Topology, site: Site) -> Record:
+    return Record(
+        zone_id=Ref(t.primary.id, "zone", "id"),
+        regional_name=t.regional(site),
+        weighted_name=t.record,
+        set_identifier=site.slug,
+        weight=100 if site.primary else 0,
+        health_check=Ref(t.primary.id, f"healthcheck:{site.slug}", "id"),
+    )
+
+
+def _failover(t: _Topology, site: Site) -> tuple[Function, Queue]:
+    ctx = t.ctx
+    name = t.name("function", site, "failover")
+    dlq = Queue(
+        "queue:failover-dlq",
+        t.name("queue", site, "failover-dlq"),
+        retention_seconds=1209600,
+        visibility_timeout=300,
+    )
+    cluster_arn = arn("rds", site.region, site.account_id, f"cluster:{site.database.cluster_id}")
+    environment: tuple[tuple[str, Value | Join], ...] = (
+        ("GLOBAL_CLUSTER_ID", t.global_cluster),
+        ("TARGET_CLUSTER_ARN", cluster_arn),
+        ("PRIMARY_HEALTH_URL", f"https://{t.regional(t.primary)}{t.dr.dns.health_check_path}"),
+        ("HEALTH_CHECK_ID", Ref(t.primary.id, f"healthcheck:{t.primary.slug}", "id")),
+        ("SESSIONS_TABLE", t.table or ""),
+        ("TOPIC_ARN", arn("sns", site.region, site.account_id, site.topic.name)),
+        ("PROBES", "3"),
+        ("PROBE_TIMEOUT_SECONDS", "5"),
+    )
+    function = Function(
+        key="function:failover",
+        name=name,
+        description=f"replgen failover: promotes {site.database.cluster_id} when "
+        f"{t.primary.region} is down",
+        code=ctx.artifacts["txnproc"],
+        handler="handler.failover",
+        runtime=ctx.spec.functions.runtime,
+        timeout=60,
+        memory_mb=256,
+        reserved_concurrency=1,  # one decision at a time
+        role="role:failover",
+        environment=tuple((k, v) for k, v in environment if v != ""),
+        log_group=LogGroup(
+            ctx.namer.check("log", f"/aws/lambda/{name}"), ctx.spec.functions.log_retention_days
+        ),
+        dead_letter_queue=dlq,
+        vpc=False,  # probes the primary over the internet, whatever broke in this VPC
+    )
+    return function, dlq
+
+
+def _failover_permissions(
+    t: _Topology, site: Site, fn: Function, schedule: Schedule
+) -> list[Permission]:
+    p = t.primary
+    return [
+        Permission(
+            "permission:failover-schedule",
+            fn.key,
+            service_principal("events", site.region),
+            arn("events", site.region, site.account_id, f"rule/{schedule.name}"),
+        ),
+        Permission(
+            "permission:failover-alerts",
+            fn.key,
+            service_principal("sns", site.region),
+            arn("sns", p.region, p.account_id, p.topic.name),
+        ),
+    ]
+
+
+def _failover_role(t: _Topology, site: Site, fn: Function) -> Role:
+    r, a = site.region, site.account_id
+    logs = arn("logs", r, a, f"log-group:{fn.log_group.name}")
+    global_cluster = arn("rds", r, a, f"global-cluster:{t.global_cluster}", regional=False)
+    cluster = arn("rds", r, a, f"cluster:{site.database.cluster_id}")
+    health = Join(
+        (
+            f"arn:{partition(r)}:route53:::healthcheck/",
+            Ref(t.primary.id, f"healthcheck:{t.primary.slug}", "id"),
+        )
+    )
+    statements = [
+        Statement("WriteOwnLogs", ("logs:CreateLogStream", "logs:PutLogEvents"), (f"{logs}:*",)),
+        Statement("ReadGlobalCluster", ("rds:DescribeGlobalClusters",), (global_cluster,)),
+        Statement(
+            "FailOverToThisRegion", ("rds:FailoverGlobalCluster",), (global_cluster, cluster)
+        ),
+        Statement("ReadPrimaryHealth", ("route53:GetHealthCheckStatus",), (health,)),
+        Statement("Notify", ("sns:Publish",), (arn("sns", r, a, site.topic.name),)),
+        Statement(
+            "DeadLetters", ("sqs:SendMessage",), (arn("sqs", r, a, fn.dead_letter_queue.name),)
+        ),
+        Statement(
+            "UseSiteKey", ("kms:Decrypt", "kms:GenerateDataKey"), (Ref(site.id, "key", "arn"),)
+        ),
+        Statement("Tracing", XRAY, ("*",), reason=NO_RESOURCE_LEVEL),
+    ]
+    if t.table:
+        statements.insert(
+            5,
+            Statement(
+                "RecordDecisions",
+                ("dynamodb:PutItem",),
+                (arn("dynamodb", r, a, f"table/{t.table}"),),
+            ),
+        )
+    name = t.name("role", site, "failover")
+    return Role(
+        fn.role,
+        name,
+        role_arn(r, a, name),
+        service_principal("lambda", r),
+        (),
+        tuple(statements),
+    )
+
+
+# ---------------------------------------------------------------- sessions, database, backup
+
+
+def _table(t: _Topology) -> GlobalTable | None:
+    if t.table is None:
+        return None
+    return GlobalTable(
+        t.table,
+        SESSION_KEY,
+        SESSION_TTL,
+        tuple((m.region, Ref(m.id, "key", "arn")) for m in t.members),
+    )
+
+
+def _database(t: _Topology, site: Site) -> Database:
+    db = site.database
+    if not site.primary:
+        return replace(db, global_cluster=Ref(t.primary.id, "global_cluster", "id"))
+    app, kind = ROTATION[db.engine]
+    secret = MasterSecret(
+        name=t.secret_name(),
+        description=f"Master password of {db.cluster_id} (global cluster {t.global_cluster})",
+        username=db.master_username,
+        rotation_days=30,
+        rotation_function=t.name("function", site, "rotate-master"),
+        rotation_app=app,
+        rotation_type=kind,
+        exclude_characters=EXCLUDED_CHARACTERS,
+        replicas=tuple((s.region, Ref(s.id, "key", "arn")) for s in t.secondaries),
+    )
+    return replace(db, secret=secret)
+
+
+def _backup(t: _Topology, site: Site) -> BackupPlan | None:
+    spec = t.ctx.spec.backup
+    if spec is None:
+        return None
+    return BackupPlan(
+        vault=t.name("vault", site),
+        plan=t.name("tag", site, "backup"),
+        rule="daily",
+        selection=t.name("tag", site, "clusters"),
+        schedule=spec.schedule,
+        start_window_minutes=60,
+        completion_window_minutes=180,
+        retention_days=spec.retention_days,
+        role="role:backup",
+        resources=(
+            arn("rds", site.region, site.account_id, f"cluster:{site.database.cluster_id}"),
+        ),
+    )
+
+
+def _backup_role(t: _Topology, site: Site) -> Role:
+    name = t.name("role", site, "backup")
+    policies = tuple(
+        arn("iam", site.region, "aws", f"policy/service-role/{p}", regional=False)
+        for p in ("AWSBackupServiceRolePolicyForBackup", "AWSBackupServiceRolePolicyForRestores")
+    )
+    return Role(
+        "role:backup",
+        name,
+        role_arn(site.region, site.account_id, name),
+        service_principal("backup", site.region),
+        (),
+        (),
+        policies,
+    )
+
+
+# ---------------------------------------------------------------- alarms and outputs
+
+
+def _alarm(
+    t: _Topology,
+    site: Site,
+    suffix: str,
+    description: str,
+    metric: tuple[str, str, tuple[tuple[str, Value], ...]],
+    threshold: float,
+    unit: str,
+    statistic: str = "Maximum",
+) -> Alarm:
+    namespace, name, dimensions = metric
+    return Alarm(
+        name=t.name("alarm", site, suffix),
+        description=description,
+        namespace=namespace,
+        metric=name,
+        dimensions=dimensions,
+        statistic=statistic,  # type: ignore[arg-type]
+        period=60,
+        evaluation_periods=1,
+        threshold=threshold,
+        unit=unit,
+        comparison="GreaterThanThreshold",
+        treat_missing="notBreaching",
+        topic="topic",
+    )
+
+
+def _alarms(t: _Topology, site: Site) -> tuple[Alarm, ...]:
+    rpo = t.dr.rpo_minutes
+    cluster = (("DBClusterIdentifier", site.database.cluster_id),)
+    alarms = [
+        # Published for whichever cluster is a secondary at the time: after a failover
+        # the old primary's alarm takes over.
+        _alarm(
+            t,
+            site,
+            "global-lag",
+            f"Global Database replication lag into {site.database.cluster_id} above the "
+            f"RPO of {rpo} min",
+            ("AWS/RDS", "AuroraGlobalDBReplicationLag", cluster),
+            float(rpo * 60_000),  # milliseconds
+            "Milliseconds",
+        ),
+        _alarm(
+            t,
+            site,
+            "queue-age",
+            f"a transaction has waited more than {t.processing.queue_age_alarm_seconds} s",
+            ("AWS/SQS", "ApproximateAgeOfOldestMessage", (("QueueName", _queue_name(t, site)),)),
+            float(t.processing.queue_age_alarm_seconds),
+            "Seconds",
+        ),
+        _alarm(
+            t,
+            site,
+            "dead-letters",
+            "a transaction was given up on after 5 attempts",
+            (
+                "AWS/SQS",
+                "ApproximateNumberOfMessagesVisible",
+                (("QueueName", f"{_queue_name(t, site)}-dlq"),),
+            ),
+            0.0,
+            "Count",
+        ),
+    ]
+    for fn in site.functions:
+        if fn.key in ("function:txnproc", "function:failover"):
+            alarms.append(
+                _alarm(
+                    t,
+                    site,
+                    f"{fn.key.split(':')[1]}-errors",
+                    f"{fn.name} failed",
+                    ("AWS/Lambda", "Errors", (("FunctionName", fn.name),)),
+                    0.0,
+                    "Count",
+                    "Sum",
+                )
+            )
+    for bucket in site.buckets:
+        for r in bucket.replication:
+            dims: tuple[tuple[str, Value], ...] = (
+                ("SourceBucket", bucket.name),
+                ("DestinationBucket", r.destination_bucket.rsplit(":", 1)[1]),
+                ("RuleId", r.rule_id),
+            )
+            short = bucket.key.split(":", 1)[1]
+            alarms.append(
+                _alarm(
+                    t,
+                    site,
+                    f"{short}-replication-failed",
+                    f"objects of {bucket.name} failed to replicate to {r.destination_region}",
+                    ("AWS/S3", "OperationsFailedReplication", dims),
+                    0.0,
+                    "Count",
+                    "Sum",
+                )
+            )
+            alarms.append(
+                _alarm(
+                    t,
+                    site,
+                    f"{short}-replication-latency",
+                    f"{bucket.name} replicates to {r.destination_region} slower than the "
+                    f"RPO of {rpo} min",
+                    ("AWS/S3", "ReplicationLatency", dims),
+                    float(rpo * 60),
+                    "Seconds",
+                )
+            )
+    return tuple(alarms)
+
+
+def _queue_name(t: _Topology, site: Site) -> str:
+    return t.name("queue", site, t.processing.queue)
+
+
+def _outputs(t: _Topology, site: Site) -> tuple[tuple[str, Value], ...]:
+    outputs: list[tuple[str, Value]] = [
+        ("load_balancer_dns_name", Ref(site.id, "load_balancer", "dns_name")),
+        ("regional_url", f"https://{t.regional(site)}"),
+        ("cluster_endpoint", Ref(site.id, "cluster", "endpoint")),
+        ("queue_url", _queue_url(site, _queue_name(t, site))),
+    ]
+    outputs += [
+        (f"bucket_{b.key.split(':', 1)[1].replace('-', '_')}", b.name) for b in site.buckets
+    ]
+    if t.table:
+        outputs.append(("sessions_table", t.table))
+    if site.primary:
+        outputs += [
+            ("url", f"https://{t.record}"),
+            ("zone_id", Ref(site.id, "zone", "id")),
+            ("zone_name_servers", Ref(site.id, "zone", "name_servers")),
+            ("global_cluster_id", t.global_cluster),
+        ]
+    return tuple(outputs)
