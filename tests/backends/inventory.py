@@ -26,6 +26,15 @@ def _literal(value: Any) -> Any:
     return value
 
 
+def _one(value: Any) -> Any:
+    """A nested block: Terraform JSON may write it as a one-element list."""
+    return value[0] if isinstance(value, list) else value
+
+
+def _name(text: str) -> str:
+    return text.rstrip(".")  # Route 53 answers with the root dot; specs write none
+
+
 def _last(service: Any) -> str:
     text = service if isinstance(service, str) else service["Fn::Sub"]
     return text.rsplit(".", 1)[-1]
@@ -103,12 +112,99 @@ CFN: dict[str, tuple[str, Callable[[Props, Props], tuple[Any, ...]]]] = {
             p["EvaluationPeriods"],
         ),
     ),
+    "AWS::RDS::GlobalCluster": (
+        "global_cluster",
+        lambda p, _: (
+            p["GlobalClusterIdentifier"],
+            p["Engine"],
+            p["EngineVersion"],
+            p["StorageEncrypted"],
+        ),
+    ),
+    "AWS::SecretsManager::Secret": (
+        "secret",
+        lambda p, _: (p["Name"], tuple(sorted(r["Region"] for r in p.get("ReplicaRegions", [])))),
+    ),
+    "AWS::SecretsManager::RotationSchedule": (
+        "secret_rotation",
+        lambda p, _: (p["RotationRules"]["AutomaticallyAfterDays"],),
+    ),
+    "AWS::ElasticLoadBalancingV2::LoadBalancer": (
+        "load_balancer",
+        lambda p, _: (p["Name"], p["Scheme"], p["Type"]),
+    ),
+    "AWS::ElasticLoadBalancingV2::TargetGroup": (
+        "target_group",
+        lambda p, _: (p["Name"], p["TargetType"], p.get("HealthCheckPath")),
+    ),
+    "AWS::ElasticLoadBalancingV2::Listener": (
+        "listener",
+        lambda p, _: (p["Port"], p["Protocol"], p.get("SslPolicy")),
+    ),
+    "AWS::CertificateManager::Certificate": (
+        "certificate",
+        lambda p, _: (
+            p["DomainName"],
+            tuple(p.get("SubjectAlternativeNames", [])),
+            p["ValidationMethod"],
+        ),
+    ),
+    "AWS::Route53::HostedZone": ("zone", lambda p, _: (_name(p["Name"]),)),
+    "AWS::Route53::HealthCheck": (
+        "health_check",
+        lambda p, _: (
+            p["HealthCheckConfig"]["FullyQualifiedDomainName"],
+            p["HealthCheckConfig"]["ResourcePath"],
+            p["HealthCheckConfig"]["Port"],
+            p["HealthCheckConfig"]["Type"],
+            p["HealthCheckConfig"]["RequestInterval"],
+            p["HealthCheckConfig"]["FailureThreshold"],
+        ),
+    ),
+    "AWS::Route53::RecordSet": (
+        "record",
+        lambda p, _: (_name(p["Name"]), p["Type"], p.get("Weight"), p.get("SetIdentifier")),
+    ),
+    "AWS::Lambda::EventSourceMapping": (
+        "event_source",
+        lambda p, _: (
+            p["BatchSize"],
+            tuple(p.get("FunctionResponseTypes", [])),
+            p.get("ScalingConfig", {}).get("MaximumConcurrency"),
+        ),
+    ),
+    "AWS::Lambda::Permission": ("permission", lambda p, _: (p["Principal"], p["SourceArn"])),
+    "AWS::DynamoDB::GlobalTable": (
+        "table",
+        lambda p, _: (
+            p["TableName"],
+            p["BillingMode"],
+            tuple(sorted(r["Region"] for r in p["Replicas"])),
+        ),
+    ),
+    "AWS::Backup::BackupVault": ("backup_vault", lambda p, _: (p["BackupVaultName"],)),
+    "AWS::Backup::BackupPlan": (
+        "backup_plan",
+        lambda p, _: (
+            p["BackupPlan"]["BackupPlanName"],
+            tuple(
+                (r["ScheduleExpression"], r["Lifecycle"]["DeleteAfterDays"])
+                for r in p["BackupPlan"]["BackupPlanRule"]
+            ),
+        ),
+    ),
+    "AWS::Backup::BackupSelection": (
+        "backup_selection",
+        lambda p, _: (p["BackupSelection"]["SelectionName"],),
+    ),
 }
 # Structure CloudFormation spells as separate resources and Terraform as attributes.
 CFN_ONLY = {
     "AWS::EC2::SubnetRouteTableAssociation",
     "AWS::EC2::SubnetNetworkAclAssociation",
     "AWS::EC2::VPCGatewayAttachment",
+    # Terraform writes the host and port into the secret's version itself.
+    "AWS::SecretsManager::SecretTargetAttachment",
 }
 # CloudFormation writes SecureStrings through a function; Terraform needs none of it.
 CFN_WRITER = "ParameterWriter"
@@ -159,7 +255,18 @@ def cloudformation(folder: Path) -> Inventory:
             if kind == "AWS::EC2::SecurityGroup":
                 for rule in _sg_rules(props):
                     _add(inventory, "security_rule", rule)
+            for rule in props.get("ReplicationConfiguration", {}).get("Rules", []):
+                _add(inventory, "replication_rule", _cfn_replication(rule))
     return inventory
+
+
+def _cfn_replication(rule: Props) -> tuple[Any, ...]:
+    return (
+        rule["Id"],
+        rule["Destination"]["Bucket"],
+        rule["DeleteMarkerReplication"]["Status"],
+        rule["Destination"]["ReplicationTime"]["Time"]["Minutes"],
+    )
 
 
 # ---------------------------------------------------------------- Terraform
@@ -230,6 +337,87 @@ TF: dict[str, tuple[str, Callable[[Props], tuple[Any, ...]]]] = {
             p["evaluation_periods"],
         ),
     ),
+    "aws_rds_global_cluster": (
+        "global_cluster",
+        lambda p: (
+            p["global_cluster_identifier"],
+            p["engine"],
+            p["engine_version"],
+            p["storage_encrypted"],
+        ),
+    ),
+    "aws_secretsmanager_secret": (
+        "secret",
+        lambda p: (p["name"], tuple(sorted(r["region"] for r in p.get("replica", [])))),
+    ),
+    "aws_secretsmanager_secret_rotation": (
+        "secret_rotation",
+        lambda p: (_one(p["rotation_rules"])["automatically_after_days"],),
+    ),
+    "aws_lb": (
+        "load_balancer",
+        lambda p: (
+            p["name"],
+            "internal" if p.get("internal") else "internet-facing",
+            p["load_balancer_type"],
+        ),
+    ),
+    "aws_lb_target_group": (
+        "target_group",
+        lambda p: (p["name"], p["target_type"], _one(p.get("health_check", {})).get("path")),
+    ),
+    "aws_lb_listener": ("listener", lambda p: (p["port"], p["protocol"], p.get("ssl_policy"))),
+    "aws_acm_certificate": (
+        "certificate",
+        lambda p: (
+            p["domain_name"],
+            tuple(p.get("subject_alternative_names", [])),
+            p["validation_method"],
+        ),
+    ),
+    "aws_route53_zone": ("zone", lambda p: (_name(p["name"]),)),
+    "aws_route53_health_check": (
+        "health_check",
+        lambda p: (
+            p["fqdn"],
+            p["resource_path"],
+            p["port"],
+            p["type"],
+            p["request_interval"],
+            p["failure_threshold"],
+        ),
+    ),
+    "aws_route53_record": (
+        "record",
+        lambda p: (
+            _name(p["name"]),
+            p["type"],
+            _one(p.get("weighted_routing_policy", {})).get("weight"),
+            p.get("set_identifier"),
+        ),
+    ),
+    "aws_lambda_event_source_mapping": (
+        "event_source",
+        lambda p: (
+            p["batch_size"],
+            tuple(p.get("function_response_types", [])),
+            _one(p.get("scaling_config", {})).get("maximum_concurrency"),
+        ),
+    ),
+    "aws_lambda_permission": ("permission", lambda p: (p["principal"], p["source_arn"])),
+    "aws_backup_vault": ("backup_vault", lambda p: (p["name"],)),
+    "aws_backup_plan": (
+        "backup_plan",
+        lambda p: (
+            p["name"],
+            tuple(
+                (r["schedule"], _one(r["lifecycle"])["delete_after"])
+                for r in (p["rule"] if isinstance(p["rule"], list) else [p["rule"]])
+            ),
+        ),
+    ),
+    "aws_backup_selection": ("backup_selection", lambda p: (p["name"],)),
+    "aws_dynamodb_table": ("table", lambda p: ()),  # read by _tf_table, with its region
 }
 # Terraform spells these as resources where CloudFormation nests them in another resource.
 TF_ONLY = {
@@ -246,6 +434,13 @@ TF_ONLY = {
     "aws_lambda_function_event_invoke_config",
     # CloudFormation cannot manage a VPC's default group; Terraform empties it of rules.
     "aws_default_security_group",
+    "aws_lb_target_group_attachment",
+    "aws_acm_certificate_validation",
+    # CloudFormation's RotationSchedule deploys the hosted rotation app and writes the
+    # first secret value itself; Terraform spells out both.
+    "aws_serverlessapplicationrepository_cloudformation_stack",
+    "aws_secretsmanager_secret_version",
+    "aws_s3_bucket_replication_configuration",  # its rules are compared below
 }
 
 
@@ -254,12 +449,21 @@ def terraform(folder: Path) -> Inventory:
     for path in sorted(folder.glob("stacks/*/cdk.tf.json")):
         stack = json.loads(path.read_text())
         for kind, resources in stack.get("resource", {}).items():
+            if kind == "aws_s3_bucket_replication_configuration":
+                for props in resources.values():
+                    for rule in props["rule"]:
+                        _add(inventory, "replication_rule", _tf_replication(rule))
             if kind in TF_ONLY:
                 continue
             if kind not in TF:
                 raise AssertionError(f"{path}: {kind} is a type parity does not know")
             category, key = TF[kind]
             for props in resources.values():
+                if kind == "aws_route53_record" and "alias" not in props:
+                    continue  # certificate validation: CloudFormation writes it itself
+                if kind == "aws_dynamodb_table":
+                    _add(inventory, "table", _tf_table(props, stack))
+                    continue
                 _add(inventory, category, tuple(_literal(v) for v in key(props)))
                 if kind == "aws_security_group":
                     for direction in ("ingress", "egress"):
@@ -274,6 +478,23 @@ def terraform(folder: Path) -> Inventory:
                                 )
                                 _add(inventory, "security_rule", rule)
     return inventory
+
+
+def _tf_replication(rule: Props) -> tuple[Any, ...]:
+    destination = _one(rule["destination"])
+    return (
+        rule["id"],
+        destination["bucket"],
+        _one(rule["delete_marker_replication"])["status"],
+        _one(_one(destination["replication_time"])["time"])["minutes"],
+    )
+
+
+def _tf_table(props: Props, stack: Props) -> tuple[Any, ...]:
+    """The table's own region is its provider's; replicas name theirs."""
+    (provider,) = stack["provider"]["aws"]
+    regions = [provider["region"], *(r["region_name"] for r in props.get("replica", []))]
+    return (props["name"], props["billing_mode"], tuple(sorted(regions)))
 
 
 def _add(inventory: Inventory, category: str, key: tuple[Any, ...]) -> None:

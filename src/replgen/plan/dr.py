@@ -97,19 +97,16 @@ def environment(spec: Spec) -> str | None:
 class _Topology:
     def __init__(self, ctx: Context, members: list[Site]) -> None:
         spec = ctx.spec
-        assert spec.disaster_recovery and spec.processing
+        assert spec.disaster_recovery and spec.processing and spec.sessions and spec.storage
         self.ctx = ctx
         self.dr = spec.disaster_recovery
         self.processing = spec.processing
+        self.storage = spec.storage
         self.members = members
         self.primary = next(s for s in members if s.primary)
         self.secondaries = [s for s in members if not s.primary]
         self.record = f"{self.dr.dns.record}.{self.dr.dns.zone}"
-        self.table = (
-            ctx.namer.make("table", self.primary.environment, spec.sessions.table)
-            if spec.sessions
-            else None
-        )
+        self.table = ctx.namer.make("table", self.primary.environment, spec.sessions.table)
         assert self.primary.database.global_cluster_id is not None
         self.global_cluster: str = self.primary.database.global_cluster_id
 
@@ -172,7 +169,8 @@ def _member(t: _Topology, site: Site) -> Site:
         permissions += _failover_permissions(t, site, failover, schedule)
     if any(b.replication for b in site.buckets):
         roles.append(_replication_role(t, site))
-    roles.append(_backup_role(t, site))
+    if t.ctx.spec.backup:
+        roles.append(_backup_role(t, site))
     site = replace(
         site,
         functions=site.functions + tuple(functions),
@@ -202,11 +200,8 @@ def _member(t: _Topology, site: Site) -> Site:
 
 
 def _storage(t: _Topology, site: Site) -> tuple[Bucket, ...]:
-    spec = t.ctx.spec
-    if spec.storage is None:
-        return ()
     out = []
-    for b in spec.storage.buckets:
+    for b in t.storage.buckets:
         replication: tuple[Replication, ...] = ()
         if b.replicate and site.primary:
             replication = tuple(
@@ -312,7 +307,7 @@ def _txnproc(t: _Topology, site: Site) -> tuple[Function, tuple[Queue, Queue]]:
         ("DB_SECRET_ARN", t.secret_name()),
         ("DB_SSLMODE", "verify-full"),
         ("QUEUE_URL", _queue_url(site, queue.name)),
-        ("SESSIONS_TABLE", t.table or ""),
+        ("SESSIONS_TABLE", t.table),
         ("LOG_BUCKET", _log_bucket(t, site)),
         ("SESSION_TTL_SECONDS", "86400"),
     )
@@ -327,7 +322,7 @@ def _txnproc(t: _Topology, site: Site) -> tuple[Function, tuple[Queue, Queue]]:
         memory_mb=512,
         reserved_concurrency=TXNPROC_CONCURRENCY,
         role="role:txnproc",
-        environment=tuple((k, v) for k, v in environment if v != ""),
+        environment=environment,
         log_group=LogGroup(
             ctx.namer.check("log", f"/aws/lambda/{name}"), ctx.spec.functions.log_retention_days
         ),
@@ -342,15 +337,15 @@ def _queue_url(site: Site, name: str) -> str:
 
 
 def _log_bucket(t: _Topology, site: Site) -> str:
-    storage = t.ctx.spec.storage
-    return _bucket_name(t, site, storage.buckets[0].name) if storage else ""
+    """The first bucket of `storage`: the spec lists the transaction log first."""
+    return _bucket_name(t, site, t.storage.buckets[0].name)
 
 
 def _txnproc_role(t: _Topology, site: Site, fn: Function) -> Role:
     r, a = site.region, site.account_id
     logs = arn("logs", r, a, f"log-group:{fn.log_group.name}")
     queue = arn("sqs", r, a, t.name("queue", site, t.processing.queue))
-    statements = [
+    statements = (
         Statement("WriteOwnLogs", ("logs:CreateLogStream", "logs:PutLogEvents"), (f"{logs}:*",)),
         Statement(
             "ConsumeAndEnqueue",
@@ -374,33 +369,26 @@ def _txnproc_role(t: _Topology, site: Site, fn: Function) -> Role:
         Statement(
             "UseSiteKey", ("kms:Decrypt", "kms:GenerateDataKey"), (Ref(site.id, "key", "arn"),)
         ),
-    ]
-    if t.table:
-        statements.append(
-            Statement(
-                "RecordSessions",
-                ("dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem"),
-                (arn("dynamodb", r, a, f"table/{t.table}"),),
-            )
-        )
-    log_bucket = _log_bucket(t, site)
-    if log_bucket:
-        statements.append(
-            Statement(
-                "AppendTransactionLogs",
-                ("s3:PutObject",),
-                (f"arn:{partition(r)}:s3:::{log_bucket}/*",),
-            )
-        )
-    statements += network_statements(site)
-    statements.append(Statement("Tracing", XRAY, ("*",), reason=NO_RESOURCE_LEVEL))
+        Statement(
+            "RecordSessions",
+            ("dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem"),
+            (arn("dynamodb", r, a, f"table/{t.table}"),),
+        ),
+        Statement(
+            "AppendTransactionLogs",
+            ("s3:PutObject",),
+            (f"arn:{partition(r)}:s3:::{_log_bucket(t, site)}/*",),
+        ),
+        *network_statements(site),
+        Statement("Tracing", XRAY, ("*",), reason=NO_RESOURCE_LEVEL),
+    )
     return Role(
         fn.role,
         t.name("role", site, "txnproc"),
         role_arn(r, a, t.name("role", site, "txnproc")),
         service_principal("lambda", r),
         (),
-        tuple(statements),
+        statements,
     )
 
 
@@ -478,7 +466,7 @@ def _failover(t: _Topology, site: Site) -> tuple[Function, Queue]:
         ("TARGET_CLUSTER_ARN", cluster_arn),
         ("PRIMARY_HEALTH_URL", f"https://{t.regional(t.primary)}{t.dr.dns.health_check_path}"),
         ("HEALTH_CHECK_ID", Ref(t.primary.id, f"healthcheck:{t.primary.slug}", "id")),
-        ("SESSIONS_TABLE", t.table or ""),
+        ("SESSIONS_TABLE", t.table),
         ("TOPIC_ARN", arn("sns", site.region, site.account_id, site.topic.name)),
         ("PROBES", "3"),
         ("PROBE_TIMEOUT_SECONDS", "5"),
@@ -495,7 +483,7 @@ def _failover(t: _Topology, site: Site) -> tuple[Function, Queue]:
         memory_mb=256,
         reserved_concurrency=1,  # one decision at a time
         role="role:failover",
-        environment=tuple((k, v) for k, v in environment if v != ""),
+        environment=environment,
         log_group=LogGroup(
             ctx.namer.check("log", f"/aws/lambda/{name}"), ctx.spec.functions.log_retention_days
         ),
@@ -536,7 +524,7 @@ def _failover_role(t: _Topology, site: Site, fn: Function) -> Role:
             Ref(t.primary.id, f"healthcheck:{t.primary.slug}", "id"),
         )
     )
-    statements = [
+    statements = (
         Statement("WriteOwnLogs", ("logs:CreateLogStream", "logs:PutLogEvents"), (f"{logs}:*",)),
         Statement("ReadGlobalCluster", ("rds:DescribeGlobalClusters",), (global_cluster,)),
         Statement(
@@ -545,22 +533,16 @@ def _failover_role(t: _Topology, site: Site, fn: Function) -> Role:
         Statement("ReadPrimaryHealth", ("route53:GetHealthCheckStatus",), (health,)),
         Statement("Notify", ("sns:Publish",), (arn("sns", r, a, site.topic.name),)),
         Statement(
+            "RecordDecisions", ("dynamodb:PutItem",), (arn("dynamodb", r, a, f"table/{t.table}"),)
+        ),
+        Statement(
             "DeadLetters", ("sqs:SendMessage",), (arn("sqs", r, a, fn.dead_letter_queue.name),)
         ),
         Statement(
             "UseSiteKey", ("kms:Decrypt", "kms:GenerateDataKey"), (Ref(site.id, "key", "arn"),)
         ),
         Statement("Tracing", XRAY, ("*",), reason=NO_RESOURCE_LEVEL),
-    ]
-    if t.table:
-        statements.insert(
-            5,
-            Statement(
-                "RecordDecisions",
-                ("dynamodb:PutItem",),
-                (arn("dynamodb", r, a, f"table/{t.table}"),),
-            ),
-        )
+    )
     name = t.name("role", site, "failover")
     return Role(
         fn.role,
@@ -568,16 +550,14 @@ def _failover_role(t: _Topology, site: Site, fn: Function) -> Role:
         role_arn(r, a, name),
         service_principal("lambda", r),
         (),
-        tuple(statements),
+        statements,
     )
 
 
 # ---------------------------------------------------------------- sessions, database, backup
 
 
-def _table(t: _Topology) -> GlobalTable | None:
-    if t.table is None:
-        return None
+def _table(t: _Topology) -> GlobalTable:
     return GlobalTable(
         t.table,
         SESSION_KEY,
@@ -775,8 +755,7 @@ def _outputs(t: _Topology, site: Site) -> tuple[tuple[str, Value], ...]:
     outputs += [
         (f"bucket_{b.key.split(':', 1)[1].replace('-', '_')}", b.name) for b in site.buckets
     ]
-    if t.table:
-        outputs.append(("sessions_table", t.table))
+    outputs.append(("sessions_table", t.table))
     if site.primary:
         outputs += [
             ("url", f"https://{t.record}"),

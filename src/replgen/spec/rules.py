@@ -269,10 +269,14 @@ def dr_valid(spec: Spec) -> Iterator[Problem]:
                 "processing runs txnproc, which writes to PostgreSQL: the disaster-recovery "
                 "environment needs engine aurora-postgresql",
             )
-    if spec.disaster_recovery and not spec.processing:
-        yield Problem(
-            ("disaster_recovery",), "needs processing (the ALB endpoints health checks watch)"
-        )
+    # txnproc needs all three: the ALB it answers behind, the sessions it records, the logs.
+    for key, why in (
+        ("processing", "the ALB endpoints the health checks watch"),
+        ("sessions", "the table txnproc records sessions in"),
+        ("storage", "the bucket txnproc appends its logs to"),
+    ):
+        if spec.disaster_recovery and getattr(spec, key) is None:
+            yield Problem(("disaster_recovery",), f"needs {key} ({why})")
     names = [b.name for b in spec.storage.buckets] if spec.storage else []
     for i, name in enumerate(names):
         if name in names[:i]:

@@ -1,0 +1,353 @@
+"""The disaster-recovery plan: what each member builds, in which stack, with which numbers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from replgen.plan.build import build
+from replgen.plan.dr import ELB_ACCOUNTS, LOG_DELIVERY
+from replgen.plan.model import Alarm, Code, Plan, Ref, Site
+from replgen.spec.load import load
+
+ROOT = Path(__file__).parents[2]
+CODE = {
+    "replsync": Code("replsync", "replsync-0123456789ab.zip", "0" * 64, "AAAA"),
+    "txnproc": Code("txnproc", "txnproc-0123456789ab.zip", "1" * 64, "BBBB"),
+}
+PRIMARY, SECONDARY = "prod/us-east-1", "prod/us-east-2"
+
+
+@pytest.fixture(scope="module")
+def dr() -> Plan:
+    return build(load(ROOT / "specs" / "dr.yaml").spec, CODE)
+
+
+@pytest.fixture(scope="module")
+def variant() -> Plan:
+    return build(load(ROOT / "tests" / "specs" / "valid" / "dr-variant.yaml").spec, CODE)
+
+
+def alarms(site: Site) -> dict[str, Alarm]:
+    prefix = f"{site.slug}-"
+    return {a.name.split(prefix, 1)[1]: a for a in site.alarms}
+
+
+def test_global_database_primary_and_secondary(dr: Plan) -> None:
+    p, s = dr.site(PRIMARY).database, dr.site(SECONDARY).database
+    assert (p.global_role, s.global_role) == ("primary", "secondary")
+    assert p.global_cluster_id == s.global_cluster_id == "txndr-dr01-prod-global"
+    assert s.global_cluster == Ref(PRIMARY, "global_cluster", "id")  # deployed after it
+    assert p.global_cluster is None
+    assert (p.instance_class, p.serverless) == ("db.serverless", (0.5, 16.0))
+    assert not p.managed_password and not s.managed_password  # RDS cannot, for members
+    assert p.backup_retention_days == s.backup_retention_days == 7
+
+
+def test_master_secret_rotates_and_replicates_with_the_secondary_key(dr: Plan) -> None:
+    secret = dr.site(PRIMARY).database.secret
+    assert secret is not None and dr.site(SECONDARY).database.secret is None
+    assert secret.name == "txndr-dr01-prod-us-east-1-master"
+    assert (secret.rotation_app, secret.rotation_type) == (
+        "SecretsManagerRDSPostgreSQLRotationSingleUser",
+        "PostgreSQLSingleUser",
+    )
+    assert secret.rotation_days == 30
+    assert secret.replicas == (("us-east-2", Ref(SECONDARY, "key", "arn")),)
+    assert "@" in secret.exclude_characters and "/" in secret.exclude_characters
+
+
+def test_foundations_hold_keys_buckets_and_the_replication_role(dr: Plan) -> None:
+    primary, secondary = dr.site(PRIMARY), dr.site(SECONDARY)
+    buckets = ("bucket:access-logs", "bucket:migrations")
+    dr_buckets = ("bucket:transaction-logs", "bucket:documents")
+    assert primary.foundation == ("key", *buckets, *dr_buckets, "role:replication")
+    assert secondary.foundation == ("key", *buckets, *dr_buckets)
+
+
+def test_non_dr_sites_have_no_dr_parts() -> None:
+    prod = build(load(ROOT / "specs" / "prod.yaml").spec, CODE)
+    for site in prod.sites:
+        assert site.foundation == () and site.load_balancer is None and site.zone is None
+        assert site.network.public_subnets == () and site.backup is None
+        assert site.database.global_role is None and site.database.managed_password
+
+
+def test_primary_buckets_replicate_every_version_to_the_secondary(dr: Plan) -> None:
+    primary = dr.site(PRIMARY)
+    logs = next(b for b in primary.buckets if b.key == "bucket:transaction-logs")
+    (rule,) = logs.replication
+    assert rule.destination_bucket == (
+        "arn:aws:s3:::txndr-dr01-prod-us-east-2-transaction-logs-444444444444"
+    )
+    assert (rule.destination_region, rule.rule_id) == ("us-east-2", "replicate-to-us-east-2")
+    assert rule.destination_key == Ref(SECONDARY, "key", "arn")
+    assert logs.kms and logs.access_log_bucket == "bucket:access-logs"
+    assert logs.expire_days == 365
+    assert all(not b.replication for b in dr.site(SECONDARY).buckets)
+
+
+def test_replication_role_names_exactly_the_buckets_and_keys(dr: Plan) -> None:
+    role = next(r for r in dr.site(PRIMARY).roles if r.key == "role:replication")
+    by_sid = {s.sid: s for s in role.statements}
+    assert role.service == "s3.amazonaws.com"
+    assert by_sid["WriteReplicas"].resources == (
+        "arn:aws:s3:::txndr-dr01-prod-us-east-2-transaction-logs-444444444444/*",
+        "arn:aws:s3:::txndr-dr01-prod-us-east-2-documents-444444444444/*",
+    )
+    assert by_sid["EncryptReplicas"].resources == (Ref(SECONDARY, "key", "arn"),)
+    assert by_sid["DecryptSource"].resources == (Ref(PRIMARY, "key", "arn"),)
+    assert all(r != "*" for s in role.statements for r in s.resources)
+
+
+def test_a_bucket_not_marked_for_replication_stays_local(variant: Plan) -> None:
+    primary = variant.site("live/eu-west-1")
+    replicated = {b.key for b in primary.buckets if b.replication}
+    assert replicated == {"bucket:ledger-logs", "bucket:receipts"}
+    scratch = next(b for b in primary.buckets if b.key == "bucket:scratch")
+    assert scratch.expire_days == 7
+
+
+def test_txnproc_runs_in_every_region_on_its_own_queue(dr: Plan) -> None:
+    for site_id in (PRIMARY, SECONDARY):
+        site = dr.site(site_id)
+        fn = next(f for f in site.functions if f.key == "function:txnproc")
+        env = dict(fn.environment)
+        assert env["DB_HOST"] == Ref(site_id, "cluster", "endpoint")
+        assert env["DB_SECRET_ARN"] == "txndr-dr01-prod-us-east-1-master"  # replica by name
+        assert env["QUEUE_URL"] == (
+            f"https://sqs.{site.region}.amazonaws.com/444444444444/"
+            f"txndr-dr01-{site.slug}-transactions"
+        )
+        assert env["SESSIONS_TABLE"] == "txndr-dr01-prod-sessions"
+        assert env["LOG_BUCKET"] == f"txndr-dr01-{site.slug}-transaction-logs-444444444444"
+        assert fn.vpc and fn.handler == "handler.handler" and fn.timeout == 30
+        queue = next(q for q in site.queues if q.key == "queue:txnproc")
+        assert queue.dead_letter is not None and queue.dead_letter.key == "queue:txnproc-dlq"
+        assert queue.visibility_timeout == 180  # six times the function timeout
+        (source,) = site.event_sources
+        assert (source.queue, source.function, source.batch_size) == (
+            "queue:txnproc",
+            "function:txnproc",
+            10,
+        )
+        assert source.max_concurrency < fn.reserved_concurrency  # room for the ALB
+
+
+def test_txnproc_role_is_scoped_to_its_region(dr: Plan) -> None:
+    site = dr.site(SECONDARY)
+    role = next(r for r in site.roles if r.key == "role:txnproc")
+    by_sid = {s.sid: s for s in role.statements}
+    assert by_sid["ReadMasterSecret"].resources == (
+        "arn:aws:secretsmanager:us-east-2:444444444444:secret:txndr-dr01-prod-us-east-1-master-??????",
+    )
+    assert by_sid["RecordSessions"].resources == (
+        "arn:aws:dynamodb:us-east-2:444444444444:table/txndr-dr01-prod-sessions",
+    )
+    assert by_sid["ConsumeAndEnqueue"].resources == (
+        "arn:aws:sqs:us-east-2:444444444444:txndr-dr01-prod-us-east-2-transactions",
+    )
+    assert by_sid["AppendTransactionLogs"].resources == (
+        "arn:aws:s3:::txndr-dr01-prod-us-east-2-transaction-logs-444444444444/*",
+    )
+    wildcard = {s.sid for s in role.statements if "*" in s.resources}
+    assert wildcard == {"DescribeNetwork", "Tracing"}
+    assert all(s.reason for s in role.statements if s.sid in wildcard)
+
+
+def test_network_has_public_subnets_https_only_alb_and_endpoints(dr: Plan) -> None:
+    net = dr.site(PRIMARY).network
+    assert [s.cidr for s in net.public_subnets] == [
+        "10.10.96.0/19",
+        "10.10.128.0/19",
+        "10.10.160.0/19",
+    ]
+    alb = next(g for g in net.security_groups if g.role == "alb")
+    assert [(r.from_port, r.cidr) for r in alb.ingress] == [(443, "0.0.0.0/0")]
+    assert alb.egress == ()
+    assert net.gateway_endpoints == ("s3", "dynamodb")
+    assert "sqs" in net.interface_endpoints
+    database = next(g for g in net.security_groups if g.role == "database")
+    local = {r.cidr for r in database.ingress if "prod/us-east-1" in r.description}
+    assert local == {s.cidr for s in net.private_subnets}  # txnproc reaches its own cluster
+
+
+def test_load_balancer_certificate_and_log_writer(dr: Plan, variant: Plan) -> None:
+    lb = dr.site(SECONDARY).load_balancer
+    assert lb is not None
+    assert (lb.name, lb.target_group) == (
+        "txndr-dr01-prod-us-east-2",
+        "txndr-dr01-prod-us-east-2-tg",
+    )
+    assert lb.domain == "us-east-2.api.txn.example.com"
+    assert lb.alternative_names == ("api.txn.example.com",)
+    assert lb.zone_id == Ref(PRIMARY, "zone", "id")
+    assert lb.log_writer == ELB_ACCOUNTS["us-east-2"]
+    assert lb.ssl_policy.startswith("ELBSecurityPolicy-TLS13")
+    spain = variant.site("live/eu-south-2").load_balancer
+    assert spain is not None and spain.log_writer == LOG_DELIVERY  # opened after 2022-08
+
+
+def test_zone_health_checks_and_weighted_records(dr: Plan) -> None:
+    primary, secondary = dr.site(PRIMARY), dr.site(SECONDARY)
+    assert primary.zone is not None and secondary.zone is None
+    assert primary.zone.name == "txn.example.com"
+    assert [(h.key, h.fqdn, h.path) for h in primary.zone.health_checks] == [
+        ("healthcheck:prod-us-east-1", "us-east-1.api.txn.example.com", "/health"),
+        ("healthcheck:prod-us-east-2", "us-east-2.api.txn.example.com", "/health"),
+    ]
+    records = {s.id: s.record for s in (primary, secondary)}
+    assert {k: (r.weight, r.weighted_name) for k, r in records.items() if r} == {
+        PRIMARY: (100, "api.txn.example.com"),
+        SECONDARY: (0, "api.txn.example.com"),
+    }
+    assert secondary.record is not None
+    assert secondary.record.health_check == Ref(PRIMARY, "healthcheck:prod-us-east-2", "id")
+
+
+def test_failover_function_lives_in_the_secondary_outside_the_vpc(dr: Plan) -> None:
+    secondary = dr.site(SECONDARY)
+    fn = next(f for f in secondary.functions if f.key == "function:failover")
+    env = dict(fn.environment)
+    assert not fn.vpc and fn.handler == "handler.failover" and fn.reserved_concurrency == 1
+    assert env["GLOBAL_CLUSTER_ID"] == "txndr-dr01-prod-global"
+    assert env["TARGET_CLUSTER_ARN"] == (
+        "arn:aws:rds:us-east-2:444444444444:cluster:txndr-dr01-prod-us-east-2"
+    )
+    assert env["PRIMARY_HEALTH_URL"] == "https://us-east-1.api.txn.example.com/health"
+    assert env["HEALTH_CHECK_ID"] == Ref(PRIMARY, "healthcheck:prod-us-east-1", "id")
+    assert [s.expression for s in secondary.schedules] == ["rate(1 minute)"]
+    assert secondary.schedules[0].role is None
+    principals = {p.key: (p.principal, p.source_arn) for p in secondary.permissions}
+    assert principals["permission:failover-alerts"] == (
+        "sns.amazonaws.com",
+        "arn:aws:sns:us-east-1:444444444444:txndr-dr01-prod-us-east-1-alerts",
+    )
+    # The primary's alert topic reaches it across regions.
+    assert dr.site(PRIMARY).topic.functions == (
+        "arn:aws:lambda:us-east-2:444444444444:function:txndr-dr01-prod-us-east-2-failover",
+    )
+    assert all(f.key != "function:failover" for f in dr.site(PRIMARY).functions)
+
+
+def test_failover_role_can_fail_over_only_this_global_cluster(dr: Plan) -> None:
+    role = next(r for r in dr.site(SECONDARY).roles if r.key == "role:failover")
+    by_sid = {s.sid: s for s in role.statements}
+    assert by_sid["FailOverToThisRegion"].resources == (
+        "arn:aws:rds::444444444444:global-cluster:txndr-dr01-prod-global",
+        "arn:aws:rds:us-east-2:444444444444:cluster:txndr-dr01-prod-us-east-2",
+    )
+    assert by_sid["RecordDecisions"].actions == ("dynamodb:PutItem",)
+
+
+def test_sessions_global_table_with_a_replica_per_region(dr: Plan) -> None:
+    table = dr.site(PRIMARY).table
+    assert table is not None and dr.site(SECONDARY).table is None
+    assert (table.name, table.hash_key, table.ttl_attribute) == (
+        "txndr-dr01-prod-sessions",
+        "session_id",
+        "expires_at",
+    )
+    assert table.replicas == (
+        ("us-east-1", Ref(PRIMARY, "key", "arn")),
+        ("us-east-2", Ref(SECONDARY, "key", "arn")),
+    )
+
+
+def test_backup_plan_per_region(dr: Plan, variant: Plan) -> None:
+    for site in dr.sites:
+        plan = site.backup
+        assert plan is not None
+        assert (plan.retention_days, plan.schedule) == (7, "cron(0 5 * * ? *)")
+        assert plan.resources == (
+            f"arn:aws:rds:{site.region}:444444444444:cluster:{site.database.cluster_id}",
+        )
+        role = next(r for r in site.roles if r.key == plan.role)
+        assert role.service == "backup.amazonaws.com" and len(role.managed_policies) == 2
+    other = variant.site("live/eu-south-2").backup
+    assert other is not None and (other.retention_days, other.schedule) == (
+        14,
+        "cron(30 2 * * ? *)",
+    )
+
+
+@pytest.mark.parametrize(("spec", "rpo"), [("dr", 5), ("variant", 2)])
+def test_alarm_thresholds_follow_the_rpo(
+    spec: str, rpo: int, request: pytest.FixtureRequest
+) -> None:
+    plan: Plan = request.getfixturevalue(spec)
+    primary = next(s for s in plan.sites if s.primary)
+    for site in plan.sites:
+        lag = alarms(site)["global-lag"]
+        assert (lag.metric, lag.unit, lag.threshold) == (
+            "AuroraGlobalDBReplicationLag",
+            "Milliseconds",
+            rpo * 60_000,
+        )
+    latency = [a for a in primary.alarms if a.metric == "ReplicationLatency"]
+    assert latency and all(a.threshold == rpo * 60 and a.unit == "Seconds" for a in latency)
+
+
+def test_queue_age_alarm_follows_the_spec(variant: Plan) -> None:
+    for site in variant.sites:
+        age = alarms(site)["queue-age"]
+        assert (age.metric, age.threshold, age.unit) == (
+            "ApproximateAgeOfOldestMessage",
+            120.0,
+            "Seconds",
+        )
+        assert age.dimensions == (("QueueName", f"paydr-eu02-{site.slug}-payments"),)
+
+
+def test_replication_alarms_name_the_rule_and_both_buckets(dr: Plan) -> None:
+    failed = alarms(dr.site(PRIMARY))["documents-replication-failed"]
+    assert dict(failed.dimensions) == {
+        "SourceBucket": "txndr-dr01-prod-us-east-1-documents-444444444444",
+        "DestinationBucket": "txndr-dr01-prod-us-east-2-documents-444444444444",
+        "RuleId": "replicate-to-us-east-2",
+    }
+
+
+def test_outputs_name_the_endpoints(dr: Plan) -> None:
+    primary = dict(dr.site(PRIMARY).outputs)
+    assert primary["zone_id"] == Ref(PRIMARY, "zone", "id")
+    assert primary["zone_name_servers"] == Ref(PRIMARY, "zone", "name_servers")
+    assert primary["url"] == "https://api.txn.example.com"
+    secondary = dict(dr.site(SECONDARY).outputs)
+    assert secondary["load_balancer_dns_name"] == Ref(SECONDARY, "load_balancer", "dns_name")
+    assert secondary["cluster_endpoint"] == Ref(SECONDARY, "cluster", "endpoint")
+    assert secondary["sessions_table"] == "txndr-dr01-prod-sessions"
+    assert "zone_id" not in secondary
+
+
+def test_log_groups_of_dr_functions_may_use_the_site_key(dr: Plan) -> None:
+    secondary = dr.site(SECONDARY)
+    for fn in secondary.functions:
+        assert any(
+            a.endswith(f"log-group:{fn.log_group.name}") for a in secondary.key.log_group_arns
+        )
+
+
+def test_exports_carry_what_the_secondary_reads(dr: Plan) -> None:
+    exported = {(r.component, r.attr) for r in dr.site(PRIMARY).exports}
+    assert {
+        ("global_cluster", "id"),
+        ("zone", "id"),
+        ("healthcheck:prod-us-east-1", "id"),
+        ("healthcheck:prod-us-east-2", "id"),
+    } <= exported
+    assert ("key", "arn") in {(r.component, r.attr) for r in dr.site(SECONDARY).exports}
+
+
+def test_backup_is_optional(tmp_path: Path) -> None:
+    text = (ROOT / "specs" / "dr.yaml").read_text().replace("backup: {retention_days: 7}\n", "")
+    (tmp_path / "dr.yaml").write_text(text)
+    plan = build(load(tmp_path / "dr.yaml").spec, CODE)
+    assert all(s.backup is None for s in plan.sites)
+    assert all(r.key != "role:backup" for s in plan.sites for r in s.roles)
+
+
+def test_an_unknown_site_is_a_key_error(dr: Plan) -> None:
+    with pytest.raises(KeyError):
+        dr.site("nowhere")
