@@ -56,6 +56,7 @@ def test_master_secret_rotates_and_replicates_with_the_secondary_key(dr: Plan) -
     assert secret.rotation_days == 30
     assert secret.replicas == (("us-east-2", Ref(SECONDARY, "key", "arn")),)
     assert "@" in secret.exclude_characters and "/" in secret.exclude_characters
+    assert secret.security_group == "functions"  # reaches the cluster and the endpoints
 
 
 def test_foundations_hold_keys_buckets_and_the_replication_role(dr: Plan) -> None:
@@ -85,7 +86,13 @@ def test_primary_buckets_replicate_every_version_to_the_secondary(dr: Plan) -> N
     assert rule.destination_key == Ref(SECONDARY, "key", "arn")
     assert logs.kms and logs.access_log_bucket == "bucket:access-logs"
     assert logs.expire_days == 365
-    assert all(not b.replication for b in dr.site(SECONDARY).buckets)
+    secondary = {b.key: b for b in dr.site(SECONDARY).buckets}
+    assert all(not b.replication for b in secondary.values())
+    assert secondary["bucket:transaction-logs"].replica_of == (
+        "txndr-dr01-prod-us-east-1-transaction-logs-444444444444"
+    )
+    assert secondary["bucket:migrations"].replica_of is None
+    assert all(b.replica_of is None for b in dr.site(PRIMARY).buckets)
 
 
 def test_replication_role_names_exactly_the_buckets_and_keys(dr: Plan) -> None:
@@ -311,14 +318,14 @@ def test_replication_alarms_name_the_rule_and_both_buckets(dr: Plan) -> None:
 
 def test_outputs_name_the_endpoints(dr: Plan) -> None:
     primary = dict(dr.site(PRIMARY).outputs)
-    assert primary["zone_id"] == Ref(PRIMARY, "zone", "id")
+    assert primary["hosted_zone_id"] == Ref(PRIMARY, "zone", "id")
     assert primary["zone_name_servers"] == Ref(PRIMARY, "zone", "name_servers")
     assert primary["url"] == "https://api.txn.example.com"
     secondary = dict(dr.site(SECONDARY).outputs)
     assert secondary["load_balancer_dns_name"] == Ref(SECONDARY, "load_balancer", "dns_name")
     assert secondary["cluster_endpoint"] == Ref(SECONDARY, "cluster", "endpoint")
     assert secondary["sessions_table"] == "txndr-dr01-prod-sessions"
-    assert "zone_id" not in secondary
+    assert "hosted_zone_id" not in secondary
 
 
 def test_log_groups_of_dr_functions_may_use_the_site_key(dr: Plan) -> None:

@@ -226,6 +226,9 @@ def _storage(t: _Topology, site: Site) -> tuple[Bucket, ...]:
                 access_log_bucket="bucket:access-logs",
                 access_log_prefix=f"{b.name}/",
                 replication=replication,
+                replica_of=_bucket_name(t, t.primary, b.name)
+                if b.replicate and not site.primary
+                else None,
             )
         )
     return tuple(out)
@@ -580,6 +583,9 @@ def _database(t: _Topology, site: Site) -> Database:
         rotation_app=app,
         rotation_type=kind,
         exclude_characters=EXCLUDED_CHARACTERS,
+        # The functions group reaches the cluster and the VPC's endpoints; the database
+        # group has no egress at all.
+        security_group="functions",
         replicas=tuple((s.region, Ref(s.id, "key", "arn")) for s in t.secondaries),
     )
     return replace(db, secret=secret)
@@ -759,8 +765,8 @@ def _outputs(t: _Topology, site: Site) -> tuple[tuple[str, Value], ...]:
     if site.primary:
         outputs += [
             ("url", f"https://{t.record}"),
-            ("zone_id", Ref(site.id, "zone", "id")),
+            ("hosted_zone_id", Ref(site.id, "zone", "id")),
             ("zone_name_servers", Ref(site.id, "zone", "name_servers")),
-            ("global_cluster_id", t.global_cluster),
+            ("global_database", t.global_cluster),
         ]
     return tuple(outputs)

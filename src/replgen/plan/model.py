@@ -199,7 +199,8 @@ class MasterSecret:
     """A generated master password with a rotation schedule, replicated to the secondaries.
 
     Rotation runs in AWS's hosted rotation function (the Serverless Application Repository
-    app `rotation_app`), in the site's private subnets with the database security group.
+    app `rotation_app`) in the site's private subnets, with `security_group`: it must reach
+    both the cluster and the Secrets Manager endpoint.
     """
 
     name: str
@@ -210,6 +211,7 @@ class MasterSecret:
     rotation_app: str  # SecretsManagerRDSPostgreSQLRotationSingleUser, ...
     rotation_type: str  # PostgreSQLSingleUser, MySQLSingleUser (CloudFormation's name for it)
     exclude_characters: str  # characters the engines refuse in a password
+    security_group: str  # role of a SecurityGroup of the site's network
     replicas: tuple[tuple[str, Ref], ...]  # (region, key ARN) of each secondary
 
 
@@ -235,6 +237,7 @@ class Bucket:
     access_log_bucket: str | None  # component key of the bucket receiving access logs
     access_log_prefix: str
     replication: tuple[Replication, ...] = ()  # one rule per destination region
+    replica_of: str | None = None  # the bucket replicating into this one
 
 
 @dataclass(frozen=True)
