@@ -23,12 +23,15 @@ from replgen.backends import Options
 from replgen.backends.cloudformation import BACKEND
 from replgen.backends.cloudformation.parameters import WRITER
 from replgen.plan.build import build
-from replgen.plan.model import Code, Instance, Plan, Site
+from replgen.plan.model import Code, Instance, Plan, Ref, Replication, Site
 from replgen.spec.load import load, validate
 from replgen.spec.source import parse
 
 ROOT = Path(__file__).parents[2]
-ARTIFACTS = {"replsync": Code("replsync", "replsync-0123456789ab.zip", "0" * 64, "AAAA")}
+ARTIFACTS = {
+    name: Code(name, f"{name}-0123456789ab.zip", "0" * 64, "AAAA")
+    for name in ("replsync", "txnproc")
+}
 KEY = {"Fn::GetAtt": ["Key", "Arn"]}
 DELETE = {"DeletionPolicy": "Delete", "UpdateReplacePolicy": "Delete"}
 
@@ -71,7 +74,8 @@ def of_type(template: Template, kind: str) -> dict[str, dict[str, Any]]:
 
 
 def skips(resource: dict[str, Any]) -> dict[str, str]:
-    return {s["id"]: s["comment"] for s in resource["Metadata"]["checkov"]["skip"]}
+    checks = resource.get("Metadata", {}).get("checkov", {}).get("skip", [])
+    return {s["id"]: s["comment"] for s in checks}
 
 
 def resolve(value: Any, names: dict[str, str]) -> str:
@@ -270,11 +274,33 @@ def test_serverless_scaling_and_class(plan: Plan) -> None:
     assert template["Parameters"]["DatabaseInstanceClass"]["Default"] == "db.serverless"
 
 
-def test_global_database_members_are_not_rendered_yet(plan: Plan) -> None:
+def test_a_global_primary_creates_its_global_cluster_and_joins_it(plan: Plan) -> None:
     dev = plan.site("dev")
     db = replace(dev.database, global_cluster_id="g", global_role="primary", managed_password=False)
-    with pytest.raises(NotImplementedError, match="Global Database"):
-        render(with_site(plan, "dev", database=db))
+    dev_json = render(with_site(plan, "dev", database=db))["dev.json"]
+    global_cluster = props(dev_json, "GlobalCluster")
+    assert global_cluster["GlobalClusterIdentifier"] == "g"
+    assert global_cluster["Engine"] == dev.database.engine
+    assert props(dev_json, "Cluster")["GlobalClusterIdentifier"] == ref("GlobalCluster")
+    # Without a secret of its own and a password RDS does not manage: none of either.
+    assert "ManageMasterUserPassword" not in props(dev_json, "Cluster")
+    assert "MasterUserPassword" not in props(dev_json, "Cluster")
+
+
+def test_a_global_secondary_reads_the_global_cluster_from_its_stack(plan: Plan) -> None:
+    dev = plan.site("dev")
+    db = replace(
+        dev.database,
+        global_cluster_id="g",
+        global_role="secondary",
+        managed_password=False,
+        global_cluster=Ref("prod", "global_cluster", "id"),
+    )
+    dev_json = render(with_site(plan, "dev", database=db))["dev.json"]
+    cluster = props(dev_json, "Cluster")
+    assert cluster["GlobalClusterIdentifier"] == ref("ProdGlobalClusterId")
+    assert "MasterUsername" not in cluster
+    assert "DatabaseName" not in cluster
 
 
 # ---------------------------------------------------------------- SecureString parameters
@@ -535,15 +561,28 @@ def test_log_delivery_is_limited_to_the_source_bucket(out: dict[str, Template]) 
     }
 
 
-def test_replicated_buckets_are_not_rendered_yet(plan: Plan) -> None:
-    from replgen.plan.model import Ref
-
+def test_replicated_buckets_carry_one_rule_per_destination(plan: Plan) -> None:
     dev = plan.site("dev")
-    buckets = tuple(
-        replace(b, replicate_to=Ref("dev", "bucket:x", "arn")) if b.kms else b for b in dev.buckets
+    rules = tuple(
+        Replication(f"to-{region}", f"arn:aws:s3:::dest-{region}", region, key, "role:x", 15)
+        for region, key in (
+            ("eu-west-1", Ref("prod", "key", "arn")),
+            ("eu-west-2", Ref("prod", "key", "arn")),
+        )
     )
-    with pytest.raises(NotImplementedError, match="replication"):
-        render(with_site(plan, "dev", buckets=buckets))
+    buckets = tuple(replace(b, replication=rules) if b.kms else b for b in dev.buckets)
+    dev_json = render(with_site(plan, "dev", buckets=buckets))["dev.json"]
+    bucket = res(dev_json, "MigrationsBucket")
+    config = bucket["Properties"]["ReplicationConfiguration"]
+    assert config["Role"] == getatt("XRole", "Arn")
+    assert [(r["Id"], r["Priority"]) for r in config["Rules"]] == [
+        ("to-eu-west-1", 0),
+        ("to-eu-west-2", 1),
+    ]
+    destination = config["Rules"][1]["Destination"]
+    assert destination["Bucket"] == "arn:aws:s3:::dest-eu-west-2"
+    assert destination["EncryptionConfiguration"] == {"ReplicaKmsKeyID": ref("ProdKeyArn")}
+    assert "CKV_AWS_144" not in skips(bucket)
 
 
 # ---------------------------------------------------------------- monitoring

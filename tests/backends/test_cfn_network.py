@@ -26,7 +26,10 @@ from replgen.spec.load import load, validate
 from replgen.spec.source import parse
 
 ROOT = Path(__file__).parents[2]
-ARTIFACTS = {"replsync": Code("replsync", "replsync-0123456789ab.zip", "0" * 64, "AAAA")}
+ARTIFACTS = {
+    name: Code(name, f"{name}-0123456789ab.zip", "0" * 64, "AAAA")
+    for name in ("replsync", "txnproc")
+}
 GETAZS = {"Fn::GetAZs": ""}
 STATEFUL_DELETE = {"DeletionPolicy": "Delete", "UpdateReplacePolicy": "Delete"}
 
@@ -365,7 +368,7 @@ def test_staging_key_admits_the_sync_log_groups(out: dict[str, Template]) -> Non
 
 
 def site_ctx(plan: Plan) -> Ctx:
-    return Ctx(plan, t.Template(), False, lambda s: f"stack-{s}")
+    return Ctx(plan, t.Template(), False, lambda r: f"stack-{r.site}")
 
 
 def test_an_existing_key_is_used_not_created(plan: Plan) -> None:

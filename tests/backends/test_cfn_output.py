@@ -15,8 +15,9 @@ from replgen.lint import cfn_lint
 
 ROOT = Path(__file__).parents[2]
 CHECKOV = ROOT / ".tools" / "checkov" / "bin" / "checkov"
-EXAMPLES = sorted((ROOT / "specs").glob("prod.yaml"))
-SPECS = [*EXAMPLES, ROOT / "tests" / "specs" / "valid" / "four-envs.yaml"]
+EXAMPLES = sorted((ROOT / "specs").glob("*.yaml"))
+VALID = ROOT / "tests" / "specs" / "valid"
+SPECS = [*EXAMPLES, VALID / "four-envs.yaml", VALID / "dr-variant.yaml"]
 
 
 def compile_to(spec: Path, out: Path, *extra: str) -> Path:
@@ -67,6 +68,39 @@ def test_manifest_orders_stacks_after_their_inputs(compiled: dict[str, Path]) ->
                 outputs = json.loads((out / producer["template"]).read_text())["Outputs"]
                 assert source["output"] in outputs
             seen.add(stack["name"])
+
+
+def test_disaster_recovery_deploys_foundations_first(compiled: dict[str, Path]) -> None:
+    """Secondary foundation (the keys the primary's replicas use), primary foundation
+    (its buckets replicate into the secondary's), primary, then the secondary reading it."""
+    manifest = json.loads((compiled["dr"] / "manifest.json").read_text())
+    order = [s["name"] for s in manifest["stacks"]]
+    assert order == [
+        "txndr-dr01-prod-us-east-2-foundation",
+        "txndr-dr01-prod-us-east-1-foundation",
+        "txndr-dr01-prod-us-east-1",
+        "txndr-dr01-prod-us-east-2",
+        "txndr-dr01-peering-prod-us-east-1-prod-us-east-2",
+        "txndr-dr01-peering-prod-us-east-1-prod-us-east-2-accept",
+    ]
+    depends = {s["name"]: s["depends_on"] for s in manifest["stacks"]}
+    assert depends["txndr-dr01-prod-us-east-2-foundation"] == []
+    assert depends["txndr-dr01-prod-us-east-1-foundation"] == [
+        "txndr-dr01-prod-us-east-2-foundation"
+    ]
+    assert depends["txndr-dr01-prod-us-east-1"] == [
+        "txndr-dr01-prod-us-east-1-foundation",
+        "txndr-dr01-prod-us-east-2-foundation",
+    ]
+    assert depends["txndr-dr01-prod-us-east-2"] == [
+        "txndr-dr01-prod-us-east-1",
+        "txndr-dr01-prod-us-east-2-foundation",
+    ]
+    templates = {s["name"]: (s["template"], s["region"]) for s in manifest["stacks"]}
+    assert templates["txndr-dr01-prod-us-east-2-foundation"] == (
+        "prod-us-east-2-foundation.json",
+        "us-east-2",
+    )
 
 
 @pytest.mark.parametrize("spec", [s.stem for s in SPECS])

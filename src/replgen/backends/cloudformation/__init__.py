@@ -1,4 +1,5 @@
-"""CloudFormation backend (troposphere): a template per site, per peering side, and a manifest."""
+"""CloudFormation backend (troposphere): a template per site, per site foundation, per
+peering side, and a manifest."""
 
 from __future__ import annotations
 
@@ -10,18 +11,22 @@ import troposphere as t
 
 from replgen.backends import Options
 from replgen.backends.cloudformation import (
+    backup,
     database,
+    failover,
     keys,
     migrations,
     monitoring,
     network,
     parameters,
     peering,
+    processing,
     roles,
+    sessions,
     sync,
 )
 from replgen.backends.cloudformation.context import Ctx, camel, output_name
-from replgen.plan.model import Peering, Plan, Site
+from replgen.plan.model import Peering, Plan, Ref, Site
 
 # One renderer per component; each adds one site's resources to the template.
 COMPONENTS: tuple[Callable[[Ctx, Site], None], ...] = (
@@ -33,7 +38,13 @@ COMPONENTS: tuple[Callable[[Ctx, Site], None], ...] = (
     migrations.render,
     monitoring.render,
     sync.render,
+    processing.render,
+    failover.render,
+    sessions.render,
+    backup.render,
 )
+# What a foundation can hold; each renders only the components its template owns.
+FOUNDATION: tuple[Callable[[Ctx, Site], None], ...] = (roles.render, keys.render, migrations.render)
 
 
 @dataclass(frozen=True)
@@ -55,24 +66,83 @@ def _new_template(description: str) -> t.Template:
     return template
 
 
+def _stack_of(plan: Plan) -> Callable[[Ref], str]:
+    """The stack holding a component: its site's foundation, or its site's main stack."""
+
+    def stack_of(ref: Ref) -> str:
+        site = plan.site(ref.site)
+        if ref.component in site.foundation:
+            return stack_name(plan, site.slug, "foundation")
+        return stack_name(plan, site.slug)
+
+    return stack_of
+
+
 def _site_stack(plan: Plan, site: Site) -> StackSpec:
     ctx = Ctx(
         plan,
         _new_template(f"replgen {plan.name}-{plan.suffix}: site {site.id}"),
         False,
-        lambda s: stack_name(plan, plan.site(s).slug),
+        _stack_of(plan),
     )
     for component in COMPONENTS:
         component(ctx, site)
     for ref in site.exports:
-        ctx.template.add_output(t.Output(output_name(ref), Value=ctx.ref(ref, site)))
+        if ctx.owns(site, ref.component):
+            ctx.template.add_output(t.Output(output_name(ref), Value=ctx.ref(ref, site)))
+    _outputs(ctx, site)
+    if site.database.secret is not None:
+        # Hosted rotation (RotationSchedule.HostedRotationLambda) is expanded by this macro.
+        ctx.template.set_transform("AWS::SecretsManager-2020-07-23")
     return StackSpec(
         stack_name(plan, site.slug), f"{site.slug}.json", site.account_id, site.region, ctx
     )
 
 
+def _outputs(ctx: Ctx, site: Site) -> None:
+    """The plan's outputs for the people deploying. One the stack already exports for
+    another stack (the zone id) is that same value under that same name: kept once."""
+    for name, value in site.outputs:
+        lid = camel(name)
+        if lid not in ctx.template.outputs:
+            ctx.template.add_output(t.Output(lid, Value=ctx.value(value, site)))
+
+
+def _foundation_stack(plan: Plan, site: Site) -> StackSpec:
+    ctx = Ctx(
+        plan,
+        _new_template(f"replgen {plan.name}-{plan.suffix}: foundation of site {site.id}"),
+        False,
+        _stack_of(plan),
+        foundation=True,
+    )
+    for component in FOUNDATION:
+        component(ctx, site)
+    return StackSpec(
+        stack_name(plan, site.slug, "foundation"),
+        f"{site.slug}-foundation.json",
+        site.account_id,
+        site.region,
+        ctx,
+    )
+
+
+def _export_foundations(plan: Plan, stacks: list[StackSpec]) -> None:
+    """Each foundation outputs what the plan exports from it and what any stack reads."""
+    foundations = {s.name: s for s in stacks if s.ctx.foundation}
+    wanted = [r for site in plan.sites for r in site.exports if r.component in site.foundation]
+    wanted += [i.ref for s in stacks for i in s.ctx.inputs.values() if i.ref is not None]
+    for ref in wanted:
+        stack = foundations.get(_stack_of(plan)(ref))
+        if stack is not None and output_name(ref) not in stack.ctx.template.outputs:
+            site = plan.site(ref.site)
+            stack.ctx.template.add_output(
+                t.Output(output_name(ref), Value=stack.ctx.ref(ref, site))
+            )
+
+
 def _peering_stacks(plan: Plan, p: Peering) -> list[StackSpec]:
-    name = lambda s: stack_name(plan, plan.site(s).slug)  # noqa: E731
+    name = _stack_of(plan)
     req, acc = plan.site(p.requester), plan.site(p.accepter)
     request = Ctx(
         plan,
@@ -152,7 +222,7 @@ def _render_single(plan: Plan) -> dict[str, bytes]:
     if len(accounts) != 1:
         raise ValueError("--layout single needs every site in one account and region")
     ctx = Ctx(
-        plan, _new_template(f"replgen {plan.name}-{plan.suffix}: every site"), True, lambda s: ""
+        plan, _new_template(f"replgen {plan.name}-{plan.suffix}: every site"), True, lambda r: ""
     )
     for site in plan.sites:
         for component in COMPONENTS:
@@ -168,9 +238,11 @@ class CloudFormation:
     def render(self, plan: Plan, options: Options) -> dict[str, bytes]:
         if options.layout == "single":
             return _render_single(plan)
-        stacks = [_site_stack(plan, s) for s in plan.sites]
+        stacks = [_foundation_stack(plan, s) for s in plan.sites if s.foundation]
+        stacks += [_site_stack(plan, s) for s in plan.sites]
         for p in plan.peerings:
             stacks.extend(_peering_stacks(plan, p))
+        _export_foundations(plan, stacks)
         ordered = _ordered(stacks)
         files = {s.template: _json(s.ctx.template.to_dict()) for s, _ in ordered}
         files["manifest.json"] = _json(_manifest(plan, ordered))

@@ -2,7 +2,9 @@
 
 A `Ref` to a component of the site being rendered becomes a Ref/GetAtt; a Ref
 to another site becomes a stack parameter that the manifest feeds from that
-site's output (or, in the single layout, a Ref/GetAtt again).
+site's output (or, in the single layout, a Ref/GetAtt again). A site with a
+foundation is two templates: a Ref from one to the other's components is a stack
+parameter too.
 """
 
 from __future__ import annotations
@@ -35,7 +37,25 @@ LOCAL: dict[tuple[str, str], Callable[[Ctx, Site], Any]] = {
     ("cluster", "endpoint"): lambda c, s: t.GetAtt(c.lid(s, "Cluster"), "Endpoint.Address"),
     ("cluster", "secret_arn"): lambda c, s: c.secret_arn(s),
     ("key", "arn"): lambda c, s: s.key.external_arn or t.GetAtt(c.lid(s, "Key"), "Arn"),
+    ("global_cluster", "id"): lambda c, s: t.Ref(c.lid(s, "GlobalCluster")),
+    ("zone", "id"): lambda c, s: t.Ref(c.lid(s, "HostedZone")),
+    # A list attribute, but stack outputs and parameters are strings.
+    ("zone", "name_servers"): lambda c, s: t.Join(
+        ",", t.GetAtt(c.lid(s, "HostedZone"), "NameServers")
+    ),
+    ("load_balancer", "dns_name"): lambda c, s: t.GetAtt(c.lid(s, "LoadBalancer"), "DNSName"),
 }
+# Components a site has several of ("healthcheck:<slug>"), by kind: their attr given the key.
+LOCAL_KINDS: dict[tuple[str, str], Callable[[Ctx, Site, str], Any]] = {
+    ("healthcheck", "id"): lambda c, s, key: t.Ref(c.component_lid(s, key, "HealthCheck")),
+}
+
+
+def _local(ctx: Ctx, site: Site, ref: Ref) -> Any:
+    if (ref.component, ref.attr) in LOCAL:
+        return LOCAL[(ref.component, ref.attr)](ctx, site)
+    kind = ref.component.split(":", 1)[0]
+    return LOCAL_KINDS[(kind, ref.attr)](ctx, site, ref.component)
 
 
 @dataclass
@@ -44,6 +64,7 @@ class Input:
 
     stack: str
     output: str
+    ref: Ref | None = None  # what it reads; None for the peering connection
 
 
 @dataclass
@@ -51,8 +72,18 @@ class Ctx:
     plan: Plan
     template: t.Template
     single: bool  # every site in this one template
-    stack_of: Callable[[str], str]  # site id -> stack name
+    stack_of: Callable[[Ref], str]  # the stack holding a component (by its site and key)
     inputs: dict[str, Input] = field(default_factory=dict)
+    foundation: bool = False  # the template of a site's foundation, not its main stack
+
+    def owns(self, site: Site, key: str) -> bool:
+        """Whether component `key` of `site` is rendered into this template."""
+        return self.single or (key in site.foundation) == self.foundation
+
+    def is_local(self, ref: Ref, site: Site | None) -> bool:
+        if self.single:
+            return True
+        return site is not None and ref.site == site.id and self.owns(site, ref.component)
 
     # ------------------------------------------------------------ ids and values
 
@@ -89,9 +120,10 @@ class Ctx:
         return t.Sub(text, **variables) if variables else t.Sub(text)
 
     def ref(self, ref: Ref, site: Site | None) -> Any:
-        if self.single or (site is not None and ref.site == site.id):
-            return LOCAL[(ref.component, ref.attr)](self, self.plan.site(ref.site))
-        name = camel(self.plan.site(ref.site).slug, ref.component.replace(":", "-"), ref.attr)
+        owner = self.plan.site(ref.site)
+        if self.is_local(ref, site):
+            return _local(self, owner, ref)
+        name = camel(owner.slug, ref.component.replace(":", "-"), ref.attr)
         if name not in self.template.parameters:
             self.template.add_parameter(
                 t.Parameter(
@@ -100,7 +132,7 @@ class Ctx:
                     Description=f"{ref.component} {ref.attr} of {ref.site} (from its stack)",
                 )
             )
-            self.inputs[name] = Input(self.stack_of(ref.site), output_name(ref))
+            self.inputs[name] = Input(self.stack_of(ref), output_name(ref), ref)
         return t.Ref(name)
 
     def secret_arn(self, site: Site) -> Any:
@@ -109,7 +141,8 @@ class Ctx:
         return t.Ref(self.lid(site, "MasterSecret"))
 
     def key_arn(self, site: Site) -> Any:
-        return LOCAL[("key", "arn")](self, site)
+        """The site's key: from its foundation's outputs where the key is deployed there."""
+        return self.ref(Ref(site.id, "key", "arn"), site)
 
     # ------------------------------------------------------------ shared logical ids
     # Components read each other's resources only through these, so names agree.

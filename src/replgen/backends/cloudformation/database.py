@@ -1,4 +1,5 @@
-"""The site's Aurora cluster: subnet group, cluster parameter group, cluster and instances.
+"""The site's Aurora cluster: subnet group, cluster parameter group, cluster and instances;
+for a Global Database, the global cluster and the primary's rotated, replicated secret.
 
 Per-stack knobs an operator may turn without recompiling (instance class, how many of
 the plan's instances exist) are template Parameters; the backup retention comes from a
@@ -8,13 +9,14 @@ at FindInMap instead of building a cluster there.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import troposphere as t
-from troposphere import rds
+from troposphere import rds, secretsmanager
 
 from replgen.backends.cloudformation.context import Ctx, skip, tags
-from replgen.plan.model import Database, Instance, Site
+from replgen.plan.model import Database, Instance, MasterSecret, Site
 
 MAX_OR = 10  # Fn::Or takes at most ten conditions
 
@@ -27,14 +29,13 @@ DESTROYABLE = (
 
 def render(ctx: Ctx, site: Site) -> None:
     db = site.database
-    if db.global_role is not None:
-        raise NotImplementedError(
-            f"site {site.id}: Aurora Global Database members ({db.global_role} of "
-            f"{db.global_cluster_id}) are not rendered by the CloudFormation backend yet"
-        )
     _subnet_group(ctx, site, db)
     _parameter_group(ctx, site, db)
+    if db.global_role == "primary":
+        _global_cluster(ctx, site, db)
     _cluster(ctx, site, db)
+    if db.secret is not None:
+        _secret(ctx, site, db.secret)
     instance_class = _instance_class_parameter(ctx, site, db)
     conditions = _instance_conditions(ctx, site, db)
     for number, instance in enumerate(db.instances, start=1):
@@ -74,16 +75,27 @@ def _backup_retention(ctx: Ctx, site: Site, db: Database) -> Any:
     return t.FindInMap(mapping, t.Ref("AWS::Region"), "BackupRetentionDays")
 
 
-def _password(ctx: Ctx, site: Site, db: Database) -> dict[str, Any]:
-    if not db.managed_password:
-        raise NotImplementedError(
-            f"site {site.id}: a master password not managed by RDS "
-            "is not rendered by the CloudFormation backend yet"
-        )
-    return {
-        "ManageMasterUserPassword": True,
-        "MasterUserSecret": rds.MasterUserSecret(KmsKeyId=ctx.key_arn(site)),
+def _credentials(ctx: Ctx, site: Site, db: Database) -> dict[str, Any]:
+    """Database, master user and password, or for a secondary, the global cluster it joins."""
+    if db.global_role == "secondary":
+        # A secondary replicates the primary's database, users and passwords.
+        assert db.global_cluster is not None  # the plan names it for every secondary
+        return {"GlobalClusterIdentifier": ctx.ref(db.global_cluster, site)}
+    credentials: dict[str, Any] = {
+        "DatabaseName": db.database_name,
+        "MasterUsername": db.master_username,
     }
+    if db.global_role == "primary":
+        credentials["GlobalClusterIdentifier"] = t.Ref(ctx.lid(site, "GlobalCluster"))
+    if db.secret is not None:
+        # A dynamic reference: CloudFormation reads the generated password at deploy time.
+        secret = t.Ref(ctx.lid(site, "MasterSecret"))
+        reference = ["{{resolve:secretsmanager:", secret, ":SecretString:password}}"]
+        credentials["MasterUserPassword"] = ctx.sub(reference)
+    elif db.managed_password:
+        credentials["ManageMasterUserPassword"] = True
+        credentials["MasterUserSecret"] = rds.MasterUserSecret(KmsKeyId=ctx.key_arn(site))
+    return credentials
 
 
 def _scaling(db: Database) -> dict[str, Any]:
@@ -104,9 +116,7 @@ def _cluster(ctx: Ctx, site: Site, db: Database) -> None:
             DBClusterIdentifier=db.cluster_id,
             Engine=db.engine,
             EngineVersion=db.engine_version,
-            DatabaseName=db.database_name,
             Port=db.port,
-            MasterUsername=db.master_username,
             StorageEncrypted=True,
             KmsKeyId=ctx.key_arn(site),
             BackupRetentionPeriod=_backup_retention(ctx, site, db),
@@ -124,10 +134,85 @@ def _cluster(ctx: Ctx, site: Site, db: Database) -> None:
             DeletionPolicy="Delete",
             UpdateReplacePolicy="Delete",
             Metadata=skip(DESTROYABLE),
-            **_password(ctx, site, db),
+            **_credentials(ctx, site, db),
             **_scaling(db),
         )
     )
+
+
+# ---------------------------------------------------------------- Global Database
+
+
+def _global_cluster(ctx: Ctx, site: Site, db: Database) -> None:
+    assert db.global_cluster_id is not None  # the plan names it for every member
+    ctx.add(
+        rds.GlobalCluster(
+            ctx.lid(site, "GlobalCluster"),
+            GlobalClusterIdentifier=db.global_cluster_id,
+            Engine=db.engine,
+            EngineVersion=db.engine_version,
+            StorageEncrypted=True,
+            DeletionProtection=False,  # destroyable with its stacks, like the clusters
+            Tags=tags(ctx.plan, db.global_cluster_id),
+            DeletionPolicy="Delete",
+            UpdateReplacePolicy="Delete",
+        )
+    )
+
+
+def _secret(ctx: Ctx, site: Site, secret: MasterSecret) -> None:
+    lid = ctx.lid(site, "MasterSecret")
+    ctx.add(
+        secretsmanager.Secret(
+            lid,
+            Name=secret.name,
+            Description=secret.description,
+            KmsKeyId=ctx.key_arn(site),
+            GenerateSecretString=secretsmanager.GenerateSecretString(
+                SecretStringTemplate=json.dumps({"username": secret.username}),
+                GenerateStringKey="password",
+                ExcludeCharacters=secret.exclude_characters,
+            ),
+            # Each secondary region reads its replica, encrypted with its own key.
+            ReplicaRegions=[
+                secretsmanager.ReplicaRegion(Region=region, KmsKeyId=ctx.ref(key, site))
+                for region, key in secret.replicas
+            ],
+            Tags=tags(ctx.plan, secret.name),
+            DeletionPolicy="Delete",
+            UpdateReplacePolicy="Delete",
+        )
+    )
+    # Host, port and engine written into the secret: what the rotation function connects to.
+    attachment = ctx.lid(site, "MasterSecretAttachment")
+    ctx.add(
+        secretsmanager.SecretTargetAttachment(
+            attachment,
+            SecretId=t.Ref(lid),
+            TargetId=t.Ref(ctx.lid(site, "Cluster")),
+            TargetType="AWS::RDS::DBCluster",
+        )
+    )
+    ctx.add(
+        secretsmanager.RotationSchedule(
+            ctx.lid(site, "MasterSecretRotation"),
+            SecretId=t.Ref(lid),
+            HostedRotationLambda=secretsmanager.HostedRotationLambda(
+                RotationType=secret.rotation_type,
+                RotationLambdaName=secret.rotation_function,
+                # Comma-separated strings, not lists: the transform's own format.
+                VpcSubnetIds=t.Join(",", ctx.subnet_ids(site)),
+                VpcSecurityGroupIds=ctx.security_group(site, secret.security_group),
+                KmsKeyArn=ctx.key_arn(site),
+                ExcludeCharacters=secret.exclude_characters,
+            ),
+            RotationRules=secretsmanager.RotationRules(AutomaticallyAfterDays=secret.rotation_days),
+            DependsOn=[attachment],
+        )
+    )
+
+
+# ---------------------------------------------------------------- instances
 
 
 def _instance_class_parameter(ctx: Ctx, site: Site, db: Database) -> t.Ref:

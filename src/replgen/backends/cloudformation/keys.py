@@ -14,8 +14,8 @@ DELETE = {"DeletionPolicy": "Delete", "UpdateReplacePolicy": "Delete"}
 
 
 def render(ctx: Ctx, site: Site) -> None:
-    if site.key.external_arn is not None:
-        return  # created beforehand; components read it through ctx.key_arn
+    if site.key.external_arn is not None or not ctx.owns(site, "key"):
+        return  # created beforehand, or elsewhere; components read it through ctx.key_arn
     key = ctx.add(
         kms.Key(
             ctx.lid(site, "Key"),

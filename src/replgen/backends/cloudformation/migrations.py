@@ -1,4 +1,5 @@
-"""The site's buckets: migration scripts, and the bucket receiving their S3 access logs."""
+"""The site's buckets: migration scripts, disaster-recovery storage and its replication,
+and the bucket receiving their S3 access logs (and the load balancer's)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from awacs import aws as iam
 from troposphere import s3
 
 from replgen.backends.cloudformation.context import Ctx, camel, skip, tags
-from replgen.plan.model import Bucket, Site
+from replgen.plan.model import Bucket, Replication, Site
 
 ABORT_MULTIPART_DAYS = 7  # the plan has no value for it; parts older than a week are debris
 LOG_DELIVERY = "logging.s3.amazonaws.com"
@@ -17,9 +18,9 @@ LOG_DELIVERY = "logging.s3.amazonaws.com"
 
 def render(ctx: Ctx, site: Site) -> None:
     for bucket in site.buckets:
-        _unsupported(site, bucket)
-        _bucket(ctx, site, bucket)
-        _policy(ctx, site, bucket)
+        if ctx.owns(site, bucket.key):
+            _bucket(ctx, site, bucket)
+            _policy(ctx, site, bucket)
 
 
 def bucket_lid(ctx: Ctx, site: Site, bucket: Bucket) -> str:
@@ -74,12 +75,41 @@ def _logging(ctx: Ctx, site: Site, bucket: Bucket) -> dict[str, Any]:
     }
 
 
-def _unsupported(site: Site, bucket: Bucket) -> None:
-    if bucket.replication:
-        raise NotImplementedError(
-            f"site {site.id}: replication of {bucket.name} (disaster recovery) is not "
-            "rendered by the CloudFormation backend yet"
+def _rule(ctx: Ctx, site: Site, priority: int, r: Replication) -> s3.ReplicationConfigurationRules:
+    every_minutes = s3.ReplicationTimeValue(Minutes=r.time_minutes)
+    return s3.ReplicationConfigurationRules(
+        Id=r.rule_id,
+        Priority=priority,
+        Status="Enabled",
+        Filter=s3.ReplicationRuleFilter(Prefix=""),  # every object
+        DeleteMarkerReplication=s3.DeleteMarkerReplication(Status="Enabled"),
+        # Every object here is SSE-KMS: without this S3 replicates none of them.
+        SourceSelectionCriteria=s3.SourceSelectionCriteria(
+            SseKmsEncryptedObjects=s3.SseKmsEncryptedObjects(Status="Enabled")
+        ),
+        Destination=s3.ReplicationConfigurationRulesDestination(
+            Bucket=r.destination_bucket,
+            EncryptionConfiguration=s3.EncryptionConfiguration(
+                ReplicaKmsKeyID=ctx.ref(r.destination_key, site)
+            ),
+            # Replication Time Control; its metrics feed the plan's replication alarms.
+            ReplicationTime=s3.ReplicationTime(Status="Enabled", Time=every_minutes),
+            Metrics=s3.Metrics(Status="Enabled", EventThreshold=every_minutes),
+        ),
+    )
+
+
+def _replication(ctx: Ctx, site: Site, bucket: Bucket) -> dict[str, Any]:
+    if not bucket.replication:
+        return {}
+    # S3 takes one role per bucket: every rule of the plan names the same one.
+    (role,) = {r.role for r in bucket.replication}
+    rules = [_rule(ctx, site, n, r) for n, r in enumerate(bucket.replication)]
+    return {
+        "ReplicationConfiguration": s3.ReplicationConfiguration(
+            Role=ctx.role_arn(site, role), Rules=rules
         )
+    }
 
 
 def _skips(site: Site, bucket: Bucket) -> dict[str, Any]:
@@ -93,7 +123,15 @@ def _skips(site: Site, bucket: Bucket) -> dict[str, Any]:
         checks.append(
             ("CKV_AWS_145", "S3 server access logs can only be delivered to SSE-S3 buckets")
         )
-    if not bucket.replication:
+    if bucket.replica_of is not None:
+        checks.append(
+            (
+                "CKV_AWS_144",
+                f"{bucket.name} is the replica {bucket.replica_of} writes into: it replicates "
+                "nowhere itself, so that a failover region serves the same objects",
+            )
+        )
+    elif not bucket.replication:
         checks.append(
             (
                 "CKV_AWS_144",
@@ -125,6 +163,7 @@ def _bucket(ctx: Ctx, site: Site, bucket: Bucket) -> None:
             DeletionPolicy="Delete",
             UpdateReplacePolicy="Delete",
             **_logging(ctx, site, bucket),
+            **_replication(ctx, site, bucket),
             **_skips(site, bucket),
         )
     )
@@ -165,11 +204,36 @@ def _allow_log_delivery(site: Site, target: Bucket, source: Bucket) -> iam.State
     )
 
 
+def _allow_load_balancer_logs(site: Site, target: Bucket) -> list[iam.Statement]:
+    """The region's ELB account (or log-delivery service) writes the ALB's access logs,
+    under its prefix and for this account only."""
+    lb = site.load_balancer
+    if lb is None or lb.access_logs_bucket != target.key:
+        return []
+    writer = lb.log_writer
+    principal = (
+        iam.Principal("AWS", [t.Sub(f"arn:${{AWS::Partition}}:iam::{writer}:root")])
+        if writer.isdigit() and len(writer) == 12
+        else iam.Principal("Service", [writer])
+    )
+    objects = f"/{lb.access_logs_prefix}/AWSLogs/{site.account_id}/*"
+    return [
+        iam.Statement(
+            Sid="LoadBalancerAccessLogs",
+            Effect=iam.Allow,
+            Principal=principal,
+            Action=[iam.Action("s3", "PutObject")],
+            Resource=[_arn(target.name, objects)],
+        )
+    ]
+
+
 def _policy(ctx: Ctx, site: Site, bucket: Bucket) -> None:
     sources = [b for b in site.buckets if b.access_log_bucket == bucket.key]
     statements = [_deny_insecure_transport(bucket.name)] + [
         _allow_log_delivery(site, bucket, source) for source in sources
     ]
+    statements += _allow_load_balancer_logs(site, bucket)
     lid = bucket_lid(ctx, site, bucket)
     ctx.add(
         s3.BucketPolicy(

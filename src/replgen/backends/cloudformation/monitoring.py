@@ -1,4 +1,4 @@
-"""The site's alert topic, its email subscriptions, and every alarm of the plan."""
+"""The site's alert topic, its email and function subscriptions, and every alarm of the plan."""
 
 from __future__ import annotations
 
@@ -33,6 +33,16 @@ def _topic(ctx: Ctx, site: Site) -> None:
                 TopicArn=ctx.topic_arn(site),
                 Protocol="email",
                 Endpoint=email,
+            )
+        )
+    for arn in site.topic.functions:
+        # A function of another region (failover) may subscribe: an ARN, not a reference.
+        ctx.add(
+            sns.SubscriptionResource(
+                ctx.lid(site, "Alert", arn.rsplit(":", 1)[1], "Subscription"),
+                TopicArn=ctx.topic_arn(site),
+                Protocol="lambda",
+                Endpoint=arn,
             )
         )
 

@@ -13,7 +13,8 @@ from replgen.plan.model import Role, Site
 
 def render(ctx: Ctx, site: Site) -> None:
     for role in site.roles:
-        ctx.add(_role(ctx, site, role))
+        if ctx.owns(site, role.key):
+            ctx.add(_role(ctx, site, role))
 
 
 def _role(ctx: Ctx, site: Site, role: Role) -> iam.Role:

@@ -1,5 +1,5 @@
-"""The sync component in its host site: replsync, its queues and logs, the promotion
-state machine and the schedule that starts it."""
+"""A site's functions, their queues and logs, who may invoke them, and schedules: replsync,
+the promotion state machine and its schedule; txnproc and failover in disaster recovery."""
 
 from __future__ import annotations
 
@@ -10,19 +10,33 @@ import troposphere as t
 from troposphere import awslambda, events, logs, sqs, stepfunctions
 
 from replgen.backends.cloudformation.context import Ctx, skip, tags
-from replgen.plan.model import Function, LogGroup, Queue, Schedule, Site, StateMachine
+from replgen.plan.model import (
+    Function,
+    LogGroup,
+    Permission,
+    Queue,
+    Schedule,
+    Site,
+    StateMachine,
+)
 
 ARTIFACT_PREFIX = "replgen/"  # where `replgen package` output is uploaded in the bucket
 
 SHORT_RETENTION = (
     "CKV_AWS_338",
-    "retention is the topology's functions.log_retention_days: operational logs of the "
-    "sync run, not an audit trail",
+    "retention is the topology's functions.log_retention_days: operational logs of its "
+    "functions, not an audit trail (what must be kept lives in the databases and buckets)",
 )
 NO_CODE_SIGNING = (
     "CKV_AWS_272",
     "replgen package builds the zip reproducibly and the template pins it by content hash "
     "in its key; there is no signing profile to verify it against",
+)
+
+OUTSIDE_VPC = (
+    "CKV_AWS_117",
+    "the plan keeps this function out of the VPC: it probes the other region's public "
+    "endpoint over the internet, whatever broke in this VPC (which has no NAT)",
 )
 
 
@@ -37,6 +51,28 @@ def render(ctx: Ctx, site: Site) -> None:
         _state_machine(ctx, site, machine)
     for schedule in site.schedules:
         _schedule(ctx, site, schedule)
+    for permission in site.permissions:
+        _permission(ctx, site, permission)
+
+
+def function_arn(ctx: Ctx, site: Site, key: str) -> Any:
+    return t.GetAtt(ctx.component_lid(site, key, "Function"), "Arn")
+
+
+def permission_lid(ctx: Ctx, site: Site, key: str) -> str:
+    return ctx.component_lid(site, key, "Permission")
+
+
+def _permission(ctx: Ctx, site: Site, permission: Permission) -> None:
+    ctx.add(
+        awslambda.Permission(
+            permission_lid(ctx, site, permission.key),
+            Action="lambda:InvokeFunction",
+            FunctionName=function_arn(ctx, site, permission.function),
+            Principal=permission.principal,
+            SourceArn=permission.source_arn,
+        )
+    )
 
 
 def _log_group(ctx: Ctx, site: Site, lid: str, group: LogGroup) -> None:
@@ -57,12 +93,12 @@ def _log_group(ctx: Ctx, site: Site, lid: str, group: LogGroup) -> None:
 def _queue(ctx: Ctx, site: Site, queue: Queue) -> None:
     redrive: dict[str, Any] = (
         {
-            "RedrivePolicy": {
-                "deadLetterTargetArn": t.GetAtt(
+            "RedrivePolicy": sqs.RedrivePolicy(
+                deadLetterTargetArn=t.GetAtt(
                     ctx.component_lid(site, queue.dead_letter.key, "Queue"), "Arn"
                 ),
-                "maxReceiveCount": queue.max_receives,
-            }
+                maxReceiveCount=queue.max_receives,
+            )
         }
         if queue.dead_letter
         else {}
@@ -140,7 +176,7 @@ def _function(ctx: Ctx, site: Site, fn: Function) -> None:
             # Role and log group are created first through these references, no DependsOn.
             LoggingConfig=awslambda.LoggingConfig(LogGroup=t.Ref(log_group)),
             Tags=tags(ctx.plan, fn.name),
-            Metadata=skip(NO_CODE_SIGNING),
+            Metadata=skip(NO_CODE_SIGNING, *(() if fn.vpc else (OUTSIDE_VPC,))),
             **_network(ctx, site, fn),
         )
     )
@@ -178,11 +214,14 @@ def _state_machine(ctx: Ctx, site: Site, machine: StateMachine) -> None:
 # What a schedule's target is, by the kind of its component key: its ARN.
 TARGETS: dict[str, Callable[[Ctx, Site, str], Any]] = {
     "state": lambda c, s, key: t.Ref(c.component_lid(s, key, "StateMachine")),
+    "function": function_arn,
 }
 
 
 def _schedule(ctx: Ctx, site: Site, schedule: Schedule) -> None:
     kind = schedule.target.split(":", 1)[0]
+    # A function is invoked through its Permission; anything else through the plan's role.
+    role = {"RoleArn": ctx.role_arn(site, schedule.role)} if schedule.role else {}
     ctx.add(
         events.Rule(
             ctx.component_lid(site, schedule.target, "Schedule"),
@@ -193,7 +232,7 @@ def _schedule(ctx: Ctx, site: Site, schedule: Schedule) -> None:
                 events.Target(
                     Id="target",
                     Arn=TARGETS[kind](ctx, site, schedule.target),
-                    RoleArn=ctx.role_arn(site, schedule.role),
+                    **role,
                 )
             ],
         )

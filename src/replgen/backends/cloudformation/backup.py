@@ -1,0 +1,63 @@
+"""AWS Backup: the site's vault (its key), a daily plan, and the selection of its clusters."""
+
+from __future__ import annotations
+
+import troposphere as t
+from troposphere import backup
+
+from replgen.backends.cloudformation.context import Ctx
+from replgen.plan.model import BackupPlan, Site
+
+
+def render(ctx: Ctx, site: Site) -> None:
+    if site.backup is not None:
+        _vault(ctx, site, site.backup)
+        _plan(ctx, site, site.backup)
+        _selection(ctx, site, site.backup)
+
+
+def _vault(ctx: Ctx, site: Site, plan: BackupPlan) -> None:
+    ctx.add(
+        backup.BackupVault(
+            ctx.lid(site, "BackupVault"),
+            BackupVaultName=plan.vault,
+            EncryptionKeyArn=ctx.key_arn(site),
+            BackupVaultTags=dict(ctx.plan.tags),
+            DeletionPolicy="Delete",
+            UpdateReplacePolicy="Delete",
+        )
+    )
+
+
+def _plan(ctx: Ctx, site: Site, plan: BackupPlan) -> None:
+    rule = backup.BackupRuleResourceType(
+        RuleName=plan.rule,
+        TargetBackupVault=t.Ref(ctx.lid(site, "BackupVault")),  # Ref is the vault's name
+        ScheduleExpression=plan.schedule,
+        StartWindowMinutes=plan.start_window_minutes,
+        CompletionWindowMinutes=plan.completion_window_minutes,
+        Lifecycle=backup.LifecycleResourceType(DeleteAfterDays=plan.retention_days),
+    )
+    ctx.add(
+        backup.BackupPlan(
+            ctx.lid(site, "BackupPlan"),
+            BackupPlan=backup.BackupPlanResourceType(
+                BackupPlanName=plan.plan, BackupPlanRule=[rule]
+            ),
+            BackupPlanTags=dict(ctx.plan.tags),
+        )
+    )
+
+
+def _selection(ctx: Ctx, site: Site, plan: BackupPlan) -> None:
+    ctx.add(
+        backup.BackupSelection(
+            ctx.lid(site, "BackupSelection"),
+            BackupPlanId=t.Ref(ctx.lid(site, "BackupPlan")),
+            BackupSelection=backup.BackupSelectionResourceType(
+                SelectionName=plan.selection,
+                IamRoleArn=ctx.role_arn(site, plan.role),
+                Resources=list(plan.resources),
+            ),
+        )
+    )

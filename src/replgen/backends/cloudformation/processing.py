@@ -1,0 +1,138 @@
+"""Transaction processing: the internet-facing ALB (certificate, HTTPS listener, Lambda
+target group) in front of txnproc, and the queues' event source mappings."""
+
+from __future__ import annotations
+
+import troposphere as t
+from troposphere import awslambda
+from troposphere import certificatemanager as acm
+from troposphere import elasticloadbalancingv2 as elb
+from troposphere.validators import integer
+
+from replgen.backends.cloudformation.context import Ctx, skip, tags
+from replgen.backends.cloudformation.sync import function_arn, permission_lid
+from replgen.plan.model import EventSource, LoadBalancer, Site
+
+
+class QueueScaling(awslambda.ScalingConfig):  # type: ignore[misc]
+    """EventSourceMapping's ScalingConfig: troposphere's class of that name is shadowed by
+    another resource's (MaxEnvironments), so it rejects MaximumConcurrency."""
+
+    props = {"MaximumConcurrency": (integer, True)}  # noqa: RUF012 (troposphere's own shape)
+
+
+DESTROYABLE = (
+    "CKV_AWS_150",
+    "environments must be destroyable by deleting their stacks; the load balancer holds "
+    "no data, the stack recreates it",
+)
+
+
+def render(ctx: Ctx, site: Site) -> None:
+    if site.load_balancer is not None:
+        _load_balancer(ctx, site, site.load_balancer)
+        _certificate(ctx, site, site.load_balancer)
+        _target_group(ctx, site, site.load_balancer)
+        _listener(ctx, site, site.load_balancer)
+    for source in site.event_sources:
+        _event_source(ctx, site, source)
+
+
+def _attributes(site: Site, lb: LoadBalancer) -> list[elb.LoadBalancerAttributes]:
+    bucket = next(b for b in site.buckets if b.key == lb.access_logs_bucket)
+    values = {
+        "deletion_protection.enabled": "false",
+        "routing.http.drop_invalid_header_fields.enabled": "true",
+        "idle_timeout.timeout_seconds": str(lb.idle_timeout),
+        "access_logs.s3.enabled": "true",
+        # A name known in advance: the bucket is in the site's foundation, deployed first.
+        "access_logs.s3.bucket": bucket.name,
+        "access_logs.s3.prefix": lb.access_logs_prefix,
+    }
+    return [elb.LoadBalancerAttributes(Key=k, Value=v) for k, v in values.items()]
+
+
+def _load_balancer(ctx: Ctx, site: Site, lb: LoadBalancer) -> None:
+    ctx.add(
+        elb.LoadBalancer(
+            ctx.lid(site, "LoadBalancer"),
+            Name=lb.name,
+            Type="application",
+            Scheme="internet-facing",
+            IpAddressType="ipv4",
+            Subnets=ctx.subnet_ids(site, public=True),
+            SecurityGroups=[ctx.security_group(site, "alb")],
+            LoadBalancerAttributes=_attributes(site, lb),
+            Tags=tags(ctx.plan, lb.name),
+            # Internet-facing needs the internet gateway attached to the VPC first.
+            DependsOn=[ctx.lid(site, "GatewayAttachment")],
+            Metadata=skip(DESTROYABLE),
+        )
+    )
+
+
+def _certificate(ctx: Ctx, site: Site, lb: LoadBalancer) -> None:
+    zone = ctx.ref(lb.zone_id, site)
+    ctx.add(
+        acm.Certificate(
+            ctx.lid(site, "Certificate"),
+            DomainName=lb.domain,
+            SubjectAlternativeNames=list(lb.alternative_names),
+            ValidationMethod="DNS",
+            # CloudFormation writes the validation records into the zone itself.
+            DomainValidationOptions=[
+                acm.DomainValidationOption(DomainName=name, HostedZoneId=zone)
+                for name in (lb.domain, *lb.alternative_names)
+            ],
+            Tags=tags(ctx.plan, lb.domain),
+        )
+    )
+
+
+def _target_group(ctx: Ctx, site: Site, lb: LoadBalancer) -> None:
+    ctx.add(
+        elb.TargetGroup(
+            ctx.lid(site, "TargetGroup"),
+            Name=lb.target_group,
+            TargetType="lambda",
+            Targets=[elb.TargetDescription(Id=function_arn(ctx, site, lb.function))],
+            HealthCheckEnabled=True,
+            HealthCheckPath=lb.health_check_path,
+            Tags=tags(ctx.plan, lb.target_group),
+            # Registering a function target fails until ELB may invoke it.
+            DependsOn=[permission_lid(ctx, site, lb.permission)],
+        )
+    )
+
+
+def _listener(ctx: Ctx, site: Site, lb: LoadBalancer) -> None:
+    # HTTPS only: no port-80 listener to redirect from, the security group admits 443 alone.
+    ctx.add(
+        elb.Listener(
+            ctx.lid(site, "HttpsListener"),
+            LoadBalancerArn=t.Ref(ctx.lid(site, "LoadBalancer")),
+            Port=443,
+            Protocol="HTTPS",
+            SslPolicy=lb.ssl_policy,
+            Certificates=[elb.Certificate(CertificateArn=t.Ref(ctx.lid(site, "Certificate")))],
+            DefaultActions=[
+                elb.Action(Type="forward", TargetGroupArn=t.Ref(ctx.lid(site, "TargetGroup")))
+            ],
+        )
+    )
+
+
+def _event_source(ctx: Ctx, site: Site, source: EventSource) -> None:
+    ctx.add(
+        awslambda.EventSourceMapping(
+            ctx.component_lid(site, source.key, "EventSourceMapping"),
+            EventSourceArn=t.GetAtt(ctx.component_lid(site, source.queue, "Queue"), "Arn"),
+            FunctionName=t.Ref(ctx.component_lid(site, source.function, "Function")),
+            Enabled=True,
+            BatchSize=source.batch_size,
+            MaximumBatchingWindowInSeconds=source.batching_window_seconds,
+            # Only the failed messages of a batch are retried, not the whole batch.
+            FunctionResponseTypes=["ReportBatchItemFailures"],
+            ScalingConfig=QueueScaling(MaximumConcurrency=source.max_concurrency),
+        )
+    )
