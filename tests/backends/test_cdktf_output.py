@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import re
 import shutil
@@ -228,10 +229,36 @@ def test_missing_cdktf_extra_is_a_clean_error(
         elif name.split(".")[0] == "cdktf_cdktf_provider_aws":
             monkeypatch.setitem(sys.modules, name, None)
     monkeypatch.setitem(sys.modules, "cdktf_cdktf_provider_aws", None)
-    monkeypatch.delattr(sys.modules["replgen.backends.cdktf"], "app", raising=False)
+    package = importlib.import_module("replgen.backends.cdktf")  # loaded, bindings not
+    monkeypatch.delattr(package, "app", raising=False)
     result = CliRunner().invoke(
         main, ["compile", "specs/prod.yaml", "--backend", "cdktf", "--out", str(tmp_path / "o")]
     )
     assert result.exit_code == 2
     assert "pip install 'replgen[cdktf]'" in result.stderr
+    assert "Traceback" not in result.stderr and not (tmp_path / "o").exists()
+
+
+def test_missing_node_is_a_clean_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import builtins
+    import sys
+
+    # jsii starts `node` when the bindings load: as if it were not on PATH.
+    package = importlib.import_module("replgen.backends.cdktf")  # loaded, bindings not
+    monkeypatch.delattr(package, "app", raising=False)
+    monkeypatch.delitem(sys.modules, "replgen.backends.cdktf.app", raising=False)
+    real_import = builtins.__import__
+
+    def no_node(name: str, *args: Any, **kwargs: Any) -> Any:
+        fromlist = args[2] if len(args) > 2 else kwargs.get("fromlist")
+        if name == "replgen.backends.cdktf" and fromlist and "app" in fromlist:
+            raise FileNotFoundError(2, "No such file or directory", "node")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_node)
+    result = CliRunner().invoke(
+        main, ["compile", "specs/prod.yaml", "--backend", "cdktf", "--out", str(tmp_path / "o")]
+    )
+    assert result.exit_code == 2
+    assert "node: the cdktf backend needs Node.js" in result.stderr
     assert "Traceback" not in result.stderr and not (tmp_path / "o").exists()

@@ -1,5 +1,8 @@
 """The CDKTF app: stacks per account and region, a stack per peering, synthesised to files.
 
+A site with a foundation (its key, buckets and replication role) builds it in a stack of
+its own, `<name>-<suffix>-<slug>-foundation`, deployed before the stacks reading it.
+
 Importing this module loads the AWS provider bindings (the slow part); the package's
 `__init__` imports it only when the backend runs.
 """
@@ -21,18 +24,22 @@ from cdktf_cdktf_provider_aws.provider import (
 from constructs import Construct
 
 from replgen.backends.cdktf import (
+    backup,
     database,
+    failover,
     keys,
     migrations,
     monitoring,
     network,
     parameters,
     peering,
+    processing,
     roles,
+    sessions,
     sync,
 )
 from replgen.backends.cdktf.context import Ctx, output_name, state_key
-from replgen.plan.model import Plan, Site
+from replgen.plan.model import Plan, Ref, Site
 
 # One Construct per component, in the order they read each other's values.
 COMPONENTS: tuple[Callable[[Construct, str, Ctx, Site], Construct], ...] = (
@@ -44,6 +51,16 @@ COMPONENTS: tuple[Callable[[Construct, str, Ctx, Site], Construct], ...] = (
     migrations.Migrations,
     monitoring.Monitoring,
     sync.Sync,
+    processing.Processing,
+    failover.Failover,
+    sessions.Sessions,
+    backup.Backup,
+)
+# What a foundation stack builds; each of these renders only the components its stack holds.
+FOUNDATION: tuple[Callable[[Construct, str, Ctx, Site], Construct], ...] = (
+    roles.Roles,
+    keys.Keys,
+    migrations.Migrations,
 )
 
 
@@ -57,6 +74,10 @@ def groups(plan: Plan) -> dict[str, tuple[Site, ...]]:
     for site in plan.sites:
         by_place.setdefault((site.account_id, site.region), []).append(site)
     return {stack_name(plan, *(s.slug for s in sites)): tuple(sites) for sites in by_place.values()}
+
+
+def foundation_name(plan: Plan, site: Site) -> str:
+    return stack_name(plan, site.slug, "foundation")
 
 
 def provider(
@@ -106,22 +127,40 @@ class Stacks:
         for name, sites in grouped.items():
             for site in sites:
                 self.stack_of_site[site.id] = name
+        for site in plan.sites:
+            if site.foundation:
+                self.contexts.append(self._foundation_stack(site))
         for name, sites in grouped.items():
             self.contexts.append(self._site_stack(name, sites))
         for p in plan.peerings:
             self.contexts.append(self._peering_stack(p))
         by_name = {c.name: c for c in self.contexts}
+        self._outputs(by_name)
         for ctx in self.contexts:
             for other in sorted(ctx.remotes):
                 ctx.stack.add_dependency(by_name[other].stack)
 
-    def _new(self, name: str, sites: frozenset[str]) -> Ctx:
+    def stack_of(self, site_id: str, component: str) -> str:
+        site = self.plan.site(site_id)
+        if component in site.foundation:
+            return foundation_name(self.plan, site)
+        return self.stack_of_site[site_id]
+
+    def _new(self, name: str) -> Ctx:
         stack = TerraformStack(self.app, name)
         backend(stack, self.plan, name)
-        return Ctx(self.plan, stack, name, sites, self.stack_of_site.__getitem__)
+        return Ctx(self.plan, stack, name, self.stack_of)
+
+    def _foundation_stack(self, site: Site) -> Ctx:
+        ctx = self._new(foundation_name(self.plan, site))
+        provider(ctx.stack, self.plan, site)
+        scope = Construct(ctx.stack, site.slug)
+        for component in FOUNDATION:
+            component(scope, component.__name__.lower(), ctx, site)
+        return ctx
 
     def _site_stack(self, name: str, sites: tuple[Site, ...]) -> Ctx:
-        ctx = self._new(name, frozenset(s.id for s in sites))
+        ctx = self._new(name)
         provider(ctx.stack, self.plan, sites[0])
         # Component by component across the stack's sites, so a site can read another's
         # values whatever their order in the spec.
@@ -130,14 +169,28 @@ class Stacks:
             for site in sites:
                 component(scopes[site.id], component.__name__.lower(), ctx, site)
         for site in sites:
-            for ref in site.exports:
-                TerraformOutput(
-                    ctx.stack, output_name(ref, self.plan), value=ctx.ref(ref), sensitive=False
-                )
+            for output, value in site.outputs:
+                # For the people deploying: the stack's own values, by the plan's names.
+                TerraformOutput(ctx.stack, output, value=ctx.value(value), sensitive=False)
         return ctx
 
+    def _outputs(self, by_name: dict[str, Ctx]) -> None:
+        """An output for every value another stack reads: the plan's exports, and the
+        foundation values the site's own stack reads (the plan has no ref for those)."""
+        wanted: set[Ref] = {ref for site in self.plan.sites for ref in site.exports}
+        for ctx in self.contexts:
+            wanted |= ctx.reads
+        for ref in sorted(wanted, key=lambda r: (r.site, r.component, r.attr)):
+            producer = by_name[self.stack_of(ref.site, ref.component)]
+            TerraformOutput(
+                producer.stack,
+                output_name(ref, self.plan),
+                value=producer.ref(ref),
+                sensitive=False,
+            )
+
     def _peering_stack(self, p: Any) -> Ctx:
-        ctx = self._new(stack_name(self.plan, "peering", p.id), frozenset())
+        ctx = self._new(stack_name(self.plan, "peering", p.id))
         requester, accepter = self.plan.site(p.requester), self.plan.site(p.accepter)
         provider(ctx.stack, self.plan, requester)
         other = None

@@ -1,8 +1,9 @@
 """One stack being built: plan values turned into Terraform, and what components share.
 
-A `Ref` to a site in this stack reads the value a component registered (`put`); a Ref to
-a site in another stack reads that stack's output through a declared remote state, so
-every `${...}` in a stack resolves inside it.
+A `Ref` to a component built in this stack reads the value a component registered (`put`);
+a Ref to one built in another stack (another site's, or this site's foundation) reads that
+stack's output through a declared remote state, so every `${...}` in a stack resolves
+inside it. The refs read that way are kept (`reads`): their stacks output them.
 """
 
 from __future__ import annotations
@@ -46,14 +47,18 @@ class Ctx:
     plan: Plan
     stack: TerraformStack
     name: str
-    sites: frozenset[SiteId]  # the sites whose resources live in this stack
-    stack_of: Callable[[SiteId], str]
+    stack_of: Callable[[SiteId, str], str]  # (site, component key) -> the stack building it
     values: dict[tuple[SiteId, str, str], Any] = field(default_factory=dict)
     resources: dict[tuple[SiteId, str], Any] = field(default_factory=dict)
     remotes: dict[str, Any] = field(default_factory=dict)
     # Checkov skips on data sources: cdktf writes their "//" itself, so these are merged
     # into the synthesised JSON afterwards (type, logical id) -> skips.
     data_skips: dict[tuple[str, str], list[dict[str, str]]] = field(default_factory=dict)
+    reads: set[Ref] = field(default_factory=set)  # refs this stack reads from other stacks
+
+    def here(self, site: Site, component: str) -> bool:
+        """Whether this stack builds `component` of `site` (a foundation has its own stack)."""
+        return self.stack_of(site.id, component) == self.name
 
     # ------------------------------------------------------------ registry
 
@@ -79,9 +84,11 @@ class Ctx:
         return literal(value) if isinstance(value, str) else value
 
     def ref(self, ref: Ref) -> Any:
-        if ref.site in self.sites:
+        stack = self.stack_of(ref.site, ref.component)
+        if stack == self.name:
             return self.local((ref.site, ref.component, ref.attr))
-        return self.remote(ref.site).get_string(output_name(ref, self.plan))
+        self.reads.add(ref)
+        return self.remote(stack).get_string(output_name(ref, self.plan))
 
     def local(self, key: tuple[SiteId, str, str]) -> Any:
         """The registered value, or a token filled at synthesis where a later component
@@ -90,9 +97,8 @@ class Ctx:
             return self.values[key]
         return Lazy.string_value(_Later(lambda: self.values[key]))
 
-    def remote(self, site: SiteId) -> Any:
-        """The declared remote state of the stack holding `site` (one per stack read)."""
-        stack = self.stack_of(site)
+    def remote(self, stack: str) -> Any:
+        """The declared remote state of `stack` (one per stack read)."""
         if stack not in self.remotes:
             state = self.plan.state
             scope_id = snake("state", stack)
@@ -111,7 +117,7 @@ class Ctx:
         return self.remotes[stack]
 
     def key_arn(self, site: Site) -> Any:
-        return self.local((site.id, "key", "arn"))
+        return self.ref(Ref(site.id, "key", "arn"))
 
     def role_arn(self, site: Site, key: str) -> Any:
         return self.get(site, key).arn

@@ -1,14 +1,24 @@
-"""The site's Aurora cluster: subnet group, cluster parameter group, cluster and instances.
+"""The site's Aurora cluster: subnet group, cluster parameter group, cluster and instances;
+for an Aurora Global Database, the global cluster and the primary's master secret.
 
 Unlike the CloudFormation template, the instance class and count are not deploy-time
 knobs: the plan's values are written as they are, and the provider's allowed account
 and region already keep a stack where it belongs.
+
+RDS cannot manage the master password of a Global Database member, so the primary's is
+generated into a secret of its own (replicated, with their keys, to the secondaries'
+regions) and rotated by AWS's hosted rotation function; a secondary has no master user.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+from cdktf import TerraformResourceLifecycle
+from cdktf_cdktf_provider_aws.data_aws_secretsmanager_random_password import (
+    DataAwsSecretsmanagerRandomPassword,
+)
 from cdktf_cdktf_provider_aws.db_subnet_group import DbSubnetGroup
 from cdktf_cdktf_provider_aws.rds_cluster import (
     RdsCluster,
@@ -19,11 +29,24 @@ from cdktf_cdktf_provider_aws.rds_cluster_parameter_group import (
     RdsClusterParameterGroup,
     RdsClusterParameterGroupParameter,
 )
+from cdktf_cdktf_provider_aws.rds_global_cluster import RdsGlobalCluster
+from cdktf_cdktf_provider_aws.secretsmanager_secret import (
+    SecretsmanagerSecret,
+    SecretsmanagerSecretReplica,
+)
+from cdktf_cdktf_provider_aws.secretsmanager_secret_rotation import (
+    SecretsmanagerSecretRotation,
+    SecretsmanagerSecretRotationRotationRules,
+)
+from cdktf_cdktf_provider_aws.secretsmanager_secret_version import SecretsmanagerSecretVersion
+from cdktf_cdktf_provider_aws.serverlessapplicationrepository_cloudformation_stack import (
+    ServerlessapplicationrepositoryCloudformationStack,
+)
 from constructs import Construct
 
 from replgen.backends.cdktf.context import Ctx, skip, tags
 from replgen.plan.model import Database as PlanDatabase
-from replgen.plan.model import Instance, Site
+from replgen.plan.model import Instance, MasterSecret, Site
 
 DESTROYABLE = (
     "CKV_AWS_139",
@@ -41,6 +64,15 @@ NO_BACKTRACK = (
     "plan): recovery is a point-in-time restore from automated backups; backtracking can only "
     "be chosen when the cluster is created and does not work with binlog replication",
 )
+# AWS's hosted rotation apps (Serverless Application Repository), pinned: the version AWS
+# CDK's SecretRotationApplication uses for the aws partition.
+ROTATION_APPS = "arn:aws:serverlessrepo:us-east-1:297356227824:applications"
+ROTATION_VERSION = "1.1.671"
+PASSWORD_LENGTH = 32
+# What the rotation function reads from the secret: connection details besides the
+# credentials (CloudFormation's SecretTargetAttachment writes the same keys).
+SECRET_ENGINE = {"aurora-postgresql": "postgres", "aurora-mysql": "mysql"}
+DESTROYABLE_SECRET_DAYS = 7  # the shortest recovery window: a destroyed stack frees it soon
 STATEMENT_LOGS = ("log_statement", "log_min_duration_statement")
 NO_STATEMENT_LOGS = (
     "CKV2_AWS_27",
@@ -55,21 +87,19 @@ class Database(Construct):
         super().__init__(scope, id)
         self.ctx, self.site = ctx, site
         db = site.database
-        if db.global_role is not None:
-            raise NotImplementedError(
-                f"site {site.id}: Aurora Global Database members ({db.global_role} of "
-                f"{db.global_cluster_id}) are not rendered by the CDKTF backend yet"
-            )
-        if not db.managed_password:
-            raise NotImplementedError(
-                f"site {site.id}: a master password not managed by RDS "
-                "is not rendered by the CDKTF backend yet"
-            )
         subnets = self._subnet_group(db)
         parameters = self._parameter_group(db)
+        self.password: DataAwsSecretsmanagerRandomPassword | None = None
+        if db.secret is not None:
+            self.password = self._password(db.secret)
         cluster = self._cluster(db, subnets, parameters)
+        ctx.keep(site, "cluster", cluster)
         ctx.put(site, "cluster", "endpoint", cluster.endpoint)
-        ctx.put(site, "cluster", "secret_arn", cluster.master_user_secret.get(0).secret_arn)
+        if db.managed_password:
+            ctx.put(site, "cluster", "secret_arn", cluster.master_user_secret.get(0).secret_arn)
+        if db.secret is not None:
+            secret = self._secret(db, db.secret, cluster)
+            ctx.put(site, "cluster", "secret_arn", secret.arn)
         for number, instance in enumerate(db.instances, start=1):
             self._instance(db, number, instance, cluster, subnets)
 
@@ -107,11 +137,7 @@ class Database(Construct):
             cluster_identifier=db.cluster_id,
             engine=db.engine,
             engine_version=db.engine_version,
-            database_name=db.database_name,
             port=db.port,
-            master_username=db.master_username,
-            manage_master_user_password=True,
-            master_user_secret_kms_key_id=key,
             storage_encrypted=True,
             kms_key_id=key,
             backup_retention_period=db.backup_retention_days,
@@ -127,10 +153,139 @@ class Database(Construct):
             deletion_protection=False,
             skip_final_snapshot=True,
             tags=tags(db.cluster_id),
+            **self._credentials(db),
+            **self._global(db),
             **_scaling(db),
+            **_changed_elsewhere(db),
         )
-        skip(cluster, *_cluster_skips(db))
+        skip(cluster, *_cluster_skips(self.site))
         return cluster
+
+    def _credentials(self, db: PlanDatabase) -> dict[str, Any]:
+        """RDS's own secret; the generated password of a primary; nothing for a secondary,
+        which takes the global cluster's database and master user."""
+        if db.managed_password:
+            return {
+                "database_name": db.database_name,
+                "master_username": db.master_username,
+                "manage_master_user_password": True,
+                "master_user_secret_kms_key_id": self.ctx.key_arn(self.site),
+            }
+        if self.password is None:
+            return {}
+        return {
+            "database_name": db.database_name,
+            "master_username": db.master_username,
+            "master_password": self.password.random_password,
+        }
+
+    def _global(self, db: PlanDatabase) -> dict[str, Any]:
+        if db.global_role == "primary":
+            assert db.global_cluster_id is not None
+            global_cluster = RdsGlobalCluster(
+                self,
+                "global_cluster",
+                global_cluster_identifier=db.global_cluster_id,
+                engine=db.engine,
+                engine_version=db.engine_version,
+                storage_encrypted=True,
+                deletion_protection=False,
+            )
+            self.ctx.put(self.site, "global_cluster", "id", global_cluster.id)
+            return {"global_cluster_identifier": global_cluster.id}
+        if db.global_role == "secondary":
+            assert db.global_cluster is not None
+            return {"global_cluster_identifier": self.ctx.ref(db.global_cluster)}
+        return {}
+
+    # ------------------------------------------------------------ the primary's master secret
+
+    def _password(self, secret: MasterSecret) -> DataAwsSecretsmanagerRandomPassword:
+        """Read at every plan, so both of its uses ignore later changes."""
+        return DataAwsSecretsmanagerRandomPassword(
+            self,
+            "master_password",
+            password_length=PASSWORD_LENGTH,
+            exclude_characters=secret.exclude_characters,
+        )
+
+    def _secret(
+        self, db: PlanDatabase, plan_secret: MasterSecret, cluster: RdsCluster
+    ) -> SecretsmanagerSecret:
+        key = self.ctx.key_arn(self.site)
+        secret = SecretsmanagerSecret(
+            self,
+            "master_secret",
+            name=plan_secret.name,
+            description=plan_secret.description,
+            kms_key_id=key,
+            recovery_window_in_days=DESTROYABLE_SECRET_DAYS,
+            replica=[
+                SecretsmanagerSecretReplica(region=region, kms_key_id=self.ctx.ref(replica_key))
+                for region, replica_key in plan_secret.replicas
+            ],
+            tags=tags(plan_secret.name),
+        )
+        assert self.password is not None
+        contents = {
+            "engine": SECRET_ENGINE[db.engine],
+            "host": cluster.endpoint,
+            "port": db.port,
+            "dbname": db.database_name,
+            "dbClusterIdentifier": db.cluster_id,
+            "username": plan_secret.username,
+            "password": self.password.random_password,
+        }
+        version = SecretsmanagerSecretVersion(
+            self,
+            "master_secret_version",
+            secret_id=secret.id,
+            secret_string=json.dumps(contents, sort_keys=True, separators=(",", ":")),
+            # Rotation owns the value once it has run.
+            lifecycle=TerraformResourceLifecycle(ignore_changes=["secret_string"]),
+        )
+        self._rotation(plan_secret, secret, version, key)
+        return secret
+
+    def _rotation(
+        self,
+        plan_secret: MasterSecret,
+        secret: SecretsmanagerSecret,
+        version: SecretsmanagerSecretVersion,
+        key: Any,
+    ) -> None:
+        """AWS's hosted rotation function, in the private subnets with the plan's security
+        group (it reaches the cluster and the Secrets Manager endpoint); the app also grants
+        Secrets Manager the right to invoke it."""
+        app = ServerlessapplicationrepositoryCloudformationStack(
+            self,
+            "rotation_app",
+            name=plan_secret.rotation_function,
+            application_id=f"{ROTATION_APPS}/{plan_secret.rotation_app}",
+            semantic_version=ROTATION_VERSION,
+            capabilities=["CAPABILITY_IAM", "CAPABILITY_RESOURCE_POLICY"],
+            parameters={
+                "endpoint": f"https://secretsmanager.{self.site.region}.amazonaws.com",
+                "functionName": plan_secret.rotation_function,
+                "vpcSubnetIds": ",".join(s.id for s in self.ctx.get(self.site, "subnets:private")),
+                "vpcSecurityGroupIds": self.ctx.get(
+                    self.site, f"sg:{plan_secret.security_group}"
+                ).id,
+                "kmsKeyArn": key,
+                "excludeCharacters": plan_secret.exclude_characters,
+            },
+            tags=tags(plan_secret.rotation_function),
+        )
+        SecretsmanagerSecretRotation(
+            self,
+            "master_secret_rotation",
+            secret_id=secret.id,
+            rotation_lambda_arn=app.outputs.lookup("RotationLambdaARN"),
+            rotation_rules=SecretsmanagerSecretRotationRotationRules(
+                automatically_after_days=plan_secret.rotation_days
+            ),
+            depends_on=[version],  # the first rotation reads the host from the secret
+        )
 
     def _instance(
         self,
@@ -161,15 +316,27 @@ class Database(Construct):
         )
 
 
-def _cluster_skips(db: PlanDatabase) -> list[tuple[str, str]]:
+def _cluster_skips(site: Site) -> list[tuple[str, str]]:
     """The checks the plan's cluster fails on purpose; engine-specific ones only where they run."""
-    checks = [DESTROYABLE, NO_BACKUP_PLAN]
+    db = site.database
+    checks = [DESTROYABLE]
+    if site.backup is None:  # otherwise the site's backup selection names the cluster
+        checks.append(NO_BACKUP_PLAN)
     if db.engine == "aurora-mysql":  # checkov's backtrack check skips PostgreSQL itself
         checks.append(NO_BACKTRACK)
     names = {name for name, _ in db.cluster_parameters}
     if db.engine == "aurora-postgresql" and not names.issuperset(STATEMENT_LOGS):
         checks.append(NO_STATEMENT_LOGS)
     return checks
+
+
+def _changed_elsewhere(db: PlanDatabase) -> dict[str, Any]:
+    """What changes outside Terraform, so a plan must not undo it: rotation changes the
+    generated password, and a failover which member replicates from which."""
+    fields = ["master_password"] if db.secret is not None else []
+    if db.global_role is not None:
+        fields.append("replication_source_identifier")
+    return {"lifecycle": TerraformResourceLifecycle(ignore_changes=fields)} if fields else {}
 
 
 def _scaling(db: PlanDatabase) -> dict[str, Any]:

@@ -14,6 +14,8 @@ from replgen.plan.model import Site
 class Keys(Construct):
     def __init__(self, scope: Construct, id: str, ctx: Ctx, site: Site) -> None:
         super().__init__(scope, id)
+        if not ctx.here(site, "key"):
+            return  # built in the site's foundation stack, read through its output
         if site.key.external_arn is not None:
             ctx.put(site, "key", "arn", site.key.external_arn)  # created beforehand
             return

@@ -1,8 +1,10 @@
-"""The site's buckets: migration scripts, and the bucket receiving their S3 access logs.
+"""The site's buckets: migration scripts, the bucket receiving their S3 access logs, and
+the disaster-recovery buckets with their cross-region replication.
 
 AWS provider 6 splits a bucket's settings into resources of their own: versioning,
-encryption, public access block, ownership, policy, logging and lifecycle each name the
-bucket. `force_destroy` empties a bucket on destroy, so an environment can be torn down.
+encryption, public access block, ownership, policy, logging, lifecycle and replication
+each name the bucket. `force_destroy` empties a bucket on destroy, so an environment can
+be torn down. Where the site has a foundation, its buckets are built in that stack.
 """
 
 from __future__ import annotations
@@ -26,6 +28,20 @@ from cdktf_cdktf_provider_aws.s3_bucket_ownership_controls import (
 )
 from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
 from cdktf_cdktf_provider_aws.s3_bucket_public_access_block import S3BucketPublicAccessBlock
+from cdktf_cdktf_provider_aws.s3_bucket_replication_configuration import (
+    S3BucketReplicationConfigurationA,
+    S3BucketReplicationConfigurationRule,
+    S3BucketReplicationConfigurationRuleDeleteMarkerReplication,
+    S3BucketReplicationConfigurationRuleDestination,
+    S3BucketReplicationConfigurationRuleDestinationEncryptionConfiguration,
+    S3BucketReplicationConfigurationRuleDestinationMetrics,
+    S3BucketReplicationConfigurationRuleDestinationMetricsEventThreshold,
+    S3BucketReplicationConfigurationRuleDestinationReplicationTime,
+    S3BucketReplicationConfigurationRuleDestinationReplicationTimeTime,
+    S3BucketReplicationConfigurationRuleFilter,
+    S3BucketReplicationConfigurationRuleSourceSelectionCriteria,
+    S3BucketReplicationConfigurationRuleSourceSelectionCriteriaSseKmsEncryptedObjects,
+)
 from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration import (
     S3BucketServerSideEncryptionConfigurationA,
     S3BucketServerSideEncryptionConfigurationRuleA,
@@ -38,7 +54,8 @@ from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
 from constructs import Construct
 
 from replgen.backends.cdktf.context import Ctx, document, skip, snake, tags
-from replgen.plan.model import Bucket, Site
+from replgen.plan.arns import account_root
+from replgen.plan.model import Bucket, LoadBalancer, Replication, Site
 
 ABORT_MULTIPART_DAYS = 7  # the plan has no value for it; parts older than a week are debris
 LOG_DELIVERY = "logging.s3.amazonaws.com"
@@ -56,14 +73,16 @@ class Migrations(Construct):
         self.ctx, self.site = ctx, site
         self.buckets: dict[str, S3Bucket] = {}
         self.policies: dict[str, S3BucketPolicy] = {}
-        for bucket in site.buckets:
-            _unsupported(site, bucket)
+        self.versioning: dict[str, S3BucketVersioningA] = {}
+        here = [b for b in site.buckets if ctx.here(site, b.key)]
+        for bucket in here:
             self.buckets[bucket.key] = self._bucket(bucket)
         # Policies once every bucket exists: a log bucket's policy names its sources.
-        for bucket in site.buckets:
+        for bucket in here:
             self.policies[bucket.key] = self._policy(bucket)
-        for bucket in site.buckets:
+        for bucket in here:
             self._logging(bucket)
+            self._replication(bucket)
 
     # ------------------------------------------------------------ the bucket
 
@@ -103,6 +122,7 @@ class Migrations(Construct):
             bucket=resource.id,
             versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled"),
         )
+        self.versioning[bucket.key] = versioning
         S3BucketServerSideEncryptionConfigurationA(
             self,
             f"{name}_encryption",
@@ -159,11 +179,74 @@ class Migrations(Construct):
             _allow_log_delivery(self.site, target, source, self.buckets[source.key])
             for source in sources
         ]
+        lb = self.site.load_balancer
+        if lb is not None and lb.access_logs_bucket == bucket.key:
+            statements.append(_allow_load_balancer_logs(self.site, target, lb))
         return S3BucketPolicy(
             self,
             f"{snake(bucket.key)}_policy",
             bucket=target.id,
             policy=document({"Version": "2012-10-17", "Statement": statements}),
+        )
+
+    # ------------------------------------------------------------ replication
+
+    def _replication(self, bucket: Bucket) -> None:
+        """One rule per destination region: every version, delete markers and SSE-KMS
+        objects included, re-encrypted with the destination's key, under an RTC SLA."""
+        if not bucket.replication:
+            return
+        roles = {r.role for r in bucket.replication}
+        (role,) = roles  # one role replicates a bucket: S3 takes one per configuration
+        S3BucketReplicationConfigurationA(
+            self,
+            f"{snake(bucket.key)}_replication",
+            bucket=self.buckets[bucket.key].id,
+            role=self.ctx.role_arn(self.site, role),
+            rule=[self._rule(priority, r) for priority, r in enumerate(bucket.replication)],
+            depends_on=[self.versioning[bucket.key]],  # S3 refuses it on an unversioned bucket
+        )
+
+    def _rule(self, priority: int, r: Replication) -> S3BucketReplicationConfigurationRule:
+        enabled = "Enabled"
+        destination = S3BucketReplicationConfigurationRuleDestination(
+            bucket=r.destination_bucket,
+            encryption_configuration=(
+                S3BucketReplicationConfigurationRuleDestinationEncryptionConfiguration(
+                    replica_kms_key_id=self.ctx.ref(r.destination_key)
+                )
+            ),
+            replication_time=S3BucketReplicationConfigurationRuleDestinationReplicationTime(
+                status=enabled,
+                time=S3BucketReplicationConfigurationRuleDestinationReplicationTimeTime(
+                    minutes=r.time_minutes
+                ),
+            ),
+            # Replication Time Control needs the metrics, which the plan's alarms read.
+            metrics=S3BucketReplicationConfigurationRuleDestinationMetrics(
+                status=enabled,
+                event_threshold=(
+                    S3BucketReplicationConfigurationRuleDestinationMetricsEventThreshold(
+                        minutes=r.time_minutes
+                    )
+                ),
+            ),
+        )
+        kms_objects = (
+            S3BucketReplicationConfigurationRuleSourceSelectionCriteriaSseKmsEncryptedObjects
+        )
+        return S3BucketReplicationConfigurationRule(
+            id=r.rule_id,
+            priority=priority,
+            status=enabled,
+            filter=S3BucketReplicationConfigurationRuleFilter(prefix=""),  # every object
+            delete_marker_replication=(
+                S3BucketReplicationConfigurationRuleDeleteMarkerReplication(status=enabled)
+            ),
+            source_selection_criteria=S3BucketReplicationConfigurationRuleSourceSelectionCriteria(
+                sse_kms_encrypted_objects=kms_objects(status=enabled)
+            ),
+            destination=destination,
         )
 
 
@@ -195,6 +278,24 @@ def _allow_log_delivery(
     }
 
 
+def _allow_load_balancer_logs(site: Site, target: S3Bucket, lb: LoadBalancer) -> dict[str, Any]:
+    """The ALB's access logs: written by the region's ELB account, or the log-delivery
+    service in regions without one, under the load balancer's prefix for this account."""
+    writer = lb.log_writer
+    principal = (
+        {"AWS": account_root(site.region, writer)}
+        if writer.isdigit() and len(writer) == 12
+        else {"Service": writer}
+    )
+    return {
+        "Sid": "LoadBalancerAccessLogs",
+        "Effect": "Allow",
+        "Principal": principal,
+        "Action": "s3:PutObject",
+        "Resource": f"{target.arn}/{lb.access_logs_prefix}/AWSLogs/{site.account_id}/*",
+    }
+
+
 def _camel(*parts: str) -> str:
     """`("AccessLogsOf", "migrations")` -> `AccessLogsOfMigrations`: a valid policy Sid."""
     words = re.split(r"[^A-Za-z0-9]+", "-".join(parts))
@@ -223,14 +324,6 @@ def _lifecycle(bucket: Bucket) -> S3BucketLifecycleConfigurationRule:
     return S3BucketLifecycleConfigurationRule(**rule)
 
 
-def _unsupported(site: Site, bucket: Bucket) -> None:
-    if bucket.replication:
-        raise NotImplementedError(
-            f"site {site.id}: replication of {bucket.name} (disaster recovery) is not "
-            "rendered by the CDK for Terraform backend yet"
-        )
-
-
 def _skips(site: Site, bucket: Bucket) -> list[tuple[str, str]]:
     checks: list[tuple[str, str]] = [NO_EVENTS]
     log_target = any(b.access_log_bucket == bucket.key for b in site.buckets)
@@ -240,7 +333,15 @@ def _skips(site: Site, bucket: Bucket) -> list[tuple[str, str]]:
         checks.append(
             ("CKV_AWS_145", "S3 server access logs can only be delivered to SSE-S3 buckets")
         )
-    if not bucket.replication:
+    if bucket.replica_of is not None:
+        checks.append(
+            (
+                "CKV_AWS_144",
+                f"{bucket.name} is the replica {bucket.replica_of} writes into: it replicates "
+                "nowhere itself, so that a failover region serves the same objects",
+            )
+        )
+    elif not bucket.replication:
         checks.append(
             (
                 "CKV_AWS_144",

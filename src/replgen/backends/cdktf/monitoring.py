@@ -1,4 +1,4 @@
-"""The site's alert topic, its email subscriptions, and every alarm of the plan."""
+"""The site's alert topic, its email and function subscriptions, and every alarm of the plan."""
 
 from __future__ import annotations
 
@@ -41,6 +41,16 @@ class Monitoring(Construct):
                 topic_arn=topic.arn,
                 protocol="email",
                 endpoint=email,
+            )
+        for function in plan_topic.functions:
+            # By ARN, in whatever region: SNS invokes a function across regions, and the
+            # function's own permission (in its stack) names this topic.
+            SnsTopicSubscription(
+                self,
+                snake("function", function.rsplit(":", 1)[1], "subscription"),
+                topic_arn=topic.arn,
+                protocol="lambda",
+                endpoint=function,
             )
         return topic
 

@@ -14,7 +14,8 @@ class Roles(Construct):
     def __init__(self, scope: Construct, id: str, ctx: Ctx, site: Site) -> None:
         super().__init__(scope, id)
         for role in site.roles:
-            ctx.keep(site, role.key, self._role(ctx, role))
+            if ctx.here(site, role.key):  # the replication role is built with the buckets
+                ctx.keep(site, role.key, self._role(ctx, role))
 
     def _role(self, ctx: Ctx, role: Role) -> IamRole:
         inline = (

@@ -1,5 +1,6 @@
-"""The sync component in its host site: replsync, its queues and logs, the promotion
-state machine and the schedule that starts it.
+"""The site's functions (replsync, and the disaster-recovery txnproc and failover), their
+queues and logs, the promotion state machine, the schedules that start them, and the
+permissions letting services invoke the functions.
 
 The function's code is the zip `replgen package` writes, uploaded under `replgen/` to a
 bucket in the stack's account and region (as for CloudFormation); the stack takes that
@@ -20,6 +21,7 @@ from cdktf_cdktf_provider_aws.lambda_function import (
     LambdaFunctionTracingConfig,
     LambdaFunctionVpcConfig,
 )
+from cdktf_cdktf_provider_aws.lambda_permission import LambdaPermission
 from cdktf_cdktf_provider_aws.sfn_state_machine import (
     SfnStateMachine,
     SfnStateMachineLoggingConfiguration,
@@ -29,15 +31,28 @@ from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
 from constructs import Construct
 
 from replgen.backends.cdktf.context import Ctx, document, literal, skip, snake, tags
-from replgen.plan.model import Function, LogGroup, Queue, Schedule, Site, StateMachine
+from replgen.plan.model import (
+    Function,
+    LogGroup,
+    Permission,
+    Queue,
+    Schedule,
+    Site,
+    StateMachine,
+)
 
+OUTSIDE_VPC = (
+    "CKV_AWS_117",
+    "the function probes the primary region over the internet and calls regional AWS APIs: "
+    "it must keep working whatever broke in this region's VPC",
+)
 ARTIFACT_PREFIX = "replgen/"  # where `replgen package` output is uploaded in the bucket
 ARTIFACT_VARIABLE = "artifact_bucket"
 
 SHORT_RETENTION = (
     "CKV_AWS_338",
-    "retention is the topology's functions.log_retention_days: operational logs of the "
-    "sync run, not an audit trail",
+    "retention is the topology's functions.log_retention_days: operational logs of its "
+    "functions, not an audit trail (what must be kept lives in the databases and buckets)",
 )
 NO_CODE_SIGNING = (
     "CKV_AWS_272",
@@ -57,6 +72,8 @@ class Sync(Construct):
             self._function(fn, self._log_group(fn.key, fn.log_group))
         for machine in site.state_machines:
             self._state_machine(machine, self._log_group(machine.key, machine.log_group))
+        for permission in site.permissions:
+            self._permission(permission)
         for schedule in site.schedules:
             self._schedule(schedule)
 
@@ -162,7 +179,7 @@ class Sync(Construct):
             vpc_config=self._network(fn),
             tags=tags(fn.name),
         )
-        skip(resource, NO_CODE_SIGNING)
+        skip(resource, NO_CODE_SIGNING, *(() if fn.vpc else (OUTSIDE_VPC,)))
         self.ctx.keep(self.site, fn.key, resource)
         self.ctx.put(self.site, fn.key, "arn", resource.arn)
         return resource
@@ -190,13 +207,8 @@ class Sync(Construct):
         return resource
 
     def _schedule(self, schedule: Schedule) -> None:
-        # EventBridge starts a state machine with the schedule's role; a function would
-        # need a resource-based permission instead, which no plan asks for yet.
-        if not schedule.target.startswith("state:"):
-            raise NotImplementedError(
-                f"site {self.site.id}: schedule {schedule.name} targets {schedule.target}; "
-                "only state machines are scheduled by the CDK for Terraform backend yet"
-            )
+        """EventBridge starts a state machine with the schedule's role, and invokes a
+        function through the function's own permission (no role on the target)."""
         target = self.ctx.get(self.site, schedule.target)
         rule = CloudwatchEventRule(
             self,
@@ -211,5 +223,20 @@ class Sync(Construct):
             rule=rule.name,
             target_id="target",
             arn=target.arn,
-            role_arn=self.ctx.role_arn(self.site, schedule.role),
+            role_arn=self.ctx.role_arn(self.site, schedule.role) if schedule.role else None,
         )
+
+    # ------------------------------------------------------------ invocation rights
+
+    def _permission(self, permission: Permission) -> LambdaPermission:
+        resource = LambdaPermission(
+            self,
+            snake(permission.key),
+            statement_id=snake(permission.key),
+            action="lambda:InvokeFunction",
+            function_name=self.ctx.get(self.site, permission.function).function_name,
+            principal=permission.principal,
+            source_arn=permission.source_arn,
+        )
+        self.ctx.keep(self.site, permission.key, resource)
+        return resource

@@ -1,0 +1,68 @@
+"""The site's AWS Backup vault (encrypted with the site key), its daily plan, and the
+selection of the clusters it protects."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cdktf_cdktf_provider_aws.backup_plan import (
+    BackupPlan,
+    BackupPlanRule,
+    BackupPlanRuleLifecycle,
+)
+from cdktf_cdktf_provider_aws.backup_selection import BackupSelection
+from cdktf_cdktf_provider_aws.backup_vault import BackupVault
+from constructs import Construct
+
+from replgen.backends.cdktf.context import Ctx, tags
+from replgen.plan.model import BackupPlan as PlanBackup
+from replgen.plan.model import Site
+
+
+class Backup(Construct):
+    def __init__(self, scope: Construct, id: str, ctx: Ctx, site: Site) -> None:
+        super().__init__(scope, id)
+        self.ctx, self.site = ctx, site
+        if site.backup is not None:
+            self._backup(site.backup)
+
+    def _backup(self, backup: PlanBackup) -> None:
+        vault = BackupVault(
+            self,
+            "vault",
+            name=backup.vault,
+            kms_key_arn=self.ctx.key_arn(self.site),
+            force_destroy=True,  # environments must be destroyable, recovery points too
+            tags=tags(backup.vault),
+        )
+        plan = BackupPlan(
+            self,
+            "plan",
+            name=backup.plan,
+            rule=[
+                BackupPlanRule(
+                    rule_name=backup.rule,
+                    target_vault_name=vault.name,
+                    schedule=backup.schedule,
+                    start_window=backup.start_window_minutes,
+                    completion_window=backup.completion_window_minutes,
+                    lifecycle=BackupPlanRuleLifecycle(delete_after=backup.retention_days),
+                )
+            ],
+            tags=tags(backup.plan),
+        )
+        BackupSelection(
+            self,
+            "selection",
+            name=backup.selection,
+            plan_id=plan.id,
+            iam_role_arn=self.ctx.role_arn(self.site, backup.role),
+            resources=[self._resource(arn) for arn in backup.resources],
+        )
+
+    def _resource(self, arn: str) -> Any:
+        """The site's own cluster by its resource's ARN (the same value): the selection
+        then follows the cluster, and checkov sees the cluster backed up."""
+        cluster = self.ctx.get(self.site, "cluster")
+        own = arn.endswith(f":cluster:{self.site.database.cluster_id}")
+        return cluster.arn if own else arn

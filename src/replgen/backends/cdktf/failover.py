@@ -1,0 +1,95 @@
+"""DNS failover: the primary's public zone with a health check per region, and each
+site's records (its regional name, and its weight in the shared name) on its ALB."""
+
+from __future__ import annotations
+
+from cdktf import Fn
+from cdktf_cdktf_provider_aws.route53_health_check import Route53HealthCheck
+from cdktf_cdktf_provider_aws.route53_record import (
+    Route53Record,
+    Route53RecordAlias,
+    Route53RecordWeightedRoutingPolicy,
+)
+from cdktf_cdktf_provider_aws.route53_zone import Route53Zone
+from constructs import Construct
+
+from replgen.backends.cdktf.context import Ctx, skip, snake, tags
+from replgen.plan.model import HealthCheck, Record, Site, Zone
+
+NO_DNSSEC = (
+    "CKV2_AWS_38",
+    "the plan signs no zone: DNSSEC needs a key-signing key in us-east-1 and a DS record at "
+    "the parent domain's registrar, neither of which the topology owns",
+)
+NO_QUERY_LOGS = (
+    "CKV2_AWS_39",
+    "the plan logs no DNS queries: the zone answers only the regional and weighted records, "
+    "and the ALBs' access logs record every request that follows a lookup",
+)
+
+
+class Failover(Construct):
+    def __init__(self, scope: Construct, id: str, ctx: Ctx, site: Site) -> None:
+        super().__init__(scope, id)
+        self.ctx, self.site = ctx, site
+        if site.zone is not None:
+            self._zone(site.zone)
+        if site.record is not None:
+            self._records(site.record)
+
+    def _zone(self, plan_zone: Zone) -> None:
+        zone = Route53Zone(
+            self,
+            "zone",
+            name=plan_zone.name,
+            comment=plan_zone.comment,
+            # Destroyable: the validation records other regions wrote go with the zone.
+            force_destroy=True,
+            tags=tags(plan_zone.name),
+        )
+        skip(zone, NO_DNSSEC, NO_QUERY_LOGS)
+        self.ctx.put(self.site, "zone", "id", zone.zone_id)
+        self.ctx.put(self.site, "zone", "name_servers", Fn.join(",", zone.name_servers))
+        for check in plan_zone.health_checks:
+            self._health_check(check)
+
+    def _health_check(self, check: HealthCheck) -> None:
+        resource = Route53HealthCheck(
+            self,
+            snake(check.key),
+            type="HTTPS",
+            fqdn=check.fqdn,
+            port=check.port,
+            resource_path=check.path,
+            request_interval=check.interval,
+            failure_threshold=check.failure_threshold,
+            enable_sni=True,  # the ALB picks the certificate by name
+            tags=tags(check.name),
+        )
+        self.ctx.put(self.site, check.key, "id", resource.id)
+
+    def _records(self, record: Record) -> None:
+        lb = self.ctx.get(self.site, "load_balancer")
+        zone_id = self.ctx.ref(record.zone_id)
+        alias = Route53RecordAlias(
+            name=lb.dns_name, zone_id=lb.zone_id, evaluate_target_health=True
+        )
+        Route53Record(
+            self,
+            "regional_record",
+            zone_id=zone_id,
+            name=record.regional_name,
+            type="A",
+            alias=alias,
+        )
+        Route53Record(
+            self,
+            "weighted_record",
+            zone_id=zone_id,
+            name=record.weighted_name,
+            type="A",
+            set_identifier=record.set_identifier,
+            weighted_routing_policy=Route53RecordWeightedRoutingPolicy(weight=record.weight),
+            health_check_id=self.ctx.ref(record.health_check),
+            alias=alias,
+        )

@@ -1,0 +1,164 @@
+"""Transaction processing: the site's internet-facing ALB (HTTPS only, its certificate
+validated by DNS in the primary's zone) forwarding to txnproc, and the queue txnproc reads.
+"""
+
+from __future__ import annotations
+
+from cdktf import TerraformIterator, TerraformResourceLifecycle, Token
+from cdktf_cdktf_provider_aws.acm_certificate import AcmCertificate
+from cdktf_cdktf_provider_aws.acm_certificate_validation import AcmCertificateValidation
+from cdktf_cdktf_provider_aws.lambda_event_source_mapping import (
+    LambdaEventSourceMapping,
+    LambdaEventSourceMappingScalingConfig,
+)
+from cdktf_cdktf_provider_aws.lb import Lb, LbAccessLogs
+from cdktf_cdktf_provider_aws.lb_listener import LbListener, LbListenerDefaultAction
+from cdktf_cdktf_provider_aws.lb_target_group import LbTargetGroup, LbTargetGroupHealthCheck
+from cdktf_cdktf_provider_aws.lb_target_group_attachment import LbTargetGroupAttachment
+from cdktf_cdktf_provider_aws.route53_record import Route53Record
+from constructs import Construct
+
+from replgen.backends.cdktf.context import Ctx, skip, snake, tags
+from replgen.plan.model import EventSource, LoadBalancer, Ref, Site
+
+DESTROYABLE = (
+    "CKV_AWS_150",
+    "environments must be destroyable by destroying their stacks: deletion protection "
+    "would make the load balancer outlive its stack",
+)
+NO_WAF = (
+    "CKV2_AWS_28",
+    "the plan defines no web ACL: the ALB answers only HTTPS on the regional and weighted "
+    "records, forwarding to txnproc, which validates every transaction it is given",
+)
+
+
+class Processing(Construct):
+    def __init__(self, scope: Construct, id: str, ctx: Ctx, site: Site) -> None:
+        super().__init__(scope, id)
+        self.ctx, self.site = ctx, site
+        if site.load_balancer is not None:
+            self._load_balancer(site.load_balancer)
+        for source in site.event_sources:
+            self._event_source(source)
+
+    # ------------------------------------------------------------ the load balancer
+
+    def _load_balancer(self, plan_lb: LoadBalancer) -> None:
+        ctx, site = self.ctx, self.site
+        logs = ctx.ref(Ref(site.id, plan_lb.access_logs_bucket, "name"))
+        lb = Lb(
+            self,
+            "load_balancer",
+            name=plan_lb.name,
+            internal=False,
+            load_balancer_type="application",
+            subnets=[s.id for s in ctx.get(site, "subnets:public")],
+            security_groups=[ctx.get(site, "sg:alb").id],
+            drop_invalid_header_fields=True,
+            idle_timeout=plan_lb.idle_timeout,
+            enable_deletion_protection=False,
+            access_logs=LbAccessLogs(bucket=logs, prefix=plan_lb.access_logs_prefix, enabled=True),
+            tags=tags(plan_lb.name),
+        )
+        skip(lb, DESTROYABLE, NO_WAF)
+        ctx.keep(site, "load_balancer", lb)
+        ctx.put(site, "load_balancer", "dns_name", lb.dns_name)
+        target_group = self._target_group(plan_lb)
+        certificate = self._certificate(plan_lb)
+        LbListener(
+            self,
+            "https_listener",
+            load_balancer_arn=lb.arn,
+            port=443,
+            protocol="HTTPS",
+            ssl_policy=plan_lb.ssl_policy,
+            certificate_arn=certificate.certificate_arn,
+            default_action=[
+                LbListenerDefaultAction(type="forward", target_group_arn=target_group.arn)
+            ],
+            tags=tags(plan_lb.name),
+        )
+
+    def _target_group(self, plan_lb: LoadBalancer) -> LbTargetGroup:
+        function = self.ctx.get(self.site, plan_lb.function)
+        group = LbTargetGroup(
+            self,
+            "target_group",
+            name=plan_lb.target_group,
+            target_type="lambda",
+            health_check=LbTargetGroupHealthCheck(
+                enabled=True, path=plan_lb.health_check_path, matcher="200"
+            ),
+            tags=tags(plan_lb.target_group),
+        )
+        LbTargetGroupAttachment(
+            self,
+            "target",
+            target_group_arn=group.arn,
+            target_id=function.arn,
+            # ELB checks it may invoke the function when it is registered.
+            depends_on=[self.ctx.get(self.site, plan_lb.permission)],
+        )
+        return group
+
+    # ------------------------------------------------------------ the certificate
+
+    def _certificate(self, plan_lb: LoadBalancer) -> AcmCertificateValidation:
+        certificate = AcmCertificate(
+            self,
+            "certificate",
+            domain_name=plan_lb.domain,
+            subject_alternative_names=list(plan_lb.alternative_names),
+            validation_method="DNS",
+            key_algorithm="RSA_2048",
+            lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
+            tags=tags(plan_lb.domain),
+        )
+        # One record per name to validate, keyed by the name: ACM gives the records only
+        # once the certificate is requested, so they are iterated at apply time.
+        options = TerraformIterator.from_complex_list(
+            certificate.domain_validation_options, "domain_name"
+        )
+        records = Route53Record(
+            self,
+            "certificate_validation_records",
+            for_each=options,
+            zone_id=self.ctx.ref(plan_lb.zone_id),
+            name=options.get_string("resource_record_name"),
+            type=options.get_string("resource_record_type"),
+            records=[options.get_string("resource_record_value")],
+            ttl=60,
+            # Every region's certificate names the shared weighted record, and ACM gives
+            # one account the same validation record for a name: whoever writes it first
+            # serves all of them.
+            allow_overwrite=True,
+        )
+        return AcmCertificateValidation(
+            self,
+            "certificate_validation",
+            certificate_arn=certificate.arn,
+            validation_record_fqdns=_fqdns(records),
+        )
+
+    # ------------------------------------------------------------ the queue
+
+    def _event_source(self, source: EventSource) -> None:
+        LambdaEventSourceMapping(
+            self,
+            snake(source.key),
+            function_name=self.ctx.get(self.site, source.function).arn,
+            event_source_arn=self.ctx.get(self.site, source.queue).arn,
+            batch_size=source.batch_size,
+            maximum_batching_window_in_seconds=source.batching_window_seconds,
+            # A failed message is retried alone, not with the batch that carried it.
+            function_response_types=["ReportBatchItemFailures"],
+            scaling_config=LambdaEventSourceMappingScalingConfig(
+                maximum_concurrency=source.max_concurrency
+            ),
+        )
+
+
+def _fqdns(records: Route53Record) -> list[str]:
+    """Every validation record's name: `[for r in aws_route53_record.x : r.fqdn]`."""
+    return Token.as_list(TerraformIterator.from_resources(records).pluck_property("fqdn"))
