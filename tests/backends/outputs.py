@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -16,9 +15,8 @@ SPECS = [*EXAMPLES, VALID / "four-envs.yaml", VALID / "dr-variant.yaml"]
 
 
 def compile_all(spec: Path, out: Path, *extra: str) -> Path:
-    backend = os.environ.get("REPLGEN_TEST_BACKEND", "all")  # TEMPORARY (lead removes)
     result = CliRunner().invoke(
-        main, ["compile", str(spec), "--backend", backend, "--out", str(out), *extra]
+        main, ["compile", str(spec), "--backend", "all", "--out", str(out), *extra]
     )
     assert result.exit_code == 0, result.output
     return out

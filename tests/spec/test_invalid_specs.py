@@ -112,3 +112,8 @@ def test_unrendered_component_is_a_clean_error() -> None:
         compiler.render(plan, _Partial(), Options())
     (problem,) = caught.value.problems
     assert problem.message == "partial cannot render this yet: Global Database members"
+
+
+def test_options_are_silent_by_default(capsys: pytest.CaptureFixture[str]) -> None:
+    Options().progress("synthesising")  # library callers see no progress unless they ask
+    assert capsys.readouterr() == ("", "")
