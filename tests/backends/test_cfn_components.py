@@ -12,35 +12,34 @@ import sys
 import types
 from collections.abc import Iterator
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
+from cfn_templates import (
+    ARTIFACTS,
+    ROOT,
+    Template,
+    getatt,
+    of_type,
+    props,
+    ref,
+    render,
+    res,
+    skips,
+)
 from moto import mock_aws
 
 from replgen.backends import Options
 from replgen.backends.cloudformation import BACKEND
 from replgen.backends.cloudformation.parameters import WRITER
 from replgen.plan.build import build
-from replgen.plan.model import Code, Instance, Plan, Ref, Replication, Site
+from replgen.plan.model import Instance, Plan, Ref, Replication, Site
 from replgen.spec.load import load, validate
 from replgen.spec.source import parse
 
-ROOT = Path(__file__).parents[2]
-ARTIFACTS = {
-    name: Code(name, f"{name}-0123456789ab.zip", "0" * 64, "AAAA")
-    for name in ("replsync", "txnproc")
-}
 KEY = {"Fn::GetAtt": ["Key", "Arn"]}
 DELETE = {"DeletionPolicy": "Delete", "UpdateReplacePolicy": "Delete"}
-
-Template = dict[str, Any]
-
-
-def render(plan: Plan, layout: str = "stacks") -> dict[str, Template]:
-    files = BACKEND.render(plan, Options(layout=layout))  # type: ignore[arg-type]
-    return {name: json.loads(body) for name, body in files.items()}
 
 
 @pytest.fixture(scope="module")
@@ -51,31 +50,6 @@ def plan() -> Plan:
 @pytest.fixture(scope="module")
 def out(plan: Plan) -> dict[str, Template]:
     return render(plan)
-
-
-def ref(lid: str) -> dict[str, str]:
-    return {"Ref": lid}
-
-
-def getatt(lid: str, attr: str) -> dict[str, list[str]]:
-    return {"Fn::GetAtt": [lid, attr]}
-
-
-def res(template: Template, lid: str) -> dict[str, Any]:
-    return template["Resources"][lid]  # type: ignore[no-any-return]
-
-
-def props(template: Template, lid: str) -> dict[str, Any]:
-    return res(template, lid)["Properties"]  # type: ignore[no-any-return]
-
-
-def of_type(template: Template, kind: str) -> dict[str, dict[str, Any]]:
-    return {k: v for k, v in template["Resources"].items() if v["Type"] == kind}
-
-
-def skips(resource: dict[str, Any]) -> dict[str, str]:
-    checks = resource.get("Metadata", {}).get("checkov", {}).get("skip", [])
-    return {s["id"]: s["comment"] for s in checks}
 
 
 def resolve(value: Any, names: dict[str, str]) -> str:

@@ -7,39 +7,31 @@ bends a value fails here.
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import pytest
 import troposphere as t
+from cfn_templates import (
+    Template,
+    getatt,
+    of_type,
+    plan_of,
+    props,
+    ref,
+    render,
+    res,
+    skips,
+    tag,
+)
 
 from replgen.backends import Options
 from replgen.backends.cloudformation import BACKEND
-from replgen.plan.build import build
-from replgen.plan.model import Code, Plan, Ref
-from replgen.spec.load import load
+from replgen.plan.model import Plan, Ref
 
-ROOT = Path(__file__).parents[2]
-ARTIFACTS = {
-    name: Code(name, f"{name}-0123456789ab.zip", "0" * 64, "AAAA")
-    for name in ("replsync", "txnproc")
-}
 PRIMARY, SECONDARY = "prod-us-east-1.json", "prod-us-east-2.json"
 P_FOUNDATION, S_FOUNDATION = "prod-us-east-1-foundation.json", "prod-us-east-2-foundation.json"
 TRANSFORM = "AWS::SecretsManager-2020-07-23"
-
-Template = dict[str, Any]
-
-
-def render(plan: Plan) -> dict[str, Template]:
-    files = BACKEND.render(plan, Options(layout="stacks"))  # type: ignore[arg-type]
-    return {name: json.loads(body) for name, body in files.items()}
-
-
-def plan_of(path: str) -> Plan:
-    return build(load(ROOT / path).spec, ARTIFACTS)
 
 
 @pytest.fixture(scope="module")
@@ -55,35 +47,6 @@ def out(plan: Plan) -> dict[str, Template]:
 @pytest.fixture(scope="module")
 def variant() -> dict[str, Template]:
     return render(plan_of("tests/specs/valid/dr-variant.yaml"))
-
-
-def ref(lid: str) -> dict[str, str]:
-    return {"Ref": lid}
-
-
-def getatt(lid: str, attr: str) -> dict[str, list[str]]:
-    return {"Fn::GetAtt": [lid, attr]}
-
-
-def res(template: Template, lid: str) -> dict[str, Any]:
-    return template["Resources"][lid]  # type: ignore[no-any-return]
-
-
-def props(template: Template, lid: str) -> dict[str, Any]:
-    return res(template, lid)["Properties"]  # type: ignore[no-any-return]
-
-
-def of_type(template: Template, kind: str) -> dict[str, dict[str, Any]]:
-    return {k: v for k, v in template["Resources"].items() if v["Type"] == kind}
-
-
-def skips(resource: dict[str, Any]) -> dict[str, str]:
-    checks = resource.get("Metadata", {}).get("checkov", {}).get("skip", [])
-    return {s["id"]: s["comment"] for s in checks}
-
-
-def tag(resource_props: dict[str, Any], key: str, field: str = "Tags") -> str:
-    return next(t["Value"] for t in resource_props[field] if t["Key"] == key)  # type: ignore[no-any-return]
 
 
 # ---------------------------------------------------------------- foundations

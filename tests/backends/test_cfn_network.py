@@ -10,73 +10,45 @@ import ipaddress
 import json
 import re
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import pytest
 import troposphere as t
+from cfn_templates import (
+    ARTIFACTS,
+    ROOT,
+    Template,
+    getatt,
+    of_type,
+    plan_of,
+    props,
+    ref,
+    render,
+    res,
+    tag,
+)
 
 from replgen.backends import Options
 from replgen.backends.cloudformation import BACKEND, COMPONENTS, keys, network, peering, roles
 from replgen.backends.cloudformation.context import Ctx
 from replgen.plan.build import build
-from replgen.plan.model import Code, Plan
+from replgen.plan.model import Plan
 from replgen.plan.network import INTERFACE_ENDPOINTS
 from replgen.spec.load import load, validate
 from replgen.spec.source import parse
 
-ROOT = Path(__file__).parents[2]
-ARTIFACTS = {
-    name: Code(name, f"{name}-0123456789ab.zip", "0" * 64, "AAAA")
-    for name in ("replsync", "txnproc")
-}
 GETAZS = {"Fn::GetAZs": ""}
 STATEFUL_DELETE = {"DeletionPolicy": "Delete", "UpdateReplacePolicy": "Delete"}
-
-Template = dict[str, Any]
-
-
-def plan_of(name: str) -> Plan:
-    return build(load(ROOT / "specs" / f"{name}.yaml").spec, ARTIFACTS)
-
-
-def render(plan: Plan, layout: str = "stacks") -> dict[str, Template]:
-    files = BACKEND.render(plan, Options(layout=layout))  # type: ignore[arg-type]
-    return {name: json.loads(body) for name, body in files.items()}
 
 
 @pytest.fixture(scope="module")
 def plan() -> Plan:
-    return plan_of("prod")
+    return plan_of("specs/prod.yaml")
 
 
 @pytest.fixture(scope="module")
 def out(plan: Plan) -> dict[str, Template]:
     return render(plan)
-
-
-def res(template: Template, lid: str) -> dict[str, Any]:
-    return template["Resources"][lid]  # type: ignore[no-any-return]
-
-
-def props(template: Template, lid: str) -> dict[str, Any]:
-    return res(template, lid)["Properties"]  # type: ignore[no-any-return]
-
-
-def of_type(template: Template, kind: str) -> dict[str, dict[str, Any]]:
-    return {k: v for k, v in template.get("Resources", {}).items() if v["Type"] == kind}
-
-
-def tag(properties: dict[str, Any], key: str) -> str | None:
-    return next((x["Value"] for x in properties.get("Tags", []) if x["Key"] == key), None)
-
-
-def getatt(lid: str, attr: str) -> dict[str, list[str]]:
-    return {"Fn::GetAtt": [lid, attr]}
-
-
-def ref(lid: str) -> dict[str, str]:
-    return {"Ref": lid}
 
 
 # ---------------------------------------------------------------- VPC, subnets, routes
