@@ -40,7 +40,9 @@ def test_health_ok(stack: Stack) -> None:
         "statusCode": 200,
         "statusDescription": "200 OK",
         "headers": JSON,
-        "body": json.dumps({"database": True, "queue": True, "status": "ok"}, sort_keys=True),
+        "body": json.dumps(
+            {"database": True, "queue": True, "status": "ok", "writer": True}, sort_keys=True
+        ),
         "isBase64Encoded": False,
     }
     assert stack.invoke(alb_event("GET", "/health/"))["statusCode"] == 200
@@ -51,7 +53,12 @@ def test_health_database_down(stack: Stack, capsys: pytest.CaptureFixture[str]) 
     response = stack.invoke(alb_event("GET", "/health"))
     assert response["statusCode"] == 503
     assert response["statusDescription"] == "503 Service Unavailable"
-    assert body_of(response) == {"status": "unhealthy", "database": False, "queue": True}
+    assert body_of(response) == {
+        "status": "unhealthy",
+        "database": False,
+        "queue": True,
+        "writer": False,
+    }
     lines = json_lines(capsys.readouterr().out)
     failed = [r for r in lines if r.get("event") == "health_check_failed"]
     assert [r["check"] for r in failed] == ["database"]
@@ -65,18 +72,48 @@ def test_tls_is_on_unless_disabled(
     the test server has none, so the database check fails instead of going plaintext."""
     monkeypatch.delenv("DB_SSLMODE")
     response = stack.invoke(alb_event("GET", "/health"))
-    assert body_of(response) == {"status": "unhealthy", "database": False, "queue": True}
+    assert body_of(response) == {
+        "status": "unhealthy",
+        "database": False,
+        "queue": True,
+        "writer": False,
+    }
     failed = next(
         r for r in json_lines(capsys.readouterr().out) if r.get("event") == "health_check_failed"
     )
     assert "SSL" in failed["error"]
 
 
+def test_a_read_only_database_fails_the_health_check(
+    stack: Stack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A Global Database secondary, or the old primary after a failover, answers read-only:
+    its region must look unhealthy so Route 53 sends nothing there."""
+    stack.query(f"ALTER DATABASE {stack.db['dbname']} SET default_transaction_read_only = on")
+    response = stack.invoke(alb_event("GET", "/health"))
+    assert response["statusCode"] == 503
+    assert body_of(response) == {
+        "status": "unhealthy",
+        "database": True,
+        "queue": True,
+        "writer": False,
+    }
+    failed = [
+        r for r in json_lines(capsys.readouterr().out) if r.get("event") == "health_check_failed"
+    ]
+    assert [r["check"] for r in failed] == ["writer"]
+
+
 def test_health_queue_gone(stack: Stack) -> None:
     stack.client("sqs").delete_queue(QueueUrl=stack.queue_url)
     response = stack.invoke(alb_event("GET", "/health"))
     assert response["statusCode"] == 503
-    assert body_of(response) == {"status": "unhealthy", "database": True, "queue": False}
+    assert body_of(response) == {
+        "status": "unhealthy",
+        "database": True,
+        "queue": False,
+        "writer": True,
+    }
 
 
 def test_post_enqueues(stack: Stack) -> None:

@@ -53,10 +53,12 @@ def response(
 def health(event: Mapping[str, Any], services: Services) -> dict[str, Any]:
     checks: dict[str, bool] = {}
     try:
-        services.store.ping()
+        checks["writer"] = services.store.ping()
         checks["database"] = True
+        if not checks["writer"]:
+            log("error", "health_check_failed", check="writer", error="database is read-only")
     except Exception as exc:
-        checks["database"] = False
+        checks["database"] = checks["writer"] = False
         log("error", "health_check_failed", check="database", error=repr(exc)[:500])
     try:
         services.sqs.get_queue_attributes(

@@ -1,8 +1,9 @@
 """The failover watchdog of the secondary region.
 
 Runs outside any VPC (it must reach the primary's public health URL and the AWS APIs even
-when the VPC's endpoints are what broke), every minute from EventBridge and at once from SNS
-when the CloudWatch alarm on the primary's Route 53 health check fires.
+when the VPC's endpoints are what broke), every minute from EventBridge (what the RTO rests
+on: it needs nothing in the primary's region) and at once from SNS when an alarm of the
+primary's region publishes to its topic.
 
 It fails the Aurora global database over to this region's cluster only when three
 independent views agree the primary is gone:

@@ -220,15 +220,21 @@ class Store:
         self._run("create table", create)
         self._schema_ready = True
 
-    def ping(self) -> None:
-        """``SELECT 1`` (raises when the database cannot answer)."""
+    def ping(self) -> bool:
+        """Whether the database takes writes (raises when it cannot answer at all).
 
-        def select(conn: Any) -> None:
+        A Global Database secondary answers read-only, and so does the old primary once a
+        failover has moved the writer away: its region must then fail its health check, or
+        Route 53 would send traffic back to a database that refuses every transaction.
+        """
+
+        def writable(conn: Any) -> bool:
             cur = conn.cursor()
-            cur.execute("SELECT 1")
-            cur.fetchall()
+            cur.execute("SHOW transaction_read_only")
+            (value,) = cur.fetchone()
+            return bool(value == "off")
 
-        self._run("ping", select)
+        return self._run("ping", writable)
 
     def record(self, txn: Transaction) -> Stored:
         """Insert the transaction unless its id is already stored (then read that row).
