@@ -54,10 +54,12 @@ def test_foundations_come_first_and_order_the_deployment(both: dict[str, Path]) 
     assert deps[f"{SECONDARY}-foundation"] == []
     assert deps[f"{PRIMARY}-foundation"] == [f"{SECONDARY}-foundation"]
     assert deps[PRIMARY] == [f"{PRIMARY}-foundation", f"{SECONDARY}-foundation"]
-    assert deps[SECONDARY] == [PRIMARY, f"{SECONDARY}-foundation"]
+    # The secondary reads the global cluster from the primary and the zone and health
+    # checks from the primary's foundation.
+    assert deps[SECONDARY] == [PRIMARY, f"{PRIMARY}-foundation", f"{SECONDARY}-foundation"]
 
 
-def test_a_foundation_holds_the_key_buckets_and_replication_role_only(
+def test_a_foundation_holds_the_key_buckets_replication_role_and_zone_only(
     both: dict[str, Path],
 ) -> None:
     foundation = _stack(both, f"{PRIMARY}-foundation")
@@ -65,6 +67,8 @@ def test_a_foundation_holds_the_key_buckets_and_replication_role_only(
         "aws_iam_role",
         "aws_kms_alias",
         "aws_kms_key",
+        "aws_route53_health_check",
+        "aws_route53_zone",
         "aws_s3_bucket",
         "aws_s3_bucket_lifecycle_configuration",
         "aws_s3_bucket_logging",
@@ -259,7 +263,10 @@ def test_the_master_secret_is_generated_replicated_and_rotated(both: dict[str, P
     rotation = _one(main, "aws_secretsmanager_secret_rotation")
     assert rotation["rotation_rules"] == {"automatically_after_days": 30}
     assert rotation["rotation_lambda_arn"].endswith('.outputs["RotationLambdaARN"]}')
-    assert rotation["depends_on"][0].startswith("aws_secretsmanager_secret_version.")
+    # The first rotation runs at once: the host from the version, an instance answering.
+    version, instance = rotation["depends_on"]
+    assert version.startswith("aws_secretsmanager_secret_version.")
+    assert instance.startswith("aws_rds_cluster_instance.")
 
 
 def cluster_password(stack: dict[str, Any]) -> str:
@@ -318,7 +325,7 @@ def test_the_certificate_is_validated_in_the_primarys_zone(both: dict[str, Path]
     assert "domain_validation_options" in records["for_each"]
     assert records["name"] == "${each.value.resource_record_name}"
     assert records["records"] == ["${each.value.resource_record_value}"]
-    assert records["zone_id"] == _remote(PRIMARY, "prod_us_east_1_zone_id")
+    assert records["zone_id"] == _remote(f"{PRIMARY}-foundation", "prod_us_east_1_zone_id")
     assert records["allow_overwrite"] is True
     validation = _one(main, "aws_acm_certificate_validation")
     assert validation["certificate_arn"].startswith("${aws_acm_certificate.")
@@ -340,8 +347,11 @@ def test_txnproc_reads_its_queue_reporting_failures_per_message(both: dict[str, 
 # ---------------------------------------------------------------- failover
 
 
-def test_the_primary_holds_the_zone_and_every_health_check(both: dict[str, Path]) -> None:
-    main = _stack(both, PRIMARY)
+def test_the_primary_foundation_holds_the_zone_and_every_health_check(
+    both: dict[str, Path],
+) -> None:
+    # Deployed first, so the zone can be delegated before certificates validate in it.
+    main = _stack(both, f"{PRIMARY}-foundation")
     zone = _one(main, "aws_route53_zone")
     assert zone["name"] == "txn.example.com" and zone["force_destroy"] is True
     assert set(_skipped(zone)) == {"CKV2_AWS_38", "CKV2_AWS_39"}
@@ -355,25 +365,31 @@ def test_the_primary_holds_the_zone_and_every_health_check(both: dict[str, Path]
     assert check["resource_path"] == "/health"
     assert check["request_interval"] == 10 and check["failure_threshold"] == 3
     assert check["tags"] == {"Name": "txndr-dr01-prod-us-east-2-health"}
-    assert main["output"]["zone_name_servers"]["value"].startswith('${join(",", aws_route53_zone.')
-    assert "aws_route53_zone" not in _stack(both, SECONDARY)["resource"]
+    zone_lid = next(iter(main["resource"]["aws_route53_zone"]))
+    assert main["output"]["prod_us_east_1_zone_name_servers"]["value"] == (
+        f'${{join(",", aws_route53_zone.{zone_lid}.name_servers)}}'
+    )
+    for stack in (PRIMARY, SECONDARY):
+        assert "aws_route53_zone" not in _stack(both, stack)["resource"]
+        assert "aws_route53_health_check" not in _stack(both, stack)["resource"]
 
 
 def test_every_site_has_a_regional_and_a_weighted_alias(both: dict[str, Path]) -> None:
     main = _stack(both, SECONDARY)
     regional = _one(main, "aws_route53_record", "regional")
     weighted = _one(main, "aws_route53_record", "weighted")
-    zone = _remote(PRIMARY, "prod_us_east_1_zone_id")
+    zone = _remote(f"{PRIMARY}-foundation", "prod_us_east_1_zone_id")
     assert regional["zone_id"] == weighted["zone_id"] == zone
     assert regional["name"] == "us-east-2.api.txn.example.com" and regional["type"] == "A"
     assert weighted["name"] == "api.txn.example.com"
     assert weighted["set_identifier"] == "prod-us-east-2"
     assert weighted["weighted_routing_policy"] == {"weight": 0}
     assert weighted["health_check_id"] == _remote(
-        PRIMARY, "prod_us_east_1_healthcheck_prod_us_east_2_id"
+        f"{PRIMARY}-foundation", "prod_us_east_1_healthcheck_prod_us_east_2_id"
     )
-    assert regional["alias"] == weighted["alias"]
-    assert regional["alias"]["evaluate_target_health"] is True
+    # The regional name is this region alone; only the shared name weighs target health.
+    assert regional["alias"] == {**weighted["alias"], "evaluate_target_health": False}
+    assert weighted["alias"]["evaluate_target_health"] is True
     assert regional["alias"]["name"].endswith(".dns_name}")
     primary = _one(_stack(both, PRIMARY), "aws_route53_record", "weighted")
     assert primary["weighted_routing_policy"] == {"weight": 100}
@@ -468,7 +484,9 @@ def test_site_outputs_are_the_plans(both: dict[str, Path]) -> None:
     assert outputs["regional_url"]["value"] == "https://us-east-1.api.txn.example.com"
     assert outputs["global_database"]["value"] == "txndr-dr01-prod-global"
     assert outputs["load_balancer_dns_name"]["value"].startswith("${aws_lb.")
-    assert outputs["hosted_zone_id"]["value"].startswith("${aws_route53_zone.")
+    assert outputs["hosted_zone_id"]["value"] == _remote(
+        f"{PRIMARY}-foundation", "prod_us_east_1_zone_id"
+    )
     assert (
         outputs["bucket_documents"]["value"] == "txndr-dr01-prod-us-east-1-documents-444444444444"
     )

@@ -59,6 +59,8 @@ def test_foundation_holds_exactly_the_plan_foundation(out: dict[str, Template]) 
         *(f"{b}Bucket{p}" for b in ("AccessLogs", "Migrations", "TransactionLogs", "Documents")
           for p in ("", "Policy")),
         "ReplicationRole",
+        # Delegated before the certificates validate in it.
+        "HostedZone", "ProdUsEast1HealthCheck", "ProdUsEast2HealthCheck",
     }  # fmt: skip
     # The secondary replicates nothing: no replication role.
     assert "ReplicationRole" not in out[S_FOUNDATION]["Resources"]
@@ -72,7 +74,14 @@ def test_foundation_holds_exactly_the_plan_foundation(out: dict[str, Template]) 
 
 
 def test_foundation_outputs_what_other_stacks_read(out: dict[str, Template]) -> None:
-    assert out[P_FOUNDATION]["Outputs"] == {"KeyArn": {"Value": getatt("Key", "Arn")}}
+    assert out[P_FOUNDATION]["Outputs"] == {
+        "KeyArn": {"Value": getatt("Key", "Arn")},
+        "ZoneId": {"Value": ref("HostedZone")},
+        # What the parent domain delegates to, before the main stacks are deployed.
+        "ZoneNameServers": {"Value": {"Fn::Join": [",", getatt("HostedZone", "NameServers")]}},
+        "HealthcheckProdUsEast1Id": {"Value": ref("ProdUsEast1HealthCheck")},
+        "HealthcheckProdUsEast2Id": {"Value": ref("ProdUsEast2HealthCheck")},
+    }
     assert out[S_FOUNDATION]["Outputs"] == {"KeyArn": {"Value": getatt("Key", "Arn")}}
     # The secondary's key is the plan's export: from its foundation, not its main stack.
     assert "KeyArn" not in out[SECONDARY]["Outputs"]
@@ -256,7 +265,8 @@ def test_secret_is_attached_to_the_cluster_and_rotated(out: dict[str, Template])
         "TargetType": "AWS::RDS::DBCluster",
     }
     rotation = res(out[PRIMARY], "MasterSecretRotation")
-    assert rotation["DependsOn"] == ["MasterSecretAttachment"]
+    # The first rotation runs at once: it needs the host and an instance answering there.
+    assert rotation["DependsOn"] == ["MasterSecretAttachment", "DatabaseInstance1"]
     assert rotation["Properties"] == {
         "SecretId": ref("MasterSecret"),
         "RotationRules": {"AutomaticallyAfterDays": 30},
@@ -308,8 +318,8 @@ def test_certificate_is_validated_in_the_primary_zone(out: dict[str, Template]) 
     assert primary["SubjectAlternativeNames"] == ["api.txn.example.com"]
     assert primary["ValidationMethod"] == "DNS"
     assert primary["DomainValidationOptions"] == [
-        {"DomainName": "us-east-1.api.txn.example.com", "HostedZoneId": ref("HostedZone")},
-        {"DomainName": "api.txn.example.com", "HostedZoneId": ref("HostedZone")},
+        {"DomainName": "us-east-1.api.txn.example.com", "HostedZoneId": ref("ProdUsEast1ZoneId")},
+        {"DomainName": "api.txn.example.com", "HostedZoneId": ref("ProdUsEast1ZoneId")},
     ]
     secondary = props(out[SECONDARY], "Certificate")
     assert secondary["DomainValidationOptions"][0] == {
@@ -425,10 +435,10 @@ def test_primary_topic_alerts_the_secondary_failover_function(out: dict[str, Tem
 
 
 def test_zone_and_a_health_check_per_region_with_the_primary(out: dict[str, Template]) -> None:
-    zone = props(out[PRIMARY], "HostedZone")
+    zone = props(out[P_FOUNDATION], "HostedZone")
     assert zone["Name"] == "txn.example.com"
     assert zone["HostedZoneConfig"] == {"Comment": "replgen txndr-dr01: disaster recovery"}
-    checks = of_type(out[PRIMARY], "AWS::Route53::HealthCheck")
+    checks = of_type(out[P_FOUNDATION], "AWS::Route53::HealthCheck")
     assert sorted(checks) == ["ProdUsEast1HealthCheck", "ProdUsEast2HealthCheck"]
     check = checks["ProdUsEast2HealthCheck"]["Properties"]
     assert check["HealthCheckConfig"] == {
@@ -438,13 +448,12 @@ def test_zone_and_a_health_check_per_region_with_the_primary(out: dict[str, Temp
         "Port": 443,
         "RequestInterval": 10,
         "FailureThreshold": 3,
+        "EnableSNI": True,
     }
     assert tag(check, "Name", "HealthCheckTags") == "txndr-dr01-prod-us-east-2-health"
-    assert not of_type(out[SECONDARY], "AWS::Route53::HostedZone")
-    assert not of_type(out[SECONDARY], "AWS::Route53::HealthCheck")
-    outputs = out[PRIMARY]["Outputs"]
-    assert outputs["HealthcheckProdUsEast2Id"] == {"Value": ref("ProdUsEast2HealthCheck")}
-    assert outputs["ZoneId"] == {"Value": ref("HostedZone")}
+    for main in (PRIMARY, SECONDARY):
+        assert not of_type(out[main], "AWS::Route53::HostedZone")
+        assert not of_type(out[main], "AWS::Route53::HealthCheck")
 
 
 def test_records_alias_each_site_load_balancer(out: dict[str, Template]) -> None:
@@ -453,18 +462,18 @@ def test_records_alias_each_site_load_balancer(out: dict[str, Template]) -> None
         "DNSName": getatt("LoadBalancer", "DNSName"),
     }
     assert props(out[PRIMARY], "RegionalRecord") == {
-        "HostedZoneId": ref("HostedZone"),
+        "HostedZoneId": ref("ProdUsEast1ZoneId"),
         "Name": "us-east-1.api.txn.example.com",
         "Type": "A",
         "AliasTarget": {**alias, "EvaluateTargetHealth": False},
     }
     assert props(out[PRIMARY], "WeightedRecord") == {
-        "HostedZoneId": ref("HostedZone"),
+        "HostedZoneId": ref("ProdUsEast1ZoneId"),
         "Name": "api.txn.example.com",
         "Type": "A",
         "SetIdentifier": "prod-us-east-1",
         "Weight": 100,
-        "HealthCheckId": ref("ProdUsEast1HealthCheck"),
+        "HealthCheckId": ref("ProdUsEast1HealthcheckProdUsEast1Id"),
         "AliasTarget": {**alias, "EvaluateTargetHealth": True},
     }
     weighted = props(out[SECONDARY], "WeightedRecord")
@@ -526,7 +535,6 @@ def test_backup_vault_plan_and_selection(out: dict[str, Template]) -> None:
     role = props(out[SECONDARY], "BackupRole")
     assert role["ManagedPolicyArns"] == [
         "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup",
-        "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForRestores",
     ]
 
 
@@ -542,12 +550,11 @@ def test_plan_outputs_for_the_people_deploying(out: dict[str, Template]) -> None
     assert outputs["BucketDocuments"] == {
         "Value": "txndr-dr01-prod-us-east-1-documents-444444444444"
     }
-    assert outputs["ZoneNameServers"] == {
-        "Value": {"Fn::Join": [",", getatt("HostedZone", "NameServers")]}
-    }
-    # zone_id and global_cluster_id are already exported under the same names: kept once.
-    assert outputs["ZoneId"] == {"Value": ref("HostedZone")}
-    assert outputs["GlobalClusterId"] == {"Value": ref("GlobalCluster")}
+    # The zone is the foundation's: its values arrive as stack inputs and are shown again.
+    assert outputs["ZoneNameServers"] == {"Value": ref("ProdUsEast1ZoneNameServers")}
+    assert outputs["HostedZoneId"] == {"Value": ref("ProdUsEast1ZoneId")}
+    assert outputs["GlobalDatabase"] == {"Value": "txndr-dr01-prod-global"}
+    assert outputs["GlobalClusterId"] == {"Value": ref("GlobalCluster")}  # for the secondary
     assert "Url" not in out[SECONDARY]["Outputs"]
     assert out[SECONDARY]["Outputs"]["QueueUrl"] == {
         "Value": "https://sqs.us-east-2.amazonaws.com/444444444444/"

@@ -94,6 +94,7 @@ def test_disaster_recovery_deploys_foundations_first(compiled: dict[str, Path]) 
     ]
     assert depends["txndr-dr01-prod-us-east-2"] == [
         "txndr-dr01-prod-us-east-1",
+        "txndr-dr01-prod-us-east-1-foundation",  # the zone and health checks
         "txndr-dr01-prod-us-east-2-foundation",
     ]
     templates = {s["name"]: (s["template"], s["region"]) for s in manifest["stacks"]}

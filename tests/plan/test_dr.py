@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
 
 from replgen.plan.build import build
 from replgen.plan.dr import ELB_ACCOUNTS, LOG_DELIVERY
-from replgen.plan.model import Alarm, Code, Plan, Ref, Site
+from replgen.plan.model import Alarm, Code, Function, Join, Plan, Ref, Site, Value
 from replgen.spec.load import load
 
 ROOT = Path(__file__).parents[2]
@@ -17,6 +18,11 @@ CODE = {
     "txnproc": Code("txnproc", "txnproc-0123456789ab.zip", "1" * 64, "BBBB"),
 }
 PRIMARY, SECONDARY = "prod/us-east-1", "prod/us-east-2"
+LAMBDA = ROOT / "lambda" / "txnproc"
+if str(LAMBDA) not in sys.path:
+    sys.path.insert(0, str(LAMBDA))  # the Lambda's code root, as in its zip
+
+from txnproc.config import load_failover, load_processor  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -59,11 +65,13 @@ def test_master_secret_rotates_and_replicates_with_the_secondary_key(dr: Plan) -
     assert secret.security_group == "functions"  # reaches the cluster and the endpoints
 
 
-def test_foundations_hold_keys_buckets_and_the_replication_role(dr: Plan) -> None:
+def test_foundations_hold_keys_buckets_the_replication_role_and_the_zone(dr: Plan) -> None:
     primary, secondary = dr.site(PRIMARY), dr.site(SECONDARY)
     buckets = ("bucket:access-logs", "bucket:migrations")
     dr_buckets = ("bucket:transaction-logs", "bucket:documents")
-    assert primary.foundation == ("key", *buckets, *dr_buckets, "role:replication")
+    # The zone too: delegated before the certificates validate in it.
+    zone = ("zone", "healthcheck:prod-us-east-1", "healthcheck:prod-us-east-2")
+    assert primary.foundation == ("key", *buckets, *dr_buckets, "role:replication", *zone)
     assert secondary.foundation == ("key", *buckets, *dr_buckets)
 
 
@@ -243,6 +251,7 @@ def test_failover_role_can_fail_over_only_this_global_cluster(dr: Plan) -> None:
     by_sid = {s.sid: s for s in role.statements}
     assert by_sid["FailOverToThisRegion"].resources == (
         "arn:aws:rds::444444444444:global-cluster:txndr-dr01-prod-global",
+        "arn:aws:rds:us-east-1:444444444444:cluster:txndr-dr01-prod-us-east-1",
         "arn:aws:rds:us-east-2:444444444444:cluster:txndr-dr01-prod-us-east-2",
     )
     assert by_sid["RecordDecisions"].actions == ("dynamodb:PutItem",)
@@ -271,7 +280,10 @@ def test_backup_plan_per_region(dr: Plan, variant: Plan) -> None:
             f"arn:aws:rds:{site.region}:444444444444:cluster:{site.database.cluster_id}",
         )
         role = next(r for r in site.roles if r.key == plan.role)
-        assert role.service == "backup.amazonaws.com" and len(role.managed_policies) == 2
+        assert role.service == "backup.amazonaws.com"
+        assert role.managed_policies == (
+            "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup",
+        )
     other = variant.site("live/eu-south-2").backup
     assert other is not None and (other.retention_days, other.schedule) == (
         14,
@@ -358,3 +370,39 @@ def test_backup_is_optional(tmp_path: Path) -> None:
 def test_an_unknown_site_is_a_key_error(dr: Plan) -> None:
     with pytest.raises(KeyError):
         dr.site("nowhere")
+
+
+def deployed(fn: Function, region: str) -> dict[str, str]:
+    """The function's environment as Lambda would see it: deploy-time values stand in."""
+
+    def text(value: Value | Join) -> str:
+        if isinstance(value, Join):
+            return "".join(text(p) for p in value.parts)
+        if isinstance(value, Ref):
+            return f"{value.component}-{value.attr}"
+        return str(value)
+
+    return {"AWS_REGION": region, **{k: text(v) for k, v in fn.environment}}
+
+
+@pytest.mark.parametrize("spec", ["dr", "variant"])
+def test_the_lambda_code_accepts_the_environment_the_plan_gives(
+    spec: str, request: pytest.FixtureRequest
+) -> None:
+    plan: Plan = request.getfixturevalue(spec)
+    loaders = {"handler.handler": load_processor, "handler.failover": load_failover}
+    seen = set()
+    for site in plan.sites:
+        for fn in site.functions:
+            if fn.code.artifact == "txnproc":
+                loaders[fn.handler](deployed(fn, site.region))  # raises on a bad variable
+                seen.add(fn.handler)
+    assert seen == set(loaders)
+
+
+def test_txnproc_is_granted_what_its_code_calls_on_the_sessions_table(dr: Plan) -> None:
+    role = next(r for r in dr.site(PRIMARY).roles if r.key == "role:txnproc")
+    sessions = next(s for s in role.statements if s.sid == "RecordSessions")
+    code = (LAMBDA / "txnproc" / "sessions.py").read_text()
+    assert sessions.actions == ("dynamodb:UpdateItem",) and "update_item(" in code
+    assert "put_item(" not in code and "get_item(" not in code

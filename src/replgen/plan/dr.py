@@ -190,6 +190,9 @@ def _member(t: _Topology, site: Site) -> Site:
             "key",
             *(b.key for b in site.buckets),
             *(r.key for r in roles if r.key == "role:replication"),
+            # The zone comes first so that it can be delegated before the certificates
+            # validate in it and the health checks resolve their names.
+            *(_zone_keys(t) if site.primary else ()),
         ),
     )
     site = replace(site, alarms=site.alarms + _alarms(t, site), outputs=_outputs(t, site))
@@ -308,7 +311,6 @@ def _txnproc(t: _Topology, site: Site) -> tuple[Function, tuple[Queue, Queue]]:
         ("DB_NAME", db.database_name),
         # The name, not the ARN: the same name reads the primary's secret or its replica.
         ("DB_SECRET_ARN", t.secret_name()),
-        ("DB_SSLMODE", "verify-full"),
         ("QUEUE_URL", _queue_url(site, queue.name)),
         ("SESSIONS_TABLE", t.table),
         ("LOG_BUCKET", _log_bucket(t, site)),
@@ -374,7 +376,7 @@ def _txnproc_role(t: _Topology, site: Site, fn: Function) -> Role:
         ),
         Statement(
             "RecordSessions",
-            ("dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem"),
+            ("dynamodb:UpdateItem",),  # txnproc upserts: one call per message
             (arn("dynamodb", r, a, f"table/{t.table}"),),
         ),
         Statement(
@@ -441,6 +443,10 @@ def _zone(t: _Topology) -> Zone:
         for m in t.members
     )
     return Zone(t.dr.dns.zone, f"replgen {t.ctx.namer.prefix}: disaster recovery", checks)
+
+
+def _zone_keys(t: _Topology) -> tuple[str, ...]:
+    return ("zone", *(f"healthcheck:{m.slug}" for m in t.members))
 
 
 def _record(t: _Topology, site: Site) -> Record:
@@ -520,7 +526,11 @@ def _failover_role(t: _Topology, site: Site, fn: Function) -> Role:
     r, a = site.region, site.account_id
     logs = arn("logs", r, a, f"log-group:{fn.log_group.name}")
     global_cluster = arn("rds", r, a, f"global-cluster:{t.global_cluster}", regional=False)
-    cluster = arn("rds", r, a, f"cluster:{site.database.cluster_id}")
+    # The call names the global cluster, the target and, in RDS's authorisation, the
+    # current writer: every member, since any of them may be the writer by then.
+    clusters = tuple(
+        arn("rds", m.region, m.account_id, f"cluster:{m.database.cluster_id}") for m in t.members
+    )
     health = Join(
         (
             f"arn:{partition(r)}:route53:::healthcheck/",
@@ -531,7 +541,7 @@ def _failover_role(t: _Topology, site: Site, fn: Function) -> Role:
         Statement("WriteOwnLogs", ("logs:CreateLogStream", "logs:PutLogEvents"), (f"{logs}:*",)),
         Statement("ReadGlobalCluster", ("rds:DescribeGlobalClusters",), (global_cluster,)),
         Statement(
-            "FailOverToThisRegion", ("rds:FailoverGlobalCluster",), (global_cluster, cluster)
+            "FailOverToThisRegion", ("rds:FailoverGlobalCluster",), (global_cluster, *clusters)
         ),
         Statement("ReadPrimaryHealth", ("route53:GetHealthCheckStatus",), (health,)),
         Statement("Notify", ("sns:Publish",), (arn("sns", r, a, site.topic.name),)),
@@ -613,9 +623,15 @@ def _backup(t: _Topology, site: Site) -> BackupPlan | None:
 
 def _backup_role(t: _Topology, site: Site) -> Role:
     name = t.name("role", site, "backup")
-    policies = tuple(
-        arn("iam", site.region, "aws", f"policy/service-role/{p}", regional=False)
-        for p in ("AWSBackupServiceRolePolicyForBackup", "AWSBackupServiceRolePolicyForRestores")
+    # Backups only: a restore is a person's decision, made with a role of their own.
+    policies = (
+        arn(
+            "iam",
+            site.region,
+            "aws",
+            "policy/service-role/AWSBackupServiceRolePolicyForBackup",
+            regional=False,
+        ),
     )
     return Role(
         "role:backup",

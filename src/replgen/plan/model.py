@@ -469,8 +469,9 @@ class Site:
     parameter_writer_logs: LogGroup | None = None
     # The role a deployment assumes in this site's account; None where every site shares one.
     deploy_role_arn: str | None = None
-    # Component keys ("key", "bucket:<name>") deployed in a stack of their own before every
-    # other stack: other regions' stacks need them first (replica keys, replication targets).
+    # Component keys ("key", "bucket:<name>", "zone", ...) deployed in a stack of their own
+    # before every other stack: other regions' stacks need them first (replica keys,
+    # replication targets), and the zone must be delegated before certificates validate.
     foundation: tuple[str, ...] = ()
     load_balancer: LoadBalancer | None = None
     event_sources: tuple[EventSource, ...] = ()

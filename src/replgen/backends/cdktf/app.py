@@ -61,6 +61,7 @@ FOUNDATION: tuple[Callable[[Construct, str, Ctx, Site], Construct], ...] = (
     roles.Roles,
     keys.Keys,
     migrations.Migrations,
+    failover.Failover,
 )
 
 

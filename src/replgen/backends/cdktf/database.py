@@ -97,11 +97,13 @@ class Database(Construct):
         ctx.put(site, "cluster", "endpoint", cluster.endpoint)
         if db.managed_password:
             ctx.put(site, "cluster", "secret_arn", cluster.master_user_secret.get(0).secret_arn)
-        if db.secret is not None:
-            secret = self._secret(db, db.secret, cluster)
-            ctx.put(site, "cluster", "secret_arn", secret.arn)
-        for number, instance in enumerate(db.instances, start=1):
+        instances = [
             self._instance(db, number, instance, cluster, subnets)
+            for number, instance in enumerate(db.instances, start=1)
+        ]
+        if db.secret is not None:
+            secret = self._secret(db, db.secret, cluster, instances)
+            ctx.put(site, "cluster", "secret_arn", secret.arn)
 
     def _subnet_group(self, db: PlanDatabase) -> DbSubnetGroup:
         return DbSubnetGroup(
@@ -210,7 +212,11 @@ class Database(Construct):
         )
 
     def _secret(
-        self, db: PlanDatabase, plan_secret: MasterSecret, cluster: RdsCluster
+        self,
+        db: PlanDatabase,
+        plan_secret: MasterSecret,
+        cluster: RdsCluster,
+        instances: list[RdsClusterInstance],
     ) -> SecretsmanagerSecret:
         key = self.ctx.key_arn(self.site)
         secret = SecretsmanagerSecret(
@@ -244,14 +250,14 @@ class Database(Construct):
             # Rotation owns the value once it has run.
             lifecycle=TerraformResourceLifecycle(ignore_changes=["secret_string"]),
         )
-        self._rotation(plan_secret, secret, version, key)
+        self._rotation(plan_secret, secret, [version, *instances], key)
         return secret
 
     def _rotation(
         self,
         plan_secret: MasterSecret,
         secret: SecretsmanagerSecret,
-        version: SecretsmanagerSecretVersion,
+        first: list[Any],
         key: Any,
     ) -> None:
         """AWS's hosted rotation function, in the private subnets with the plan's security
@@ -284,7 +290,9 @@ class Database(Construct):
             rotation_rules=SecretsmanagerSecretRotationRotationRules(
                 automatically_after_days=plan_secret.rotation_days
             ),
-            depends_on=[version],  # the first rotation reads the host from the secret
+            # The first rotation runs at once: it reads the host from the secret's version
+            # and must find an instance answering there.
+            depends_on=first,
         )
 
     def _instance(
@@ -294,9 +302,9 @@ class Database(Construct):
         instance: Instance,
         cluster: RdsCluster,
         subnets: DbSubnetGroup,
-    ) -> None:
+    ) -> RdsClusterInstance:
         key = self.ctx.key_arn(self.site)
-        RdsClusterInstance(
+        return RdsClusterInstance(
             self,
             f"instance_{number}",
             identifier=instance.id,

@@ -32,9 +32,9 @@ class Failover(Construct):
     def __init__(self, scope: Construct, id: str, ctx: Ctx, site: Site) -> None:
         super().__init__(scope, id)
         self.ctx, self.site = ctx, site
-        if site.zone is not None:
+        if site.zone is not None and ctx.here(site, "zone"):
             self._zone(site.zone)
-        if site.record is not None:
+        if site.record is not None and ctx.here(site, "record"):
             self._records(site.record)
 
     def _zone(self, plan_zone: Zone) -> None:
@@ -71,16 +71,19 @@ class Failover(Construct):
     def _records(self, record: Record) -> None:
         lb = self.ctx.get(self.site, "load_balancer")
         zone_id = self.ctx.ref(record.zone_id)
-        alias = Route53RecordAlias(
-            name=lb.dns_name, zone_id=lb.zone_id, evaluate_target_health=True
-        )
+        # The name the health check probes: this region alone, healthy or not.
         Route53Record(
             self,
             "regional_record",
             zone_id=zone_id,
             name=record.regional_name,
             type="A",
-            alias=alias,
+            alias=Route53RecordAlias(
+                name=lb.dns_name, zone_id=lb.zone_id, evaluate_target_health=False
+            ),
+        )
+        alias = Route53RecordAlias(
+            name=lb.dns_name, zone_id=lb.zone_id, evaluate_target_health=True
         )
         Route53Record(
             self,

@@ -44,7 +44,12 @@ COMPONENTS: tuple[Callable[[Ctx, Site], None], ...] = (
     backup.render,
 )
 # What a foundation can hold; each renders only the components its template owns.
-FOUNDATION: tuple[Callable[[Ctx, Site], None], ...] = (roles.render, keys.render, migrations.render)
+FOUNDATION: tuple[Callable[[Ctx, Site], None], ...] = (
+    roles.render,
+    keys.render,
+    migrations.render,
+    failover.render,
+)
 
 
 @dataclass(frozen=True)

@@ -207,7 +207,9 @@ def _secret(ctx: Ctx, site: Site, secret: MasterSecret) -> None:
                 ExcludeCharacters=secret.exclude_characters,
             ),
             RotationRules=secretsmanager.RotationRules(AutomaticallyAfterDays=secret.rotation_days),
-            DependsOn=[attachment],
+            # The first rotation runs at once and must find the database answering:
+            # the attachment gives it the host, the first instance answers there.
+            DependsOn=[attachment, ctx.lid(site, "DatabaseInstance", "1")],
         )
     )
 

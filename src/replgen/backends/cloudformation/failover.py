@@ -13,11 +13,11 @@ from replgen.plan.model import HealthCheck, Record, Site, Zone
 
 
 def render(ctx: Ctx, site: Site) -> None:
-    if site.zone is not None:
+    if site.zone is not None and ctx.owns(site, "zone"):
         _zone(ctx, site, site.zone)
         for check in site.zone.health_checks:
             _health_check(ctx, site, check)
-    if site.record is not None:
+    if site.record is not None and ctx.owns(site, "record"):
         _records(ctx, site, site.record)
 
 
@@ -43,6 +43,7 @@ def _health_check(ctx: Ctx, site: Site, check: HealthCheck) -> None:
                 Port=check.port,
                 RequestInterval=check.interval,
                 FailureThreshold=check.failure_threshold,
+                EnableSNI=True,  # the ALB picks the certificate by name
             ),
             HealthCheckTags=tags(ctx.plan, check.name),  # the console lists checks by Name
         )
