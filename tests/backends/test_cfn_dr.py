@@ -157,9 +157,7 @@ def _alb_statement(template: Template) -> dict[str, Any]:
 def test_elb_account_writes_alb_logs_under_the_prefix(out: dict[str, Template]) -> None:
     statement = _alb_statement(out[P_FOUNDATION])
     assert statement["Effect"] == "Allow"
-    assert statement["Principal"] == {
-        "AWS": [{"Fn::Sub": "arn:${AWS::Partition}:iam::127311923021:root"}]
-    }
+    assert statement["Principal"] == {"AWS": ["arn:aws:iam::127311923021:root"]}
     assert statement["Action"] == ["s3:PutObject"]
     assert statement["Resource"] == [
         {
@@ -169,7 +167,7 @@ def test_elb_account_writes_alb_logs_under_the_prefix(out: dict[str, Template]) 
     ]
     # us-east-2 has its own ELB account.
     assert _alb_statement(out[S_FOUNDATION])["Principal"] == {
-        "AWS": [{"Fn::Sub": "arn:${AWS::Partition}:iam::033677994240:root"}]
+        "AWS": ["arn:aws:iam::033677994240:root"]
     }
 
 

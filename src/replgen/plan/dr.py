@@ -12,9 +12,9 @@ table, objects) are encrypted with the secondaries' keys and land in their bucke
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
-from replgen.plan.arns import arn, partition, role_arn, service_principal
+from replgen.plan.arns import account_root, arn, partition, role_arn, service_principal
 from replgen.plan.model import (
     Alarm,
     BackupPlan,
@@ -408,6 +408,11 @@ def _event_source(t: _Topology) -> EventSource:
     )
 
 
+def _log_writer(region: str) -> tuple[Literal["AWS", "Service"], str]:
+    account = ELB_ACCOUNTS.get(region)
+    return ("AWS", account_root(region, account)) if account else ("Service", LOG_DELIVERY)
+
+
 def _load_balancer(t: _Topology, site: Site) -> LoadBalancer:
     return LoadBalancer(
         name=t.name("alb", site),
@@ -420,7 +425,7 @@ def _load_balancer(t: _Topology, site: Site) -> LoadBalancer:
         idle_timeout=60,
         access_logs_bucket="bucket:access-logs",
         access_logs_prefix="alb",
-        log_writer=ELB_ACCOUNTS.get(site.region, LOG_DELIVERY),
+        log_writer=_log_writer(site.region),
         health_check_path=t.dr.dns.health_check_path,
         permission="permission:txnproc-alb",
     )

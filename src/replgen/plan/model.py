@@ -377,9 +377,9 @@ class LoadBalancer:
     idle_timeout: int
     access_logs_bucket: str  # component key; ELB writes its logs with SSE-S3
     access_logs_prefix: str
-    # Who writes access logs: the region's ELB account, or the log-delivery service
-    # principal in regions opened after August 2022.
-    log_writer: str
+    # Who writes access logs: ("AWS", the region's ELB account root), or ("Service", the
+    # log-delivery service principal) in regions opened after August 2022.
+    log_writer: tuple[Literal["AWS", "Service"], str]
     health_check_path: str
     permission: str  # component key of the Permission letting ELB invoke the function
 

@@ -54,7 +54,6 @@ from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
 from constructs import Construct
 
 from replgen.backends.cdktf.context import Ctx, document, skip, snake, tags
-from replgen.plan.arns import account_root
 from replgen.plan.model import Bucket, LoadBalancer, Replication, Site
 
 ABORT_MULTIPART_DAYS = 7  # the plan has no value for it; parts older than a week are debris
@@ -281,16 +280,11 @@ def _allow_log_delivery(
 def _allow_load_balancer_logs(site: Site, target: S3Bucket, lb: LoadBalancer) -> dict[str, Any]:
     """The ALB's access logs: written by the region's ELB account, or the log-delivery
     service in regions without one, under the load balancer's prefix for this account."""
-    writer = lb.log_writer
-    principal = (
-        {"AWS": account_root(site.region, writer)}
-        if writer.isdigit() and len(writer) == 12
-        else {"Service": writer}
-    )
+    kind, writer = lb.log_writer
     return {
         "Sid": "LoadBalancerAccessLogs",
         "Effect": "Allow",
-        "Principal": principal,
+        "Principal": {kind: writer},
         "Action": "s3:PutObject",
         "Resource": f"{target.arn}/{lb.access_logs_prefix}/AWSLogs/{site.account_id}/*",
     }

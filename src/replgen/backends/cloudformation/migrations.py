@@ -210,12 +210,8 @@ def _allow_load_balancer_logs(site: Site, target: Bucket) -> list[iam.Statement]
     lb = site.load_balancer
     if lb is None or lb.access_logs_bucket != target.key:
         return []
-    writer = lb.log_writer
-    principal = (
-        iam.Principal("AWS", [t.Sub(f"arn:${{AWS::Partition}}:iam::{writer}:root")])
-        if writer.isdigit() and len(writer) == 12
-        else iam.Principal("Service", [writer])
-    )
+    kind, writer = lb.log_writer
+    principal = iam.Principal(kind, [writer])
     objects = f"/{lb.access_logs_prefix}/AWSLogs/{site.account_id}/*"
     return [
         iam.Statement(
