@@ -407,3 +407,13 @@ def test_txnproc_is_granted_what_its_code_calls_on_the_sessions_table(dr: Plan) 
     code = (LAMBDA / "txnproc" / "sessions.py").read_text()
     assert sessions.actions == ("dynamodb:UpdateItem",) and "update_item(" in code
     assert "put_item(" not in code and "get_item(" not in code
+
+
+def test_each_bucket_says_why_it_replicates_nowhere(dr: Plan) -> None:
+    primary = {b.key: b for b in dr.site(PRIMARY).buckets}
+    secondary = {b.key: b for b in dr.site(SECONDARY).buckets}
+    assert primary["bucket:documents"].not_replicated(PRIMARY) is None  # it does
+    replica = secondary["bucket:documents"].not_replicated(SECONDARY)
+    assert replica is not None and "txndr-dr01-prod-us-east-1-documents" in replica
+    local = primary["bucket:migrations"].not_replicated(PRIMARY)
+    assert local is not None and "stay in its region" in local and PRIMARY in local

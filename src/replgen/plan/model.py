@@ -239,6 +239,20 @@ class Bucket:
     replication: tuple[Replication, ...] = ()  # one rule per destination region
     replica_of: str | None = None  # the bucket replicating into this one
 
+    def not_replicated(self, site: SiteId) -> str | None:
+        """Why this bucket replicates nowhere, or None where it does."""
+        if self.replication:
+            return None
+        if self.replica_of is not None:
+            return (
+                f"{self.name} is the replica {self.replica_of} writes into: it replicates "
+                "nowhere itself, so that a failover region serves the same objects"
+            )
+        return (
+            f"{self.purpose} of {site} stay in its region: the topology replicates only "
+            "buckets it marks for disaster recovery"
+        )
+
 
 @dataclass(frozen=True)
 class Replication:

@@ -106,7 +106,7 @@ def _site_stack(plan: Plan, site: Site) -> StackSpec:
 
 def _outputs(ctx: Ctx, site: Site) -> None:
     """The plan's outputs for the people deploying. One the stack already exports for
-    another stack (the zone id) is that same value under that same name: kept once."""
+    another stack under the same name (a cluster endpoint) is that same value: kept once."""
     for name, value in site.outputs:
         lid = camel(name)
         if lid not in ctx.template.outputs:

@@ -123,22 +123,9 @@ def _skips(site: Site, bucket: Bucket) -> dict[str, Any]:
         checks.append(
             ("CKV_AWS_145", "S3 server access logs can only be delivered to SSE-S3 buckets")
         )
-    if bucket.replica_of is not None:
-        checks.append(
-            (
-                "CKV_AWS_144",
-                f"{bucket.name} is the replica {bucket.replica_of} writes into: it replicates "
-                "nowhere itself, so that a failover region serves the same objects",
-            )
-        )
-    elif not bucket.replication:
-        checks.append(
-            (
-                "CKV_AWS_144",
-                f"{bucket.purpose} of {site.id} stay in its region: the topology replicates "
-                "only buckets it marks for disaster recovery",
-            )
-        )
+    local = bucket.not_replicated(site.id)
+    if local is not None:
+        checks.append(("CKV_AWS_144", local))
     return {"Metadata": skip(*checks)} if checks else {}
 
 
