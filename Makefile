@@ -11,6 +11,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test,cdktf]'
+	$(BIN)/python -m replgen.rds_ca  # the RDS CA bundle the zips carry: fetched once, verified
 	touch $@
 
 # checkov pins its own dependency set; it lives in its own venv, as pipx would put it.

@@ -11,6 +11,8 @@ import pytest
 
 # ``dbservers`` sits beside this file; make it importable whether or not tests/ is a package.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+# The modules every Lambda zip carries at its root (verified TLS to RDS).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lambda" / "shared"))
 
 from dbservers import DBServer, mariadb_server, postgres_server
 

@@ -1,8 +1,12 @@
 """Throw-away MariaDB and PostgreSQL servers for tests.
 
 Each server is started once per pytest session on 127.0.0.1 and a free port, with real
-password-authenticated users (no ``--skip-grant-tables``, no ``trust`` over TCP). Tests ask
-for a fresh database with :meth:`DBServer.new_database` and connect with the returned dict.
+password-authenticated users (no ``--skip-grant-tables``, no ``trust`` over TCP). Like Aurora,
+they accept TLS only (MariaDB ``--require-secure-transport``, PostgreSQL ``hostssl`` lines and
+``hostnossl ... reject``), with a certificate for ``localhost`` from a CA made for the session
+(``testca.py``): clients dial ``localhost`` and verify against ``DBServer.tls.ca``, which is
+what tests give the Lambdas as ``DB_CA_BUNDLE``. Tests ask for a fresh database with
+:meth:`DBServer.new_database` and connect with the returned dict.
 
 A missing server binary FAILS the fixture instead of skipping: CI installs both servers, so a
 skip would silently hide the suites that need them.
@@ -17,6 +21,7 @@ import pwd
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import tempfile
 import time
@@ -27,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from testca import SERVER_NAME, TlsFiles, make_tls_files
 
 APP_USER = "replgen"
 APP_PASSWORD = "replgen-test-pw"
@@ -108,6 +114,7 @@ class DBServer:
     admin_password: str
     proc: subprocess.Popen[bytes]
     workdir: Path
+    tls: TlsFiles
     databases: list[str] = field(default_factory=list)
 
     def admin_connect(self, dbname: str | None = None) -> Any:
@@ -120,6 +127,7 @@ class DBServer:
             self.admin_password,
             dbname,
             autocommit=True,
+            ca=self.tls.ca,
         )
 
     def connect(self, dbname: str, autocommit: bool = True) -> Any:
@@ -132,6 +140,7 @@ class DBServer:
             self.password,
             dbname,
             autocommit=autocommit,
+            ca=self.tls.ca,
         )
 
     def connect_info(self, dbname: str) -> dict[str, Any]:
@@ -191,7 +200,9 @@ def _connect(
     password: str,
     dbname: str | None,
     autocommit: bool,
+    ca: Path,
 ) -> Any:
+    context = ssl.create_default_context(cafile=str(ca))
     if engine == "mysql":
         import pymysql
 
@@ -204,6 +215,7 @@ def _connect(
             autocommit=autocommit,
             charset="utf8mb4",
             connect_timeout=5,
+            ssl=context,
         )
     import pg8000.dbapi
 
@@ -214,6 +226,7 @@ def _connect(
         password=password,
         database=dbname or "postgres",
         timeout=30,
+        ssl_context=context,
     )
     conn.autocommit = autocommit
     return conn
@@ -247,6 +260,7 @@ def find_install_db() -> str:
 def start_mariadb(base: Path) -> DBServer:
     mariadbd, install_db = find_mariadbd(), find_install_db()
     datadir = base / "data"
+    tls = make_tls_files(base)
     as_root = ["--user=root"] if os.geteuid() == 0 else []
     # Normal password auth for root (not unix_socket) so we can connect over TCP.
     _run_checked(
@@ -280,11 +294,15 @@ def start_mariadb(base: Path) -> DBServer:
             "--innodb-buffer-pool-size=512M",
             "--max-connections=200",
             "--character-set-server=utf8mb4",
+            f"--ssl-ca={tls.ca}",
+            f"--ssl-cert={tls.cert}",
+            f"--ssl-key={tls.key}",
+            "--require-secure-transport=ON",
             *as_root,
         ]
         proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         server = DBServer(
-            "mysql", "127.0.0.1", port, APP_USER, APP_PASSWORD, "root", "", proc, base
+            "mysql", SERVER_NAME, port, APP_USER, APP_PASSWORD, "root", "", proc, base, tls
         )
         try:
             _wait_until(lambda s=server: s.admin_connect().close(), proc, log, "mariadbd")
@@ -347,6 +365,16 @@ def _pg_run_user() -> str | None:
     pytest.fail("running as root but no 'postgres' or 'nobody' user to run PostgreSQL as")
 
 
+# TCP only over TLS, as Aurora with rds.force_ssl=1; the unix socket is for nobody but us.
+_PG_HBA = """\
+local     all all              scram-sha-256
+hostssl   all all 127.0.0.1/32 scram-sha-256
+hostssl   all all ::1/128      scram-sha-256
+hostnossl all all 0.0.0.0/0    reject
+hostnossl all all ::/0         reject
+"""
+
+
 def start_postgres() -> DBServer:
     bindir = find_pg_bindir()
     run_as = _pg_run_user()
@@ -354,10 +382,13 @@ def start_postgres() -> DBServer:
     base = Path(tempfile.mkdtemp(prefix="replsync-pg-"))
     pwfile = base / "pw"
     pwfile.write_text(ADMIN_PASSWORD + "\n")
+    owner = None
     if run_as:
         entry = pwd.getpwnam(run_as)
-        os.chown(base, entry.pw_uid, entry.pw_gid)
-        os.chown(pwfile, entry.pw_uid, entry.pw_gid)
+        owner = (entry.pw_uid, entry.pw_gid)
+        os.chown(base, *owner)
+        os.chown(pwfile, *owner)
+    tls = make_tls_files(base, owner)
     datadir = base / "data"
     _run_checked(
         [
@@ -377,6 +408,7 @@ def start_postgres() -> DBServer:
         ],
         user=run_as,
     )
+    (datadir / "pg_hba.conf").write_text(_PG_HBA)
     last_error: Exception | None = None
     for _attempt in range(3):
         port = free_port()
@@ -401,12 +433,18 @@ def start_postgres() -> DBServer:
             "shared_buffers=256MB",
             "-c",
             "max_connections=200",
+            "-c",
+            "ssl=on",
+            "-c",
+            f"ssl_cert_file={tls.cert}",
+            "-c",
+            f"ssl_key_file={tls.key}",
         ]
         with open(log, "ab") as log_fh:
             proc = subprocess.Popen(args, stdout=log_fh, stderr=subprocess.STDOUT, user=run_as)
         server = DBServer(
             "postgres",
-            "127.0.0.1",
+            SERVER_NAME,
             port,
             APP_USER,
             APP_PASSWORD,
@@ -414,6 +452,7 @@ def start_postgres() -> DBServer:
             ADMIN_PASSWORD,
             proc,
             base,
+            tls,
         )
         try:
             _wait_until(lambda s=server: s.admin_connect().close(), proc, log, "postgres")

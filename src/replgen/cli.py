@@ -22,6 +22,7 @@ from rich.table import Table
 from replgen import compiler, output
 from replgen.backends import Options
 from replgen.errors import SpecError
+from replgen.package import PackageError
 from replgen.spec.load import Loaded
 from replgen.spec.source import Source
 
@@ -45,6 +46,9 @@ def spec_errors(func: F) -> F:
             return func(*args, **kwargs)
         except SpecError as exc:
             _report(exc, exc.source, kwargs.get("spec"))
+            sys.exit(2)
+        except PackageError as exc:  # the machine lacks what a zip needs (npm, a driver)
+            click.echo(f"error: cannot build the Lambda zips: {exc}", err=True)
             sys.exit(2)
 
     return wrapper  # type: ignore[return-value]
@@ -202,6 +206,7 @@ def schema() -> None:
     show_default=True,
     type=click.Path(file_okay=False, path_type=Path),
 )
+@spec_errors
 def package(out: Path) -> None:
     """Build the Lambda zips reproducibly, named by content hash."""
     from replgen import package as packager

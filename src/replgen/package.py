@@ -1,6 +1,8 @@
 """Reproducible Lambda deployment zips.
 
-A zip holds the files of ``lambda/<name>/`` plus the installed files of the distributions the
+A zip holds the files of ``lambda/<name>/``, the modules every function shares
+(``lambda/shared/``: verified TLS to RDS) with the Amazon RDS CA bundle beside them
+(``rds-ca-bundle.pem``, see ``rds_ca``), plus the installed files of the distributions the
 function vendors (``LAMBDAS``) and, recursively, their requirements, taken from the current
 environment with ``importlib.metadata``. The same inputs always give the same bytes: entries
 sorted, timestamps fixed at 1980-01-01, permissions 0644, DEFLATE at a fixed level (with the
@@ -35,6 +37,8 @@ LAMBDAS: dict[str, tuple[str, ...]] = {
 RUNTIME_PROVIDED = frozenset(
     {"boto3", "botocore", "s3transfer", "jmespath", "urllib3", "python-dateutil", "six"}
 )
+SHARED = "shared"  # lambda/shared/: modules at the root of every zip
+CA_BUNDLE = "rds-ca-bundle.pem"  # where rdstls looks for it: beside itself
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 FILE_MODE = 0o644
 COMPRESS_LEVEL = 9
@@ -75,7 +79,10 @@ def build(name: str, dest: Path) -> Artifact:
     if not (source / "handler.py").is_file():
         raise PackageError(f"{source} has no handler.py")
     entries = dict(_own_files(source))
-    for arcname, data in _vendored_files(LAMBDAS[name]):
+    if not (lambda_dir() / SHARED / "rdstls.py").is_file():
+        raise PackageError(f"{lambda_dir() / SHARED} has no rdstls.py")
+    shared = [*_own_files(lambda_dir() / SHARED), (CA_BUNDLE, _ca_bundle())]
+    for arcname, data in [*shared, *_vendored_files(LAMBDAS[name])]:
         if arcname in entries and entries[arcname] != data:
             raise PackageError(f"{arcname} exists both in {source} and a vendored package")
         entries[arcname] = data
@@ -90,6 +97,15 @@ def build(name: str, dest: Path) -> Artifact:
     dest.mkdir(parents=True, exist_ok=True)
     (dest / artifact.filename).write_bytes(payload)
     return artifact
+
+
+def _ca_bundle() -> bytes:
+    from replgen import rds_ca
+
+    try:
+        return rds_ca.bundle()
+    except rds_ca.BundleError as exc:
+        raise PackageError(str(exc)) from exc
 
 
 def _skipped(parts: tuple[str, ...]) -> bool:

@@ -151,6 +151,29 @@ def test_s3_state_backend_locks_and_remote_states_read_s3(tmp_path: Path) -> Non
     ]
 
 
+def test_every_endpoint_has_the_topology_policy(both: dict[str, Path]) -> None:
+    """The same document as CloudFormation's: the topology's accounts, as principals and as
+    resource owners, and nothing else."""
+    accounts = ["111111111111", "222222222222", "333333333333"]
+    policies = [
+        json.loads(endpoint["policy"])
+        for stack in stacks(both["prod"]).values()
+        for endpoint in stack.get("resource", {}).get("aws_vpc_endpoint", {}).values()
+    ]
+    assert len(policies) == 3 + 7  # S3 in every site; the interface endpoints in staging
+    for policy in policies:
+        [statement] = policy["Statement"]
+        assert (statement["Effect"], statement["Principal"], statement["Action"]) == (
+            "Allow",
+            "*",
+            "*",
+        )
+        assert statement["Condition"] == {
+            "StringEquals": {"aws:PrincipalAccount": accounts},
+            "StringEqualsIfExists": {"aws:ResourceAccount": accounts},
+        }
+
+
 def test_cdktf_json_reruns_the_compile_from_its_folder(both: dict[str, Path]) -> None:
     committed = ROOT / "templates_out" / "dbrepl" / "cdktf" / "cdktf.json"
     config = json.loads(committed.read_text())

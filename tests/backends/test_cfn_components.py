@@ -593,19 +593,26 @@ def test_replica_lag_alarm_is_in_milliseconds(out: dict[str, Template]) -> None:
     }
 
 
-def test_sync_lag_alarms_are_in_seconds_per_target(out: dict[str, Template]) -> None:
+def test_sync_lag_alarms_read_target_staleness_per_target(out: dict[str, Template]) -> None:
+    """Staleness arrives only when a run refreshes a target, so silence breaches: 61 silent
+    minutes (lag_alarm_seconds 60 + rate(1 hour)) or a refresh that ended 3660 s stale."""
     staging = out["staging.json"]
     alarms = {
         a["Properties"]["Dimensions"][0]["Value"]: a["Properties"]
         for a in of_type(staging, "AWS::CloudWatch::Alarm").values()
-        if a["Properties"]["MetricName"] == "SyncLagSeconds"
+        if a["Properties"]["MetricName"] == "TargetStalenessSeconds"
     }
-    assert set(alarms) == {"staging", "prod"}  # dev is the reference-data source
+    assert set(alarms) == {"staging", "prod"}  # the reference-data targets
     for target, alarm in alarms.items():
         assert alarm["AlarmName"] == f"dbrepl-prod01-staging-sync-lag-{target}"
         assert alarm["Namespace"] == "replgen/dbrepl"
-        assert alarm["Threshold"] == 60.0
-        assert alarm["Unit"] == "Seconds"
+        assert (alarm["Threshold"], alarm["Unit"], alarm["Statistic"]) == (
+            3660.0,
+            "Seconds",
+            "Maximum",
+        )
+        assert (alarm["Period"], alarm["EvaluationPeriods"]) == (60, 61)
+        assert alarm["TreatMissingData"] == "breaching"
         assert alarm["Dimensions"] == [{"Name": "Target", "Value": target}]
         assert alarm["AlarmActions"] == alarm["OKActions"] == [ref("Topic")]
 
@@ -778,6 +785,6 @@ def test_single_layout_prefixes_every_component_name() -> None:
         assert props(template, f"{slug}DatabaseConnectionParameter")["ServiceToken"] == getatt(
             f"{slug}ParameterWriterFunction", "Arn"
         )
-        assert props(template, f"{slug}ReplicaLagAlarm")["AlarmActions"] == [ref(f"{slug}Topic")]
         assert f"{slug}MigrationsBucket" in template["Resources"]
+    assert props(template, "ProdReplicaLagAlarm")["AlarmActions"] == [ref("ProdTopic")]
     assert "StagingReplsyncFunction" in template["Resources"]

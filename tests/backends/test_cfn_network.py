@@ -243,6 +243,37 @@ def test_s3_gateway_endpoint_on_the_private_route_table(
     assert s3["RouteTableIds"] == [ref("PrivateRouteTable")]
 
 
+# Written out literally: every endpoint admits the topology's accounts and nothing else.
+TOPOLOGY_ONLY = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Sid": "TopologyAccountsOnly",
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": "*",
+            "Resource": "*",
+            "Condition": {
+                "StringEquals": {
+                    "aws:PrincipalAccount": ["111111111111", "222222222222", "333333333333"]
+                },
+                "StringEqualsIfExists": {
+                    "aws:ResourceAccount": ["111111111111", "222222222222", "333333333333"]
+                },
+            },
+        }
+    ],
+}
+
+
+def test_every_endpoint_has_the_topology_policy(out: dict[str, Template]) -> None:
+    endpoints = [
+        e["Properties"] for t in out.values() for e in of_type(t, "AWS::EC2::VPCEndpoint").values()
+    ]
+    assert len(endpoints) == 3 + len(INTERFACE_ENDPOINTS)  # S3 per site, the rest in staging
+    assert all(e["PolicyDocument"] == TOPOLOGY_ONLY for e in endpoints)
+
+
 def test_interface_endpoints_only_where_the_functions_run(out: dict[str, Template]) -> None:
     for site in ("dev", "prod"):
         endpoints = of_type(out[f"{site}.json"], "AWS::EC2::VPCEndpoint")

@@ -85,6 +85,7 @@ def make_stack(
     import boto3
 
     stack = Stack(server, monkeypatch)
+    monkeypatch.setenv("DB_CA_BUNDLE", str(server.tls.ca))  # the test servers' own CA
     secrets = boto3.client("secretsmanager", region_name=REGION)
     environments = {}
     names = ("dev", "staging", "prod")

@@ -79,6 +79,8 @@ def test_lambda_dir_override(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     (fake / "__pycache__" / "handler.cpython-311.pyc").write_bytes(b"junk")
     (fake / "tests").mkdir()
     (fake / "tests" / "test_x.py").write_text("")
+    (tmp_path / "lambdas" / "shared").mkdir()
+    (tmp_path / "lambdas" / "shared" / "rdstls.py").write_text("")
     monkeypatch.setenv("REPLGEN_LAMBDA_DIR", str(tmp_path / "lambdas"))
 
     assert package.lambda_dir() == tmp_path / "lambdas"
@@ -86,6 +88,7 @@ def test_lambda_dir_override(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     with zipfile.ZipFile(tmp_path / "out" / artifact.filename) as archive:
         names = archive.namelist()
     assert "handler.py" in names and "replsync/app.py" not in names
+    assert {"rdstls.py", "rds-ca-bundle.pem"} <= set(names)
     assert not [n for n in names if "__pycache__" in n or n.startswith("tests/")]
 
 
@@ -97,3 +100,11 @@ def test_default_lambda_dir_is_the_checkout(monkeypatch: pytest.MonkeyPatch) -> 
 def test_unknown_lambda(tmp_path: Path) -> None:
     with pytest.raises(package.PackageError):
         package.build("nope", tmp_path)
+
+
+def test_the_shared_modules_are_required(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "replsync").mkdir()
+    (tmp_path / "replsync" / "handler.py").write_text("")
+    monkeypatch.setenv("REPLGEN_LAMBDA_DIR", str(tmp_path))
+    with pytest.raises(package.PackageError, match=r"has no rdstls\.py"):
+        package.build("replsync", tmp_path / "out")

@@ -305,7 +305,7 @@ def test_logs_and_metrics(stack: Stack, capsys: pytest.CaptureFixture[str]) -> N
         "currency",
     )
     assert synced_line["inserted"] == 20
-    [emf] = [line for line in lines if "_aws" in line]
+    [emf] = [line for line in lines if "SyncLagSeconds" in line]
     [directive] = emf["_aws"]["CloudWatchMetrics"]
     assert directive["Namespace"] == NAMESPACE
     assert directive["Dimensions"] == [["Target"]]
@@ -317,6 +317,27 @@ def test_logs_and_metrics(stack: Stack, capsys: pytest.CaptureFixture[str]) -> N
     assert emf["Target"] == "staging"
     assert emf["RowsChanged"] == 60 and emf["SyncFailures"] == 0
     assert emf["SyncLagSeconds"] >= 0
+    [stale] = [line for line in lines if "TargetStalenessSeconds" in line]
+    [directive] = stale["_aws"]["CloudWatchMetrics"]
+    assert directive["Dimensions"] == [["Target"], ["Target", "Table"]]
+    assert directive["Metrics"] == [{"Name": "TargetStalenessSeconds", "Unit": "Seconds"}]
+    assert (stale["Target"], stale["Table"]) == ("staging", "currency")
+    # At the end of the run the target matched the source as of the snapshot: seconds ago.
+    assert 0 <= stale["TargetStalenessSeconds"] < emf["SyncLagSeconds"] + 1
+
+
+def test_staleness_is_reported_only_for_targets_brought_up_to_date(
+    stack: Stack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A dry run changes nothing and a failed table is not up to date: neither reports a
+    staleness, so the alarm sees missing data (breaching) once the schedule is overdue."""
+    seed_currency_mix(stack)
+    stack.invoke(action="sync_reference_data", source="dev", target="staging", dry_run=True)
+    stack.execute("staging", "DROP TABLE currency")
+    stack.run(action="sync_reference_data", source="dev", target="staging")
+    lines = json_lines(capsys.readouterr().out)
+    assert not [line for line in lines if "TargetStalenessSeconds" in line]
+    assert [line["SyncFailures"] for line in lines if "SyncFailures" in line] == [0, 1]
 
 
 def test_schema_mismatch_is_a_sync_failure(stack: Stack) -> None:

@@ -65,23 +65,42 @@ def test_health_database_down(stack: Stack, capsys: pytest.CaptureFixture[str]) 
     assert any(r.get("HealthCheckFailures") == 1.0 for r in lines)
 
 
-def test_tls_is_on_unless_disabled(
-    stack: Stack, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"DB_CA_BUNDLE": "other_ca"}, "unable to get local issuer certificate"),
+        ({"DB_HOST": "127.0.0.1"}, "mismatch, certificate is not valid for '127.0.0.1'"),
+    ],
+    ids=["unknown-ca", "host-name-mismatch"],
+)
+def test_a_server_that_fails_verification_is_refused(
+    stack: Stack,
+    capsys: pytest.CaptureFixture[str],
+    change: dict[str, str],
+    reason: str,
 ) -> None:
-    """Without DB_SSLMODE (the infrastructure never sets it) the connection insists on TLS:
-    the test server has none, so the database check fails instead of going plaintext."""
-    monkeypatch.delenv("DB_SSLMODE")
+    """The connection verifies the chain against DB_CA_BUNDLE and the host name it dialled:
+    a certificate from another CA, or one that names another host, is refused before any
+    credential is sent, so /health reports the database down and nothing is written."""
+    other_ca = str(stack.server.tls.other_ca)
+    stack.set_env(**{k: other_ca if v == "other_ca" else v for k, v in change.items()})
     response = stack.invoke(alb_event("GET", "/health"))
-    assert body_of(response) == {
-        "status": "unhealthy",
-        "database": False,
-        "queue": True,
-        "writer": False,
-    }
+    assert body_of(response)["database"] is False
     failed = next(
         r for r in json_lines(capsys.readouterr().out) if r.get("event") == "health_check_failed"
     )
-    assert "SSL" in failed["error"]
+    assert "TLS verification failed: server certificate refused" in failed["error"]
+    assert reason in failed["error"]
+
+
+def test_the_packaged_bundle_is_the_default(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without DB_CA_BUNDLE the function trusts the RDS bundle packaged beside ``rdstls``
+    (absent from a source checkout: the zip carries it), never the system store."""
+    import rdstls
+
+    monkeypatch.delenv("DB_CA_BUNDLE")
+    with pytest.raises(rdstls.TlsConfigError, match="packaged RDS CA bundle"):
+        rdstls.client_context()
 
 
 def test_a_read_only_database_fails_the_health_check(

@@ -197,7 +197,7 @@ def make_stack(server: Any, monkeypatch: pytest.MonkeyPatch) -> Stack:
         DB_PORT=str(db["port"]),
         DB_NAME=db["dbname"],
         DB_SECRET_ARN=secret_arn,
-        DB_SSLMODE="disable",  # the test server has no TLS
+        DB_CA_BUNDLE=str(server.tls.ca),  # the test server's own CA, instead of RDS's
         QUEUE_URL=queue_url,
         SESSIONS_TABLE=TABLE,
         LOG_BUCKET=BUCKET,

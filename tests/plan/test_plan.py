@@ -75,13 +75,28 @@ def test_database_settings_follow_the_seed_requirements(prod: Plan) -> None:
 
 
 def test_replica_lag_threshold_is_in_milliseconds(prod: Plan) -> None:
-    alarm = prod.site("dev").database.replica_lag_alarm
+    alarm = prod.site("prod").database.replica_lag_alarm  # two instances: a reader lags
     assert alarm is not None
     assert (alarm.metric, alarm.unit, alarm.threshold) == (
         "AuroraReplicaLagMaximum",
         "Milliseconds",
         60000.0,
     )
+
+
+def test_only_clusters_with_readers_alarm_on_replica_lag(prod: Plan) -> None:
+    """AuroraReplicaLagMaximum exists only where a reader replicates: single-instance dev and
+    staging would never emit it, and an alarm on it would say nothing."""
+    assert {s.id: s.database.replica_lag_alarm is not None for s in prod.sites} == {
+        "dev": False,
+        "staging": False,
+        "prod": True,
+    }
+
+
+def test_every_endpoint_admits_only_the_topologys_accounts(prod: Plan) -> None:
+    accounts = ("111111111111", "222222222222", "333333333333")
+    assert {s.network.endpoint_accounts for s in prod.sites} == {accounts}
 
 
 def test_only_the_database_port_crosses_peerings_from_sync_subnets(prod: Plan) -> None:
@@ -161,10 +176,15 @@ def test_sync_function_config_and_state_machine(prod: Plan) -> None:
         "Sync reference data to prod",
     ]
     assert all(states[n]["Catch"][0]["Next"] == "Notify failure" for n in order)
-    lag = [a for a in staging.alarms if a.metric == "SyncLagSeconds"]
-    assert {(a.dimensions, a.threshold, a.unit) for a in lag} == {
-        ((("Target", "staging"),), 60.0, "Seconds"),
-        ((("Target", "prod"),), 60.0, "Seconds"),
+    lag = [a for a in staging.alarms if a.metric == "TargetStalenessSeconds"]
+    # lag_alarm_seconds 60 + rate(1 hour): silent for 61 one-minute periods, or a refresh
+    # that ended over 3660 s stale; no refresh at all is missing data, which breaches.
+    assert {
+        (a.dimensions, a.threshold, a.unit, a.period, a.evaluation_periods, a.treat_missing)
+        for a in lag
+    } == {
+        ((("Target", "staging"),), 3660.0, "Seconds", 60, 61, "breaching"),
+        ((("Target", "prod"),), 3660.0, "Seconds", 60, 61, "breaching"),
     }
 
 

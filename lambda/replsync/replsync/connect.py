@@ -12,9 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import rdstls
+
 from replsync.config import Config, Environment
 from replsync.dialect import Connection, Dialect
-from replsync.errors import ConfigError, TransientError
+from replsync.errors import ConfigError, ConnectionRefused, TransientError
 from replsync.observe import log
 
 T = TypeVar("T")
@@ -165,16 +167,28 @@ class Connector:
         return self._credentials[name]
 
     def open(self, name: str) -> Connection:
-        """A new connection to environment ``name`` (retried on transient failures)."""
+        """A new verified-TLS connection to environment ``name`` (retried on transient
+        failures; a TLS refusal fails at once)."""
         env = self.config.environments[name]
         creds = self.credentials(name)
+
+        def connect() -> Connection:
+            try:
+                return self.dialect.connect(
+                    env.host, env.port, creds.username, creds.password, env.dbname
+                )
+            except rdstls.TlsConfigError as exc:
+                raise ConfigError(str(exc), environment=name) from exc
+            except Exception as exc:
+                refused = rdstls.refusal(exc)
+                if refused is None:
+                    raise
+                raise ConnectionRefused(
+                    f"{name} ({env.host}:{env.port}): {refused}", environment=name
+                ) from exc
+
         return with_retry(
-            lambda: self.dialect.connect(
-                env.host, env.port, creds.username, creds.password, env.dbname
-            ),
-            is_transient=self.is_transient,
-            policy=self.policy,
-            what=f"connect to {name}",
+            connect, is_transient=self.is_transient, policy=self.policy, what=f"connect to {name}"
         )
 
 

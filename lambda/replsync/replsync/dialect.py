@@ -12,7 +12,10 @@ from __future__ import annotations
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from functools import cache
 from typing import Any, ClassVar
+
+import rdstls
 
 from replsync.catalog import HISTORY_TABLE, Column, Index, Schema, Table
 from replsync.splitter import MYSQL, POSTGRES, SplitOptions
@@ -34,8 +37,9 @@ class Dialect(ABC):
     def connect(
         self, host: str, port: int, user: str, password: str, dbname: str, timeout: float = 10.0
     ) -> Connection:
-        """Open a connection with autocommit off and a fixed session (UTC, ISO dates) so that
-        value-to-text conversions, and so checksums, agree between environments."""
+        """Open a verified TLS connection (see ``rdstls``) with autocommit off and a fixed
+        session (UTC, ISO dates) so that value-to-text conversions, and so checksums, agree
+        between environments."""
 
     @abstractmethod
     def begin_snapshot(self, conn: Connection) -> None:
@@ -186,6 +190,25 @@ _MYSQL_TRANSIENT = {
 }
 
 
+@cache  # one class per process; drivers are imported on first use only
+def _tls_only_mysql() -> Any:
+    """PyMySQL's connection class, refusing a server that does not offer TLS.
+
+    Given an SSL context, PyMySQL still authenticates in plaintext when the server's greeting
+    lacks the SSL capability (what a host impersonating the cluster would send); this stops
+    before anything, credentials included, is sent."""
+    import pymysql
+    from pymysql.constants import CLIENT
+
+    class TlsOnlyConnection(pymysql.connections.Connection):  # type: ignore[misc]
+        def _request_authentication(self) -> None:
+            if not self.server_capabilities & CLIENT.SSL:
+                raise rdstls.TlsRefused(f"{self.host} did not offer TLS")
+            super()._request_authentication()
+
+    return TlsOnlyConnection
+
+
 class MySQLDialect(Dialect):
     """MySQL 5.7/8.0 (Aurora) and MariaDB, through PyMySQL.
 
@@ -201,9 +224,7 @@ class MySQLDialect(Dialect):
     def connect(
         self, host: str, port: int, user: str, password: str, dbname: str, timeout: float = 10.0
     ) -> Connection:
-        import pymysql
-
-        return pymysql.connect(
+        return _tls_only_mysql()(
             host=host,
             port=port,
             user=user,
@@ -213,6 +234,7 @@ class MySQLDialect(Dialect):
             autocommit=False,
             connect_timeout=timeout,
             init_command="SET time_zone = '+00:00', group_concat_max_len = 67108864",
+            ssl=rdstls.client_context(),
         )
 
     def begin_snapshot(self, conn: Connection) -> None:
@@ -482,15 +504,23 @@ class PostgresDialect(Dialect):
     ) -> Connection:
         import pg8000.dbapi
 
-        conn = pg8000.dbapi.connect(
-            user=user,
-            password=password,
-            host=host,
-            port=port,
-            database=dbname,
-            timeout=timeout,
-            application_name="replsync",
-        )
+        # With a context pg8000 refuses a server that declines TLS, and authenticates with
+        # SCRAM-SHA-256-PLUS (channel binding) when the server offers it, as Aurora does.
+        try:
+            conn = pg8000.dbapi.connect(
+                user=user,
+                password=password,
+                host=host,
+                port=port,
+                database=dbname,
+                timeout=timeout,
+                application_name="replsync",
+                ssl_context=rdstls.client_context(),
+            )
+        except pg8000.dbapi.InterfaceError as exc:
+            if str(exc) == "Server refuses SSL":
+                raise rdstls.TlsRefused(f"{host} did not offer TLS") from exc
+            raise
         cur = conn.cursor()
         for statement in _PG_SESSION:
             cur.execute(statement)

@@ -61,3 +61,8 @@ class ChecksumMismatch(MigrationFailed):
 
 class SchemaDiffFailed(ReplsyncError):
     """Reading a schema or applying additive DDL failed."""
+
+
+class ConnectionRefused(ReplsyncError):
+    """A database server failed TLS verification (unknown CA, wrong host name, no TLS).
+    Never retried: the same certificate fails the same way, and nothing was read or written."""

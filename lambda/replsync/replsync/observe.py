@@ -12,8 +12,14 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-# Units CloudWatch understands for the metrics we emit.
-METRIC_UNITS = {"SyncLagSeconds": "Seconds", "RowsChanged": "Count", "SyncFailures": "Count"}
+# Units CloudWatch understands for the metrics we emit. SyncLagSeconds is how long a run took;
+# TargetStalenessSeconds how stale a target table was when the run ended (what alarms read).
+METRIC_UNITS = {
+    "SyncLagSeconds": "Seconds",
+    "TargetStalenessSeconds": "Seconds",
+    "RowsChanged": "Count",
+    "SyncFailures": "Count",
+}
 
 
 def _write(record: dict[str, Any]) -> None:
@@ -33,15 +39,20 @@ def log(level: str, event: str, **fields: Any) -> None:
     _write(record)
 
 
-def emit_metrics(namespace: str, target: str, values: dict[str, float]) -> None:
-    """One EMF line with dimension ``Target``; ``values`` maps metric name to value."""
+def emit_metrics(
+    namespace: str, target: str, values: dict[str, float], table: str | None = None
+) -> None:
+    """One EMF line with dimension ``Target`` (and, given a table, also ``Target, Table``:
+    alarms read the first, dashboards drill into the second); ``values`` maps metric name to
+    value."""
+    dimensions = [["Target"], ["Target", "Table"]] if table else [["Target"]]
     record: dict[str, Any] = {
         "_aws": {
             "Timestamp": int(time.time() * 1000),
             "CloudWatchMetrics": [
                 {
                     "Namespace": namespace,
-                    "Dimensions": [["Target"]],
+                    "Dimensions": dimensions,
                     "Metrics": [
                         {"Name": name, "Unit": METRIC_UNITS.get(name, "None")} for name in values
                     ],
@@ -50,5 +61,7 @@ def emit_metrics(namespace: str, target: str, values: dict[str, float]) -> None:
         },
         "Target": target,
     }
+    if table:
+        record["Table"] = table
     record.update(values)
     _write(record)

@@ -508,10 +508,12 @@ def sync_reference_data(request: Request, runtime: Runtime) -> dict[str, Any]:
     started = time.monotonic()
     links = _Links(runtime, source, target)
     done: list[dict[str, Any]] = []
+    matched: dict[str, float] = {}  # table -> when the target last matched the source
     failed = True
     try:
         for spec in specs:
-            done.append(_sync_one(runtime, request, spec, links, done).as_dict())
+            result, matched[spec.name] = _sync_one(runtime, request, spec, links, done)
+            done.append(result.as_dict())
             log(
                 "info",
                 "table_synced",
@@ -537,6 +539,8 @@ def sync_reference_data(request: Request, runtime: Runtime) -> dict[str, Any]:
                 "SyncFailures": int(failed),
             },
         )
+        if not request.dry_run:  # a dry run leaves the target as stale as it was
+            _emit_staleness(runtime, target, matched)
     return {
         "status": "ok",
         "action": request.action,
@@ -547,11 +551,31 @@ def sync_reference_data(request: Request, runtime: Runtime) -> dict[str, Any]:
     }
 
 
+def _emit_staleness(runtime: Runtime, target: str, matched: dict[str, float]) -> None:
+    """``TargetStalenessSeconds`` per table synced: how long ago, at the end of this run, the
+    target last matched the source (the start of the snapshot the run copied). A table that
+    failed emits nothing: its alarm treats the missing datapoints as breaching, so a target
+    that stops being refreshed alarms once ``lag_alarm_seconds`` + the schedule period pass."""
+    now = time.time()
+    for table, since in matched.items():
+        emit_metrics(
+            runtime.config.metrics_namespace,
+            target,
+            {"TargetStalenessSeconds": round(now - since, 3)},
+            table=table,
+        )
+
+
 def _sync_one(
     runtime: Runtime, request: Request, spec: TableSpec, links: _Links, done: list[dict[str, Any]]
-) -> TableResult:
+) -> tuple[TableResult, float]:
+    """The table's result, and the wall-clock time just before the snapshot it copied began
+    (a bound on when the target last matched the source: early, so staleness errs high)."""
+    began = [0.0]
+
     def attempt() -> TableResult:
         source_conn, target_conn = links.get()
+        began[0] = time.time()
         return sync_table(
             runtime.dialect, source_conn, target_conn, spec, runtime.config.sync, request.dry_run
         )
@@ -563,13 +587,14 @@ def _sync_one(
         "completed": list(done),
     }
     try:
-        return with_retry(
+        result = with_retry(
             attempt,
             is_transient=runtime.connector.is_transient,
             policy=runtime.connector.policy,
             what=f"sync of {spec.name}",
             on_retry=links.close,
         )
+        return result, began[0]
     except ReplsyncError as exc:
         exc.details.update(context)
         _log_failure(exc, context)

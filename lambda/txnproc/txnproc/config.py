@@ -12,8 +12,6 @@ from dataclasses import dataclass
 
 from txnproc.errors import ConfigError
 
-SSL_MODES = ("disable", "require")
-
 
 @dataclass(frozen=True)
 class ProcessorConfig:
@@ -26,8 +24,6 @@ class ProcessorConfig:
     log_bucket: str
     region: str
     session_ttl_seconds: int = 86_400
-    # Not set by the infrastructure: TLS to Aurora is on unless a test turns it off.
-    db_sslmode: str = "require"
 
 
 @dataclass(frozen=True)
@@ -86,9 +82,6 @@ def _region(environ: Mapping[str, str]) -> str:
 
 def load_processor(environ: Mapping[str, str] | None = None) -> ProcessorConfig:
     env = os.environ if environ is None else environ
-    sslmode = env.get("DB_SSLMODE", "").strip() or "require"
-    if sslmode not in SSL_MODES:
-        raise ConfigError(f"DB_SSLMODE must be one of {', '.join(SSL_MODES)}")
     return ProcessorConfig(
         db_host=_required(env, "DB_HOST"),
         db_port=_int(env, "DB_PORT", 5432, 1, 65_535),
@@ -100,7 +93,6 @@ def load_processor(environ: Mapping[str, str] | None = None) -> ProcessorConfig:
         region=_region(env),
         # Up to a year: DynamoDB TTL needs no more, and a typo of extra zeros is caught.
         session_ttl_seconds=_int(env, "SESSION_TTL_SECONDS", 86_400, 60, 366 * 86_400),
-        db_sslmode=sslmode,
     )
 
 

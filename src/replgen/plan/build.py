@@ -210,6 +210,9 @@ def _network(
         interface_endpoints=(INTERFACE_ENDPOINTS + (("sqs",) if dr_member else ()))
         if has_functions
         else (),
+        endpoint_accounts=tuple(
+            sorted({ctx.spec.accounts[e.account] for e in ctx.spec.environments.values()})
+        ),
         acl_entries=acl_entries(entry.id, entry.cidr, flows, peer_cidrs, has_functions),
         security_groups=security_groups(
             entry.id, f"{ctx.namer.prefix}-{s}", entry.cidr, port, flows, has_functions, dr_member
@@ -303,20 +306,25 @@ def _database(ctx: Context, entry: SiteEntry) -> Database:
     count = db["instances"] if not serverless else max(1, db["instances"])
     instances = tuple(Instance(ctx.namer.make("instance", s, str(i + 1))) for i in range(count))
     lag = ctx.spec.sync.lag_alarm_seconds if ctx.spec.sync else DEFAULT_LAG_SECONDS
-    alarm = Alarm(
-        name=ctx.namer.make("alarm", s, "replica-lag"),
-        description=f"Aurora replica lag in {cluster_id} above {lag} s",
-        namespace="AWS/RDS",
-        metric="AuroraReplicaLagMaximum",  # cluster level; AuroraReplicaLag is per instance
-        dimensions=(("DBClusterIdentifier", cluster_id),),
-        statistic="Maximum",
-        period=60,
-        evaluation_periods=3,
-        threshold=float(lag * 1000),  # reported in milliseconds
-        unit="Milliseconds",
-        comparison="GreaterThanThreshold",
-        treat_missing="notBreaching",  # single-instance clusters have no replica to lag
-        topic="topic",
+    # Only readers lag, and a cluster without one never emits the metric: no alarm there.
+    alarm = (
+        None
+        if count < 2
+        else Alarm(
+            name=ctx.namer.make("alarm", s, "replica-lag"),
+            description=f"Aurora replica lag in {cluster_id} above {lag} s",
+            namespace="AWS/RDS",
+            metric="AuroraReplicaLagMaximum",  # cluster level; AuroraReplicaLag is per instance
+            dimensions=(("DBClusterIdentifier", cluster_id),),
+            statistic="Maximum",
+            period=60,
+            evaluation_periods=3,
+            threshold=float(lag * 1000),  # reported in milliseconds
+            unit="Milliseconds",
+            comparison="GreaterThanThreshold",
+            treat_missing="notBreaching",  # readers restarting or replaced report nothing
+            topic="topic",
+        )
     )
     return Database(
         engine=engine,

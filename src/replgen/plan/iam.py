@@ -108,3 +108,30 @@ def _key_statement(
     if condition:
         document["Condition"] = condition
     return document
+
+
+def endpoint_policy(accounts: tuple[str, ...]) -> Document:
+    """The policy of every VPC endpoint of a site: only the topology's own principals, and only
+    on resources in the topology's accounts, pass; a function holding production credentials
+    cannot reach a bucket, queue, topic or secret anywhere else through it.
+
+    ``aws:ResourceAccount`` is matched "if exists" because calls without a resource (STS
+    GetCallerIdentity, CloudWatch PutMetricData) carry no resource account. No AWS-owned
+    resource needs an exception today: Lambda fetches code and ships logs outside the VPC, and
+    the function answering CloudFormation's presigned S3 URL runs outside it too."""
+    return {
+        "Version": VERSION,
+        "Statement": [
+            {
+                "Sid": "TopologyAccountsOnly",
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "*",
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": {"aws:PrincipalAccount": list(accounts)},
+                    "StringEqualsIfExists": {"aws:ResourceAccount": list(accounts)},
+                },
+            }
+        ],
+    }

@@ -90,6 +90,7 @@ class Network:
     public_subnets: tuple[Subnet, ...]
     gateway_endpoints: tuple[str, ...]  # service short names: "s3", "dynamodb"
     interface_endpoints: tuple[str, ...]  # "secretsmanager", "ssm", "kms", "logs", ...
+    endpoint_accounts: tuple[str, ...]  # every endpoint admits these accounts only
     acl_entries: tuple[AclEntry, ...]
     security_groups: tuple[SecurityGroup, ...]
     flow_logs: LogGroup

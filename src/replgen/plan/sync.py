@@ -22,6 +22,7 @@ from replgen.plan.model import (
     Statement,
     Value,
 )
+from replgen.spec import cadence
 from replgen.spec.models import Spec
 from replgen.spec.view import database_settings
 
@@ -421,25 +422,31 @@ def _alarms(
     sync = ctx.spec.sync
     assert sync is not None
     make = ctx.namer.make
-    targets = [
-        e
-        for e in touched_environments(ctx.spec)
-        if not sync.reference_data or e != sync.reference_data.source
-    ]
+    # Only reference-data targets are ever brought up to date, so only they report staleness.
+    targets = sync.reference_data.targets if sync.reference_data else ()
+    # Staleness is reported only when a run brings a target up to date, so silence is the
+    # signal: the alarm fires when no refresh landed for lag_alarm_seconds + the schedule's
+    # longest gap (missing data breaches), or a refresh ended that stale.
+    gap = cadence.period_seconds(sync.schedule)
+    budget = sync.lag_alarm_seconds + gap
+    period, evaluations = cadence.alarm_window(budget)
     lag = tuple(
         Alarm(
             name=make("alarm", site.slug, "sync-lag", env),
-            description=f"replsync to {env} took more than {sync.lag_alarm_seconds} s",
+            description=(
+                f"{env} has not matched its source for over {budget} s "
+                f"(lag_alarm_seconds {sync.lag_alarm_seconds} + schedule gap {gap})"
+            ),
             namespace=f"replgen/{ctx.spec.name}",
-            metric="SyncLagSeconds",
+            metric="TargetStalenessSeconds",
             dimensions=(("Target", env),),
             statistic="Maximum",
-            period=300,
-            evaluation_periods=1,
-            threshold=float(sync.lag_alarm_seconds),
+            period=period,
+            evaluation_periods=evaluations,
+            threshold=float(budget),
             unit="Seconds",
             comparison="GreaterThanThreshold",
-            treat_missing="notBreaching",
+            treat_missing="breaching",
             topic="topic",
         )
         for env in targets

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from datetime import date
 
 from replgen.errors import Problem
-from replgen.spec import catalog
+from replgen.spec import cadence, catalog
 from replgen.spec.models import Spec
 from replgen.spec.view import Setting, database_settings, network_settings, site_entries
 
@@ -130,6 +130,36 @@ def sync_valid(spec: Spec) -> Iterator[Problem]:
         touched.append(("sync", "reference_data", "source", ref.source))
         touched += [("sync", "reference_data", "targets", i, t) for i, t in enumerate(ref.targets)]
     yield from _reachable(spec, sync.runs_in, touched)
+
+
+def sync_alarm_fits(spec: Spec) -> Iterator[Problem]:
+    """The staleness alarm fires after lag_alarm_seconds + the schedule's longest gap with no
+    refreshed target: both must be something EventBridge and CloudWatch can honour."""
+    sync = spec.sync
+    if sync is None:
+        return
+    try:
+        gap = cadence.period_seconds(sync.schedule)
+    except cadence.ScheduleError as exc:
+        yield Problem(("sync", "schedule"), f"{exc}: a lag alarm needs a repeating schedule")
+        return
+    except ValueError:  # a field EventBridge would refuse too
+        yield Problem(("sync", "schedule"), f"cannot read {sync.schedule!r} as cron()")
+        return
+    if sync.lag_alarm_seconds < 60:
+        yield Problem(
+            ("sync", "lag_alarm_seconds"),
+            f"{sync.lag_alarm_seconds} is shorter than the minute within which EventBridge "
+            "starts a run and CloudWatch evaluates an alarm; use 60 or more",
+        )
+    window = sync.lag_alarm_seconds + gap
+    if window > cadence.HOUR_WINDOW:
+        yield Problem(
+            ("sync", "lag_alarm_seconds"),
+            f"{sync.lag_alarm_seconds} s + the schedule's longest gap ({gap} s) is more than "
+            f"the {cadence.HOUR_WINDOW} s (7 days) a CloudWatch alarm can look back; "
+            "schedule the sync at least weekly",
+        )
 
 
 def _reachable(spec: Spec, runs_in: str, touched: list[tuple[str | int, ...]]) -> Iterator[Problem]:
@@ -289,6 +319,7 @@ RULES: tuple[Rule, ...] = (
     cidrs_fit,
     peering_valid,
     sync_valid,
+    sync_alarm_fits,
     databases_valid,
     runtime_supported,
     dr_valid,

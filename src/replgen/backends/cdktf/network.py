@@ -26,7 +26,8 @@ from cdktf_cdktf_provider_aws.vpc import Vpc
 from cdktf_cdktf_provider_aws.vpc_endpoint import VpcEndpoint
 from constructs import Construct
 
-from replgen.backends.cdktf.context import Ctx, skip, snake, tags
+from replgen.backends.cdktf.context import Ctx, document, skip, snake, tags
+from replgen.plan import iam
 from replgen.plan.model import AclEntry, SgRule, Site
 from replgen.plan.model import SecurityGroup as PlanGroup
 from replgen.plan.model import Subnet as PlanSubnet
@@ -163,6 +164,7 @@ class Network(Construct):
 
     def _endpoints(self, table: RouteTable, private: list[Subnet]) -> None:
         service = f"com.amazonaws.{self.site.region}"
+        policy = document(iam.endpoint_policy(self.site.network.endpoint_accounts))
         for name in self.site.network.gateway_endpoints:
             VpcEndpoint(
                 self,
@@ -171,6 +173,7 @@ class Network(Construct):
                 service_name=f"{service}.{name}",
                 vpc_endpoint_type="Gateway",
                 route_table_ids=[table.id],
+                policy=policy,
             )
         for name in self.site.network.interface_endpoints:
             VpcEndpoint(
@@ -182,6 +185,7 @@ class Network(Construct):
                 subnet_ids=[s.id for s in private],
                 security_group_ids=[self.ctx.get(self.site, "sg:endpoints").id],
                 private_dns_enabled=True,
+                policy=policy,
             )
 
     # ------------------------------------------------------------ flow logs

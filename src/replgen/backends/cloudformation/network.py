@@ -10,6 +10,7 @@ import troposphere.ec2 as ec2
 import troposphere.logs as logs
 
 from replgen.backends.cloudformation.context import Ctx, tags
+from replgen.plan import iam
 from replgen.plan.model import AclEntry, SecurityGroup, SgRule, Site, Subnet
 
 # Nothing in a site is retained on delete: a new deployment starts from the spec.
@@ -192,6 +193,7 @@ def _service(name: str) -> Any:
 
 
 def _endpoints(ctx: Ctx, site: Site) -> None:
+    policy = iam.endpoint_policy(site.network.endpoint_accounts)
     for name in site.network.gateway_endpoints:
         ctx.add(
             ec2.VPCEndpoint(
@@ -200,6 +202,7 @@ def _endpoints(ctx: Ctx, site: Site) -> None:
                 ServiceName=_service(name),
                 VpcEndpointType="Gateway",
                 RouteTableIds=[t.Ref(ctx.lid(site, "PrivateRouteTable"))],
+                PolicyDocument=policy,
             )
         )
     for name in site.network.interface_endpoints:
@@ -212,6 +215,7 @@ def _endpoints(ctx: Ctx, site: Site) -> None:
                 SubnetIds=ctx.subnet_ids(site),
                 SecurityGroupIds=[ctx.security_group(site, "endpoints")],
                 PrivateDnsEnabled=True,
+                PolicyDocument=policy,
             )
         )
 
