@@ -141,6 +141,27 @@ CFN: dict[str, tuple[str, Callable[[Props, Props], tuple[Any, ...]]]] = {
         "listener",
         lambda p, _: (p["Port"], p["Protocol"], p.get("SslPolicy")),
     ),
+    "AWS::ElasticLoadBalancingV2::ListenerRule": (
+        "listener_rule",
+        lambda p, _: (
+            p["Priority"],
+            tuple(v for c in p["Conditions"] for conf in _configs(c) for v in conf["Values"]),
+        ),
+    ),
+    "AWS::ElasticLoadBalancingV2::TrustStore": (
+        "trust_store",
+        lambda p, _: (
+            p["Name"],
+            p["CaCertificatesBundleS3Bucket"],
+            p["CaCertificatesBundleS3Key"],
+        ),
+    ),
+    "AWS::WAFv2::WebACL": (
+        "web_acl",
+        lambda p, _: (p["Name"], p["Scope"], tuple(r["Name"] for r in p["Rules"])),
+    ),
+    "AWS::WAFv2::WebACLAssociation": ("web_acl_association", lambda p, _: ()),
+    "AWS::WAFv2::LoggingConfiguration": ("web_acl_logging", lambda p, _: ()),
     "AWS::CertificateManager::Certificate": (
         "certificate",
         lambda p, _: (
@@ -367,6 +388,27 @@ TF: dict[str, tuple[str, Callable[[Props], tuple[Any, ...]]]] = {
         lambda p: (p["name"], p["target_type"], _one(p.get("health_check", {})).get("path")),
     ),
     "aws_lb_listener": ("listener", lambda p: (p["port"], p["protocol"], p.get("ssl_policy"))),
+    "aws_lb_listener_rule": (
+        "listener_rule",
+        lambda p: (
+            p["priority"],
+            tuple(v for c in p["condition"] for block in c.values() for v in block["values"]),
+        ),
+    ),
+    "aws_lb_trust_store": (
+        "trust_store",
+        lambda p: (
+            p["name"],
+            p["ca_certificates_bundle_s3_bucket"],
+            p["ca_certificates_bundle_s3_key"],
+        ),
+    ),
+    "aws_wafv2_web_acl": (
+        "web_acl",
+        lambda p: (p["name"], p["scope"], tuple(r["name"] for r in p["rule"])),
+    ),
+    "aws_wafv2_web_acl_association": ("web_acl_association", lambda p: ()),
+    "aws_wafv2_web_acl_logging_configuration": ("web_acl_logging", lambda p: ()),
     "aws_acm_certificate": (
         "certificate",
         lambda p: (
@@ -499,3 +541,8 @@ def _tf_table(props: Props, stack: Props) -> tuple[Any, ...]:
 
 def _add(inventory: Inventory, category: str, key: tuple[Any, ...]) -> None:
     inventory.setdefault(category, Counter())[key] += 1
+
+
+def _configs(condition: dict[str, Any]) -> list[dict[str, Any]]:
+    """A listener rule condition's value blocks (``PathPatternConfig``, ...)."""
+    return [v for k, v in condition.items() if k.endswith("Config")]

@@ -284,17 +284,39 @@ def test_the_load_balancer_is_public_https_only_and_logs(both: dict[str, Path]) 
     assert "alb_security_group" in lb["security_groups"][0]
     assert lb["drop_invalid_header_fields"] is True
     assert lb["enable_deletion_protection"] is False
-    assert set(_skipped(lb)) == {"CKV_AWS_150", "CKV2_AWS_28"}
+    assert set(_skipped(lb)) == {"CKV_AWS_150", "CKV2_AWS_76"}
     assert lb["access_logs"] == {
         "bucket": _remote(f"{SECONDARY}-foundation", "prod_us_east_2_bucket_access_logs_name"),
         "prefix": "alb",
         "enabled": True,
     }
-    (listener,) = main["resource"]["aws_lb_listener"].values()  # no port-80 listener
-    assert listener["port"] == 443 and listener["protocol"] == "HTTPS"
+    listeners = {v["port"]: v for v in main["resource"]["aws_lb_listener"].values()}
+    assert sorted(listeners) == [443, 8443]  # no port-80 listener
+    listener = listeners[443]
+    assert listener["protocol"] == "HTTPS"
     assert listener["ssl_policy"] == "ELBSecurityPolicy-TLS13-1-2-2021-06"
     assert listener["certificate_arn"].startswith("${aws_acm_certificate_validation.")
     assert listener["default_action"][0]["type"] == "forward"
+    store = _one(main, "aws_lb_trust_store")
+    assert (store["ca_certificates_bundle_s3_bucket"], store["ca_certificates_bundle_s3_key"]) == (
+        "txndr-api-trust",
+        "clients-ca.pem",
+    )
+    store_lid = next(iter(main["resource"]["aws_lb_trust_store"]))
+    assert listener["mutual_authentication"] == {
+        "mode": "verify",
+        "trust_store_arn": f"${{aws_lb_trust_store.{store_lid}.arn}}",
+    }
+    # Route 53's checkers carry no client certificate: /health alone, on 8443.
+    health = listeners[8443]
+    assert "mutual_authentication" not in health
+    assert health["default_action"][0]["fixed_response"]["status_code"] == "404"
+    (rule,) = main["resource"]["aws_lb_listener_rule"].values()
+    assert rule["condition"] == [
+        {"path_pattern": {"values": ["/health"]}},
+        {"http_request_method": {"values": ["GET"]}},
+    ]
+    assert rule["action"][0]["type"] == "forward"
     group = _one(main, "aws_lb_target_group")
     assert group["target_type"] == "lambda" and group["name"] == "txndr-dr01-prod-us-east-2-tg"
     assert group["health_check"] == {"enabled": True, "path": "/health", "matcher": "200"}
@@ -361,7 +383,7 @@ def test_the_primary_foundation_holds_the_zone_and_every_health_check(
         "us-east-2.api.txn.example.com",
     ]
     check = _one(main, "aws_route53_health_check", "prod_us_east_2")
-    assert check["type"] == "HTTPS" and check["port"] == 443 and check["enable_sni"] is True
+    assert check["type"] == "HTTPS" and check["port"] == 8443 and check["enable_sni"] is True
     assert check["resource_path"] == "/health"
     assert check["request_interval"] == 10 and check["failure_threshold"] == 3
     assert check["tags"] == {"Name": "txndr-dr01-prod-us-east-2-health"}

@@ -326,9 +326,11 @@ def test_certificate_is_validated_in_the_primary_zone(out: dict[str, Template]) 
     }
 
 
-def test_https_listener_forwards_to_the_function(out: dict[str, Template]) -> None:
+def test_https_listener_verifies_client_certificates_and_forwards(
+    out: dict[str, Template],
+) -> None:
     listeners = of_type(out[PRIMARY], "AWS::ElasticLoadBalancingV2::Listener")
-    assert list(listeners) == ["HttpsListener"]  # no port-80 listener
+    assert sorted(listeners) == ["HealthListener", "HttpsListener"]  # no port-80 listener
     assert listeners["HttpsListener"]["Properties"] == {
         "LoadBalancerArn": ref("LoadBalancer"),
         "Port": 443,
@@ -336,7 +338,73 @@ def test_https_listener_forwards_to_the_function(out: dict[str, Template]) -> No
         "SslPolicy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
         "Certificates": [{"CertificateArn": ref("Certificate")}],
         "DefaultActions": [{"Type": "forward", "TargetGroupArn": ref("TargetGroup")}],
+        "MutualAuthentication": {
+            "Mode": "verify",
+            "TrustStoreArn": getatt("TrustStore", "TrustStoreArn"),
+        },
     }
+    assert props(out[PRIMARY], "TrustStore") == {
+        "Name": "txndr-dr01-prod-us-east-1-trust",
+        "CaCertificatesBundleS3Bucket": "txndr-api-trust",
+        "CaCertificatesBundleS3Key": "clients-ca.pem",
+        "Tags": props(out[PRIMARY], "TrustStore")["Tags"],
+    }
+
+
+def test_health_checks_reach_only_health_on_their_own_port(out: dict[str, Template]) -> None:
+    """Route 53's checkers present no client certificate, so mTLS would fail them all: a
+    second listener on 8443 serves GET /health (shallow: nothing behind it) and 404s the rest."""
+    health = props(out[PRIMARY], "HealthListener")
+    assert health["Port"] == 8443 and "MutualAuthentication" not in health
+    assert health["DefaultActions"] == [
+        {
+            "Type": "fixed-response",
+            "FixedResponseConfig": {"StatusCode": "404", "ContentType": "text/plain"},
+        }
+    ]
+    rule = props(out[PRIMARY], "HealthListenerRule")
+    assert rule["ListenerArn"] == ref("HealthListener") and rule["Priority"] == 1
+    assert rule["Conditions"] == [
+        {"Field": "path-pattern", "PathPatternConfig": {"Values": ["/health"]}},
+        {"Field": "http-request-method", "HttpRequestMethodConfig": {"Values": ["GET"]}},
+    ]
+    assert rule["Actions"] == [{"Type": "forward", "TargetGroupArn": ref("TargetGroup")}]
+    alb = props(out[PRIMARY], "AlbSecurityGroup")
+    assert [r["FromPort"] for r in alb["SecurityGroupIngress"]] == [443, 8443]
+
+
+def test_oidc_authenticates_everything_but_health(variant: dict[str, Template]) -> None:
+    template = variant["live-eu-west-1.json"]
+    listener = props(template, "HttpsListener")
+    auth, forward = listener["DefaultActions"]
+    assert auth["Type"] == "authenticate-oidc" and auth["Order"] == 1
+    config = auth["AuthenticateOidcConfig"]
+    assert config["ClientSecret"] == (
+        "{{resolve:secretsmanager:arn:aws:secretsmanager:eu-west-1:555555555555:"
+        "secret:ledger-oidc-AbCdEf:SecretString}}"
+    )
+    assert config["OnUnauthenticatedRequest"] == "deny"
+    assert forward["Type"] == "forward"
+    rule = props(template, "HealthRule")
+    assert rule["ListenerArn"] == ref("HttpsListener")
+    assert "MutualAuthentication" not in listener
+
+
+def test_every_alb_is_behind_the_web_acl(out: dict[str, Template]) -> None:
+    acl = props(out[PRIMARY], "WebAcl")
+    assert acl["Scope"] == "REGIONAL" and acl["DefaultAction"] == {"Allow": {}}
+    rate, common, bad_inputs = acl["Rules"]
+    assert rate["Statement"] == {"RateBasedStatement": {"Limit": 2000, "AggregateKeyType": "IP"}}
+    assert rate["Action"] == {"Block": {}}
+    assert [r["Statement"]["ManagedRuleGroupStatement"]["Name"] for r in (common, bad_inputs)] == [
+        "AWSManagedRulesCommonRuleSet",
+        "AWSManagedRulesKnownBadInputsRuleSet",
+    ]
+    association = props(out[PRIMARY], "WebAclAssociation")
+    assert association == {"ResourceArn": ref("LoadBalancer"), "WebACLArn": getatt("WebAcl", "Arn")}
+    logs = props(out[PRIMARY], "WebAclLogGroup")
+    assert logs["LogGroupName"].startswith("aws-waf-logs-")
+    assert props(out[PRIMARY], "WebAclLogging")["ResourceArn"] == getatt("WebAcl", "Arn")
 
 
 def test_target_group_invokes_txnproc_once_elb_may(out: dict[str, Template]) -> None:
@@ -443,7 +511,7 @@ def test_zone_and_a_health_check_per_region_with_the_primary(out: dict[str, Temp
         "Type": "HTTPS",
         "FullyQualifiedDomainName": "us-east-2.api.txn.example.com",
         "ResourcePath": "/health",
-        "Port": 443,
+        "Port": 8443,
         "RequestInterval": 10,
         "FailureThreshold": 3,
         "EnableSNI": True,

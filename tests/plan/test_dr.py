@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from replgen.plan.build import build
-from replgen.plan.dr import ELB_ACCOUNTS, LOG_DELIVERY
-from replgen.plan.model import Alarm, Code, Function, Join, Plan, Ref, Site, Value
+from replgen.plan.dr import ELB_ACCOUNTS, LOG_DELIVERY, failover_evidence
+from replgen.plan.model import Alarm, Code, Function, Join, Plan, Ref, Site, TrustStore, Value
 from replgen.spec.load import load
 
 ROOT = Path(__file__).parents[2]
@@ -179,7 +179,8 @@ def test_network_has_public_subnets_https_only_alb_and_endpoints(dr: Plan) -> No
         "10.10.160.0/19",
     ]
     alb = next(g for g in net.security_groups if g.role == "alb")
-    assert [(r.from_port, r.cidr) for r in alb.ingress] == [(443, "0.0.0.0/0")]
+    # mTLS on 443; Route 53's checkers, which carry no client certificate, on 8443.
+    assert [(r.from_port, r.cidr) for r in alb.ingress] == [(443, "0.0.0.0/0"), (8443, "0.0.0.0/0")]
     assert alb.egress == ()
     assert net.gateway_endpoints == ("s3", "dynamodb")
     assert "sqs" in net.interface_endpoints
@@ -417,3 +418,79 @@ def test_each_bucket_says_why_it_replicates_nowhere(dr: Plan) -> None:
     assert replica is not None and "txndr-dr01-prod-us-east-1-documents" in replica
     local = primary["bucket:migrations"].not_replicated(PRIMARY)
     assert local is not None and "stay in its region" in local and PRIMARY in local
+
+
+def test_mtls_api_verifies_clients_and_answers_health_checks_on_its_own_port(dr: Plan) -> None:
+    for site in dr.sites:
+        lb = site.load_balancer
+        assert lb is not None
+        assert lb.auth.mode == "mtls" and lb.auth.oidc is None
+        assert lb.auth.trust_store == TrustStore(
+            f"txndr-dr01-{site.slug}-trust", "txndr-api-trust", "clients-ca.pem"
+        )
+        assert lb.auth.health_port == 8443
+    primary = dr.site(PRIMARY)
+    assert primary.zone is not None
+    assert {h.port for h in primary.zone.health_checks} == {8443}
+
+
+def test_oidc_api_authenticates_every_path_but_health(variant: Plan) -> None:
+    for site in variant.sites:
+        lb = site.load_balancer
+        assert lb is not None
+        assert (lb.auth.mode, lb.auth.trust_store, lb.auth.health_port) == ("oidc", None, 443)
+        assert lb.auth.oidc is not None
+        assert lb.auth.oidc.client_id == "ledger-api"
+        assert lb.auth.oidc.client_secret_arn.endswith(":secret:ledger-oidc-AbCdEf")
+        alb = next(g for g in site.network.security_groups if g.role == "alb")
+        assert [r.from_port for r in alb.ingress] == [443]
+        txnproc = next(f for f in site.functions if f.key == "function:txnproc")
+        env = dict(txnproc.environment)
+        assert (env["API_AUTH"], env["API_ACCOUNT_CLAIM"]) == ("oidc", "custom:account")
+
+
+def test_every_alb_gets_a_web_acl_logged_under_the_site_key(dr: Plan, variant: Plan) -> None:
+    for plan, limit in ((dr, 2000), (variant, 500)):
+        for site in plan.sites:
+            lb = site.load_balancer
+            assert lb is not None
+            acl = lb.web_acl
+            assert acl.rate_limit == limit
+            assert acl.managed_rule_groups == (
+                "AWSManagedRulesCommonRuleSet",
+                "AWSManagedRulesKnownBadInputsRuleSet",
+            )
+            assert acl.log_group.name == f"aws-waf-logs-{acl.name}"
+            log_arn = f"arn:aws:logs:{site.region}:{site.account_id}:log-group:{acl.log_group.name}"
+            assert log_arn in site.key.log_group_arns
+
+
+def test_failover_mode_and_evidence_window_come_from_the_spec(dr: Plan, variant: Plan) -> None:
+    """RTO 15: three evaluations over three minutes; RTO 10 is floored at the same; automatic
+    only where the spec asks (dr.yaml), manual by default (the variant)."""
+    for plan, mode in ((dr, "automatic"), (variant, "manual")):
+        secondary = next(s for s in plan.sites if not s.primary)
+        failover = next(f for f in secondary.functions if f.key == "function:failover")
+        env = dict(failover.environment)
+        assert (env["FAILOVER_MODE"], env["FAILOVER_EVALUATIONS"]) == (mode, "3")
+        assert env["FAILOVER_SUSTAIN_SECONDS"] == "180"
+    assert failover_evidence(60) == (720, 12)
+
+
+def test_an_explicit_none_still_gets_the_web_acl(tmp_path: Path) -> None:
+    text = (ROOT / "specs" / "dr.yaml").read_text()
+    start = text.index("api:")
+    end = text.index("processing:")
+    spec = tmp_path / "open.yaml"
+    spec.write_text(text[:start] + "api: {auth: none}\n" + text[end:])
+    plan = build(load(spec).spec, CODE)
+    for site in plan.sites:
+        lb = site.load_balancer
+        assert lb is not None
+        assert (lb.auth.mode, lb.auth.trust_store, lb.auth.oidc, lb.auth.health_port) == (
+            "none",
+            None,
+            None,
+            443,
+        )
+        assert lb.web_acl.rate_limit == 2000

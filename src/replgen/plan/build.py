@@ -33,6 +33,7 @@ from replgen.plan.network import (
     Flow,
     acl_entries,
     carve,
+    health_port,
     security_groups,
 )
 from replgen.plan.refs import refs_in
@@ -215,7 +216,14 @@ def _network(
         ),
         acl_entries=acl_entries(entry.id, entry.cidr, flows, peer_cidrs, has_functions),
         security_groups=security_groups(
-            entry.id, f"{ctx.namer.prefix}-{s}", entry.cidr, port, flows, has_functions, dr_member
+            entry.id,
+            f"{ctx.namer.prefix}-{s}",
+            entry.cidr,
+            port,
+            flows,
+            has_functions,
+            dr_member,
+            health_port(ctx.spec.api.auth if ctx.spec.api else None),
         ),
         flow_logs=LogGroup(
             ctx.namer.check("log", f"/replgen/{ctx.namer.prefix}/{s}/flow-logs"),

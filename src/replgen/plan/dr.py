@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Literal
 from replgen.plan.arns import account_root, arn, partition, role_arn, service_principal
 from replgen.plan.model import (
     Alarm,
+    ApiAuth,
     BackupPlan,
     Bucket,
     Database,
@@ -28,6 +29,7 @@ from replgen.plan.model import (
     LoadBalancer,
     LogGroup,
     MasterSecret,
+    OidcAuth,
     Permission,
     Queue,
     Record,
@@ -37,9 +39,12 @@ from replgen.plan.model import (
     Schedule,
     Site,
     Statement,
+    TrustStore,
     Value,
+    WebAcl,
     Zone,
 )
+from replgen.plan.network import health_port
 from replgen.plan.sync import NO_RESOURCE_LEVEL, XRAY, network_statements
 from replgen.spec.models import Spec
 from replgen.spec.view import database_settings
@@ -82,6 +87,9 @@ ROTATION = {
 # Characters the engines refuse in a master password, plus quotes that break connection URLs.
 EXCLUDED_CHARACTERS = "\"'@/\\:?#[]%`"
 SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+# AWS's managed rule groups every API gets: the common rule set (OWASP top risks) and known
+# bad inputs (Log4Shell and similar), evaluated after the rate limit.
+WAF_RULE_GROUPS = ("AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet")
 SESSION_KEY, SESSION_TTL = "session_id", "expires_at"
 TXNPROC_CONCURRENCY = 50  # reserved; the queue may use at most QUEUE_CONCURRENCY of it
 QUEUE_CONCURRENCY = 40  # what is left answers the ALB (health checks and enqueues)
@@ -107,6 +115,8 @@ class _Topology:
         self.secondaries = [s for s in members if not s.primary]
         self.record = f"{self.dr.dns.record}.{self.dr.dns.zone}"
         self.table = ctx.namer.make("table", self.primary.environment, spec.sessions.table)
+        assert spec.api is not None  # the rules require it wherever processing is
+        self.api = spec.api
         assert self.primary.database.global_cluster_id is not None
         self.global_cluster: str = self.primary.database.global_cluster_id
 
@@ -196,7 +206,9 @@ def _member(t: _Topology, site: Site) -> Site:
         ),
     )
     site = replace(site, alarms=site.alarms + _alarms(t, site), outputs=_outputs(t, site))
-    return with_log_groups(site, *(f.log_group for f in functions))
+    assert site.load_balancer is not None
+    waf_logs = site.load_balancer.web_acl.log_group
+    return with_log_groups(site, *(f.log_group for f in functions), waf_logs)
 
 
 # ---------------------------------------------------------------- storage
@@ -315,6 +327,8 @@ def _txnproc(t: _Topology, site: Site) -> tuple[Function, tuple[Queue, Queue]]:
         ("SESSIONS_TABLE", t.table),
         ("LOG_BUCKET", _log_bucket(t, site)),
         ("SESSION_TTL_SECONDS", "86400"),
+        ("API_AUTH", t.api.auth),
+        *((("API_ACCOUNT_CLAIM", t.api.oidc.account_claim),) if t.api.oidc else ()),
     )
     function = Function(
         key="function:txnproc",
@@ -413,6 +427,41 @@ def _log_writer(region: str) -> tuple[Literal["AWS", "Service"], str]:
     return ("AWS", account_root(region, account)) if account else ("Service", LOG_DELIVERY)
 
 
+def _auth(t: _Topology, site: Site) -> ApiAuth:
+    api = t.api
+    if api.auth == "mtls":
+        assert api.trust_store is not None  # the rules guarantee it
+        bucket, _, key = api.trust_store.removeprefix("s3://").partition("/")
+        store = TrustStore(t.name("alb", site, "trust"), bucket, key)
+        return ApiAuth("mtls", trust_store=store, health_port=health_port("mtls"))
+    if api.auth == "oidc":
+        assert api.oidc is not None
+        o = api.oidc
+        oidc = OidcAuth(
+            o.issuer,
+            o.authorization_endpoint,
+            o.token_endpoint,
+            o.user_info_endpoint,
+            o.client_id,
+            o.client_secret_arn,
+        )
+        return ApiAuth("oidc", oidc=oidc)
+    return ApiAuth("none")
+
+
+def _web_acl(t: _Topology, site: Site) -> WebAcl:
+    name = t.name("waf", site, "api")
+    return WebAcl(
+        name=name,
+        rate_limit=t.api.rate_limit,
+        managed_rule_groups=WAF_RULE_GROUPS,
+        log_group=LogGroup(
+            t.ctx.namer.check("log", f"aws-waf-logs-{name}"),
+            t.ctx.spec.functions.log_retention_days,
+        ),
+    )
+
+
 def _load_balancer(t: _Topology, site: Site) -> LoadBalancer:
     return LoadBalancer(
         name=t.name("alb", site),
@@ -428,6 +477,8 @@ def _load_balancer(t: _Topology, site: Site) -> LoadBalancer:
         log_writer=_log_writer(site.region),
         health_check_path=t.dr.dns.health_check_path,
         permission="permission:txnproc-alb",
+        auth=_auth(t, site),
+        web_acl=_web_acl(t, site),
     )
 
 
@@ -441,7 +492,7 @@ def _zone(t: _Topology) -> Zone:
             name=t.name("tag", m, "health"),
             fqdn=t.regional(m),
             path=t.dr.dns.health_check_path,
-            port=443,
+            port=health_port(t.api.auth),
             interval=10,  # fast checks: a region is seen down within 30 s
             failure_threshold=3,
         )
@@ -465,6 +516,14 @@ def _record(t: _Topology, site: Site) -> Record:
     )
 
 
+def failover_evidence(rto_minutes: int) -> tuple[int, int]:
+    """(seconds, evaluations) the primary must be judged down for before a promotion: a fifth
+    of the RTO, at least three one-minute evaluations over three minutes, so a blip never
+    promotes and the promotion still lands well inside the RTO."""
+    sustain = max(180, rto_minutes * 60 // 5)
+    return sustain, sustain // 60
+
+
 def _failover(t: _Topology, site: Site) -> tuple[Function, Queue]:
     ctx = t.ctx
     name = t.name("function", site, "failover")
@@ -475,6 +534,7 @@ def _failover(t: _Topology, site: Site) -> tuple[Function, Queue]:
         visibility_timeout=300,
     )
     cluster_arn = arn("rds", site.region, site.account_id, f"cluster:{site.database.cluster_id}")
+    sustain, evaluations = failover_evidence(t.dr.rto_minutes)
     environment: tuple[tuple[str, Value | Join], ...] = (
         ("GLOBAL_CLUSTER_ID", t.global_cluster),
         ("TARGET_CLUSTER_ARN", cluster_arn),
@@ -484,6 +544,9 @@ def _failover(t: _Topology, site: Site) -> tuple[Function, Queue]:
         ("TOPIC_ARN", arn("sns", site.region, site.account_id, site.topic.name)),
         ("PROBES", "3"),
         ("PROBE_TIMEOUT_SECONDS", "5"),
+        ("FAILOVER_MODE", t.dr.failover),
+        ("FAILOVER_EVALUATIONS", str(evaluations)),
+        ("FAILOVER_SUSTAIN_SECONDS", str(sustain)),
     )
     function = Function(
         key="function:failover",

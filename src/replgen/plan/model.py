@@ -379,6 +379,47 @@ class Topic:
 
 
 @dataclass(frozen=True)
+class OidcAuth:
+    issuer: str
+    authorization_endpoint: str
+    token_endpoint: str
+    user_info_endpoint: str
+    client_id: str
+    client_secret_arn: str  # read by the deploy: ELB takes the secret itself
+
+
+@dataclass(frozen=True)
+class TrustStore:
+    name: str
+    bucket: str  # the spec's S3 object holding the client CAs (PEM)
+    key: str
+
+
+@dataclass(frozen=True)
+class ApiAuth:
+    """How the ALB admits callers. ``mtls`` verifies client certificates against a trust
+    store; Route 53's checkers carry none, so ``/health`` (shallow: no data behind it) is
+    also served on ``health_port`` without mutual TLS. ``oidc`` authenticates every path but
+    ``/health``. ``none`` is an explicit choice; every mode gets the web ACL."""
+
+    mode: Literal["mtls", "oidc", "none"]
+    trust_store: TrustStore | None = None
+    oidc: OidcAuth | None = None
+    health_port: int = 443
+
+
+@dataclass(frozen=True)
+class WebAcl:
+    """AWS WAF in front of an ALB: a rate limit per source IP, then AWS's managed rule groups
+    (the common rule set; known bad inputs, which covers Log4Shell); logs to CloudWatch."""
+
+    name: str
+    rate_limit: int  # requests per source IP per 5 minutes
+    managed_rule_groups: tuple[str, ...]
+    log_group: LogGroup  # named aws-waf-logs-*: WAF delivers only to such groups
+
+
+@dataclass(frozen=True)
 class LoadBalancer:
     """An internet-facing ALB in the public subnets, HTTPS only, forwarding to a function."""
 
@@ -397,6 +438,8 @@ class LoadBalancer:
     log_writer: tuple[Literal["AWS", "Service"], str]
     health_check_path: str
     permission: str  # component key of the Permission letting ELB invoke the function
+    auth: ApiAuth
+    web_acl: WebAcl
 
 
 @dataclass(frozen=True)

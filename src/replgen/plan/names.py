@@ -26,6 +26,7 @@ LIMITS: dict[str, tuple[int, str, str]] = {
     "sg": (255, r"^[A-Za-z0-9 ._:/()#,@\[\]+=&;{}!$*-]+$", "security group"),
     "tag": (256, r"^.+$", "Name tag"),
     "alarm": (255, r"^[^\s].*$", "alarm"),
+    "waf": (128, r"^[A-Za-z0-9_-]+$", "web ACL"),
     "alb": (32, r"^[A-Za-z0-9](?!.*--)[A-Za-z0-9-]*[A-Za-z0-9]$", "load balancer"),
     "table": (255, r"^[A-Za-z0-9_.-]+$", "DynamoDB table"),
     "vault": (50, r"^[A-Za-z0-9_-]+$", "backup vault"),

@@ -10,6 +10,16 @@ from replgen.plan.model import AclEntry, SecurityGroup, SgRule, Subnet
 
 INTERFACE_ENDPOINTS = ("secretsmanager", "ssm", "kms", "logs", "monitoring", "sns", "sts")
 EPHEMERAL = (1024, 65535)
+# Where an mTLS API also answers /health without client certificates, for Route 53.
+HEALTH_PORT = 8443
+
+
+def health_port(auth: str | None) -> int:
+    """The port Route 53 checks an API's /health on: its own where mutual TLS would refuse
+    checkers that carry no client certificate."""
+    return HEALTH_PORT if auth == "mtls" else 443
+
+
 # Return traffic from S3 (through the gateway endpoint) arrives from S3's public
 # addresses on ephemeral ports; RDP's 3389 is carved out so no ACL admits it.
 S3_RETURN = ((1024, 3388), (3390, 65535))
@@ -126,6 +136,7 @@ def security_groups(
     flows: list[Flow],
     has_functions: bool,
     public_https: bool = False,
+    checked_on: int = 443,
 ) -> tuple[SecurityGroup, ...]:
     db_in = tuple(
         SgRule("tcp", port, port, cidr, f"database clients in {f.client_site}")
@@ -186,7 +197,14 @@ def security_groups(
                 "alb",
                 f"{prefix}-alb",
                 "Load balancer: HTTPS from the internet",
-                (SgRule("tcp", 443, 443, "0.0.0.0/0", "HTTPS from clients and health checks"),),
+                (
+                    SgRule("tcp", 443, 443, "0.0.0.0/0", "HTTPS from clients and health checks"),
+                    *(
+                        (SgRule("tcp", checked_on, checked_on, "0.0.0.0/0", "health checks"),)
+                        if checked_on != 443
+                        else ()
+                    ),
+                ),
                 (),
             )
         )

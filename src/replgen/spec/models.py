@@ -175,6 +175,35 @@ class DisasterRecovery(Model):
     rpo_minutes: int = Field(ge=1, le=1440)
     rto_minutes: int = Field(ge=1, le=1440)
     dns: Dns
+    # automatic: the secondary's watchdog promotes itself on sustained, agreeing evidence;
+    # manual: it alarms with the decision it would take and a human carries it out.
+    failover: Literal["automatic", "manual"] = "manual"
+
+
+HTTPS_URL = r"^https://[A-Za-z0-9.-]+(:\d+)?(/[A-Za-z0-9._~%/-]*)?$"
+S3_OBJECT = r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/[A-Za-z0-9!_.*'()/-]{1,1024}$"
+SECRET_ARN = r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$"
+
+
+class Oidc(Model):
+    """The identity provider the ALB authenticates callers with (authenticate-oidc)."""
+
+    issuer: str = Field(pattern=HTTPS_URL)
+    authorization_endpoint: str = Field(pattern=HTTPS_URL)
+    token_endpoint: str = Field(pattern=HTTPS_URL)
+    user_info_endpoint: str = Field(pattern=HTTPS_URL)
+    client_id: str = Field(pattern=r"^[A-Za-z0-9._:/@-]{1,256}$")
+    client_secret_arn: str = Field(pattern=SECRET_ARN)
+    account_claim: str = Field("account_id", pattern=r"^[A-Za-z_][A-Za-z0-9_:.-]{0,63}$")
+
+
+class Api(Model):
+    """How callers of the payments API prove who they are; every choice also gets the WAF."""
+
+    auth: Literal["mtls", "oidc", "none"]
+    trust_store: str | None = Field(None, pattern=S3_OBJECT)  # mtls: the CA bundle (PEM)
+    oidc: Oidc | None = None
+    rate_limit: int = Field(2000, ge=10, le=2_000_000_000)  # requests per IP per 5 minutes
 
 
 class Processing(Model):
@@ -238,6 +267,7 @@ class Spec(Model):
     sessions: Sessions | None = None
     storage: Storage | None = None
     backup: Backup | None = None
+    api: Api | None = None
     state: State = State()
 
 

@@ -313,6 +313,27 @@ def dr_valid(spec: Spec) -> Iterator[Problem]:
             yield Problem(("storage", "buckets", i, "name"), f"bucket {name} is listed twice")
 
 
+def api_valid(spec: Spec) -> Iterator[Problem]:
+    """A served API must say how callers authenticate; each mode needs its own settings."""
+    api = spec.api
+    if spec.processing is not None and api is None:
+        yield Problem(
+            ("processing",),
+            "a topology that serves an API must choose api.auth: mtls, oidc or none",
+        )
+    if api is None:
+        return
+    if spec.processing is None:
+        yield Problem(("api",), "only a topology with processing serves an API")
+    needs = {"mtls": ("trust_store", "an s3:// CA bundle"), "oidc": ("oidc", "an oidc block")}
+    for mode, (field, what) in needs.items():
+        given = getattr(api, field) is not None
+        if api.auth == mode and not given:
+            yield Problem(("api", "auth"), f"{mode} needs api.{field}: {what}")
+        elif api.auth != mode and given:
+            yield Problem(("api", field), f"only auth: {mode} uses {field}")
+
+
 RULES: tuple[Rule, ...] = (
     accounts_exist,
     sites_well_formed,
@@ -323,6 +344,7 @@ RULES: tuple[Rule, ...] = (
     databases_valid,
     runtime_supported,
     dr_valid,
+    api_valid,
 )
 
 

@@ -37,6 +37,7 @@ from replgen.backends.cdktf import (
     roles,
     sessions,
     sync,
+    waf,
 )
 from replgen.backends.cdktf.context import Ctx, output_name, state_key
 from replgen.plan.model import Plan, Ref, Site
@@ -52,6 +53,7 @@ COMPONENTS: tuple[Callable[[Construct, str, Ctx, Site], Construct], ...] = (
     monitoring.Monitoring,
     sync.Sync,
     processing.Processing,
+    waf.Waf,
     failover.Failover,
     sessions.Sessions,
     backup.Backup,

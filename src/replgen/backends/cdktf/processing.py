@@ -7,29 +7,48 @@ from __future__ import annotations
 from cdktf import TerraformIterator, TerraformResourceLifecycle, Token
 from cdktf_cdktf_provider_aws.acm_certificate import AcmCertificate
 from cdktf_cdktf_provider_aws.acm_certificate_validation import AcmCertificateValidation
+from cdktf_cdktf_provider_aws.data_aws_secretsmanager_secret_version import (
+    DataAwsSecretsmanagerSecretVersion,
+)
 from cdktf_cdktf_provider_aws.lambda_event_source_mapping import (
     LambdaEventSourceMapping,
     LambdaEventSourceMappingScalingConfig,
 )
 from cdktf_cdktf_provider_aws.lb import Lb, LbAccessLogs
-from cdktf_cdktf_provider_aws.lb_listener import LbListener, LbListenerDefaultAction
+from cdktf_cdktf_provider_aws.lb_listener import (
+    LbListener,
+    LbListenerDefaultAction,
+    LbListenerDefaultActionAuthenticateOidc,
+    LbListenerDefaultActionFixedResponse,
+    LbListenerMutualAuthentication,
+)
+from cdktf_cdktf_provider_aws.lb_listener_rule import (
+    LbListenerRule,
+    LbListenerRuleAction,
+    LbListenerRuleCondition,
+    LbListenerRuleConditionHttpRequestMethod,
+    LbListenerRuleConditionPathPattern,
+)
 from cdktf_cdktf_provider_aws.lb_target_group import LbTargetGroup, LbTargetGroupHealthCheck
 from cdktf_cdktf_provider_aws.lb_target_group_attachment import LbTargetGroupAttachment
+from cdktf_cdktf_provider_aws.lb_trust_store import LbTrustStore
 from cdktf_cdktf_provider_aws.route53_record import Route53Record
 from constructs import Construct
 
 from replgen.backends.cdktf.context import Ctx, skip, snake, tags
-from replgen.plan.model import EventSource, LoadBalancer, Ref, Site
+from replgen.plan.model import ApiAuth, EventSource, LoadBalancer, Ref, Site
 
 DESTROYABLE = (
     "CKV_AWS_150",
     "environments must be destroyable by destroying their stacks: deletion protection "
     "would make the load balancer outlive its stack",
 )
-NO_WAF = (
-    "CKV2_AWS_28",
-    "the plan defines no web ACL: the ALB answers only HTTPS on the regional and weighted "
-    "records, forwarding to txnproc, which validates every transaction it is given",
+
+WAF_BY_ASSOCIATION = (
+    "CKV2_AWS_76",
+    "the web ACL associated with this ALB (waf.py) runs AWSManagedRulesKnownBadInputsRuleSet, "
+    "which CKV_AWS_192 verifies on the ACL; checkov's Terraform JSON graph does not follow "
+    "the association's reference back to this load balancer",
 )
 
 
@@ -61,12 +80,14 @@ class Processing(Construct):
             access_logs=LbAccessLogs(bucket=logs, prefix=plan_lb.access_logs_prefix, enabled=True),
             tags=tags(plan_lb.name),
         )
-        skip(lb, DESTROYABLE, NO_WAF)
+        skip(lb, DESTROYABLE, WAF_BY_ASSOCIATION)
         ctx.keep(site, "load_balancer", lb)
         ctx.put(site, "load_balancer", "dns_name", lb.dns_name)
         target_group = self._target_group(plan_lb)
         certificate = self._certificate(plan_lb)
-        LbListener(
+        forward = LbListenerDefaultAction(type="forward", target_group_arn=target_group.arn)
+        auth = plan_lb.auth
+        listener = LbListener(
             self,
             "https_listener",
             load_balancer_arn=lb.arn,
@@ -74,10 +95,88 @@ class Processing(Construct):
             protocol="HTTPS",
             ssl_policy=plan_lb.ssl_policy,
             certificate_arn=certificate.certificate_arn,
-            default_action=[
-                LbListenerDefaultAction(type="forward", target_group_arn=target_group.arn)
-            ],
+            default_action=[*self._authenticate(auth), forward],
+            mutual_authentication=self._mutual(auth),
             tags=tags(plan_lb.name),
+        )
+        if auth.mode == "oidc":  # Route 53's checkers cannot sign in: /health stays open
+            self._health_rule(plan_lb, listener, target_group, "health_rule")
+        if auth.health_port != 443:  # nor present a client certificate: its own port
+            health = LbListener(
+                self,
+                "health_listener",
+                load_balancer_arn=lb.arn,
+                port=auth.health_port,
+                protocol="HTTPS",
+                ssl_policy=plan_lb.ssl_policy,
+                certificate_arn=certificate.certificate_arn,
+                default_action=[
+                    LbListenerDefaultAction(
+                        type="fixed-response",
+                        fixed_response=LbListenerDefaultActionFixedResponse(
+                            content_type="text/plain", status_code="404"
+                        ),
+                    )
+                ],
+                tags=tags(plan_lb.name),
+            )
+            self._health_rule(plan_lb, health, target_group, "health_listener_rule")
+
+    def _authenticate(self, auth: ApiAuth) -> list[LbListenerDefaultAction]:
+        if auth.oidc is None:
+            return []
+        o = auth.oidc
+        # ELB takes the secret itself: Terraform reads it at plan time (it is in the state,
+        # marked sensitive; CloudFormation resolves it at deploy time instead).
+        secret = DataAwsSecretsmanagerSecretVersion(
+            self, "oidc_client_secret", secret_id=o.client_secret_arn
+        )
+        config = LbListenerDefaultActionAuthenticateOidc(
+            issuer=o.issuer,
+            authorization_endpoint=o.authorization_endpoint,
+            token_endpoint=o.token_endpoint,
+            user_info_endpoint=o.user_info_endpoint,
+            client_id=o.client_id,
+            client_secret=secret.secret_string,
+            on_unauthenticated_request="deny",  # an API answers 401, it does not redirect
+        )
+        return [
+            LbListenerDefaultAction(type="authenticate-oidc", order=1, authenticate_oidc=config)
+        ]
+
+    def _mutual(self, auth: ApiAuth) -> LbListenerMutualAuthentication | None:
+        plan_store = auth.trust_store
+        if plan_store is None:
+            return None
+        store = LbTrustStore(
+            self,
+            "trust_store",
+            name=plan_store.name,
+            ca_certificates_bundle_s3_bucket=plan_store.bucket,
+            ca_certificates_bundle_s3_key=plan_store.key,
+            tags=tags(plan_store.name),
+        )
+        return LbListenerMutualAuthentication(mode="verify", trust_store_arn=store.arn)
+
+    def _health_rule(
+        self, plan_lb: LoadBalancer, listener: LbListener, group: LbTargetGroup, id: str
+    ) -> None:
+        LbListenerRule(
+            self,
+            id,
+            listener_arn=listener.arn,
+            priority=1,
+            condition=[
+                LbListenerRuleCondition(
+                    path_pattern=LbListenerRuleConditionPathPattern(
+                        values=[plan_lb.health_check_path]
+                    )
+                ),
+                LbListenerRuleCondition(
+                    http_request_method=LbListenerRuleConditionHttpRequestMethod(values=["GET"])
+                ),
+            ],
+            action=[LbListenerRuleAction(type="forward", target_group_arn=group.arn)],
         )
 
     def _target_group(self, plan_lb: LoadBalancer) -> LbTargetGroup:

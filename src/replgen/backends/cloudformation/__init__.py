@@ -24,6 +24,7 @@ from replgen.backends.cloudformation import (
     roles,
     sessions,
     sync,
+    waf,
 )
 from replgen.backends.cloudformation.context import Ctx, camel, output_name
 from replgen.plan.model import Peering, Plan, Ref, Site
@@ -39,6 +40,7 @@ COMPONENTS: tuple[Callable[[Ctx, Site], None], ...] = (
     monitoring.render,
     sync.render,
     processing.render,
+    waf.render,
     failover.render,
     sessions.render,
     backup.render,

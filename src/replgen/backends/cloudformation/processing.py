@@ -3,6 +3,8 @@ target group) in front of txnproc, and the queues' event source mappings."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import troposphere as t
 from troposphere import awslambda
 from troposphere import certificatemanager as acm
@@ -11,7 +13,7 @@ from troposphere.validators import integer
 
 from replgen.backends.cloudformation.context import Ctx, skip, tags
 from replgen.backends.cloudformation.sync import function_arn, permission_lid
-from replgen.plan.model import EventSource, LoadBalancer, Site
+from replgen.plan.model import ApiAuth, EventSource, LoadBalancer, Site
 
 
 class QueueScaling(awslambda.ScalingConfig):  # type: ignore[misc]
@@ -109,16 +111,99 @@ def _target_group(ctx: Ctx, site: Site, lb: LoadBalancer) -> None:
 
 def _listener(ctx: Ctx, site: Site, lb: LoadBalancer) -> None:
     # HTTPS only: no port-80 listener to redirect from, the security group admits 443 alone.
+    auth = lb.auth
+    forward = elb.Action(Type="forward", TargetGroupArn=t.Ref(ctx.lid(site, "TargetGroup")))
+    listener = ctx.lid(site, "HttpsListener")
     ctx.add(
         elb.Listener(
-            ctx.lid(site, "HttpsListener"),
+            listener,
             LoadBalancerArn=t.Ref(ctx.lid(site, "LoadBalancer")),
             Port=443,
             Protocol="HTTPS",
             SslPolicy=lb.ssl_policy,
             Certificates=[elb.Certificate(CertificateArn=t.Ref(ctx.lid(site, "Certificate")))],
-            DefaultActions=[
-                elb.Action(Type="forward", TargetGroupArn=t.Ref(ctx.lid(site, "TargetGroup")))
+            DefaultActions=[*_authenticate(auth), forward],
+            **_mutual(ctx, site, auth),
+        )
+    )
+    if auth.mode == "oidc":  # Route 53's checkers cannot sign in: /health stays open
+        _health_rule(ctx, site, lb, listener, "HealthRule")
+    if auth.health_port != 443:  # nor present a client certificate: /health on its own port
+        _health_listener(ctx, site, lb)
+
+
+def _authenticate(auth: ApiAuth) -> list[elb.Action]:
+    if auth.oidc is None:
+        return []
+    o = auth.oidc
+    config = elb.AuthenticateOidcConfig(
+        Issuer=o.issuer,
+        AuthorizationEndpoint=o.authorization_endpoint,
+        TokenEndpoint=o.token_endpoint,
+        UserInfoEndpoint=o.user_info_endpoint,
+        ClientId=o.client_id,
+        # Resolved by CloudFormation at deploy time: the secret is never in the template.
+        ClientSecret=f"{{{{resolve:secretsmanager:{o.client_secret_arn}:SecretString}}}}",
+        OnUnauthenticatedRequest="deny",  # an API answers 401, it does not redirect
+    )
+    return [elb.Action(Type="authenticate-oidc", Order=1, AuthenticateOidcConfig=config)]
+
+
+def _mutual(ctx: Ctx, site: Site, auth: ApiAuth) -> dict[str, Any]:
+    store = auth.trust_store
+    if store is None:
+        return {}
+    lid = ctx.lid(site, "TrustStore")
+    ctx.add(
+        elb.TrustStore(
+            lid,
+            Name=store.name,
+            CaCertificatesBundleS3Bucket=store.bucket,
+            CaCertificatesBundleS3Key=store.key,
+            Tags=tags(ctx.plan, store.name),
+        )
+    )
+    mutual = elb.MutualAuthentication(Mode="verify", TrustStoreArn=t.GetAtt(lid, "TrustStoreArn"))
+    return {"MutualAuthentication": mutual}
+
+
+def _health_listener(ctx: Ctx, site: Site, lb: LoadBalancer) -> None:
+    lid = ctx.lid(site, "HealthListener")
+    not_found = elb.FixedResponseConfig(StatusCode="404", ContentType="text/plain")
+    ctx.add(
+        elb.Listener(
+            lid,
+            LoadBalancerArn=t.Ref(ctx.lid(site, "LoadBalancer")),
+            Port=lb.auth.health_port,
+            Protocol="HTTPS",
+            SslPolicy=lb.ssl_policy,
+            Certificates=[elb.Certificate(CertificateArn=t.Ref(ctx.lid(site, "Certificate")))],
+            DefaultActions=[elb.Action(Type="fixed-response", FixedResponseConfig=not_found)],
+        )
+    )
+    _health_rule(ctx, site, lb, lid, "HealthListenerRule")
+
+
+def _health_rule(ctx: Ctx, site: Site, lb: LoadBalancer, listener: str, name: str) -> None:
+    ctx.add(
+        elb.ListenerRule(
+            ctx.lid(site, name),
+            ListenerArn=t.Ref(listener),
+            Priority=1,
+            Conditions=[
+                elb.Condition(
+                    Field="path-pattern",
+                    PathPatternConfig=elb.PathPatternConfig(Values=[lb.health_check_path]),
+                ),
+                elb.Condition(
+                    Field="http-request-method",
+                    HttpRequestMethodConfig=elb.HttpRequestMethodConfig(Values=["GET"]),
+                ),
+            ],
+            Actions=[
+                elb.ListenerRuleAction(
+                    Type="forward", TargetGroupArn=t.Ref(ctx.lid(site, "TargetGroup"))
+                )
             ],
         )
     )
