@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import wraps
@@ -46,6 +47,15 @@ def spec_errors(func: F) -> F:
         except SpecError as exc:
             _report(exc, exc.source, kwargs.get("spec"))
             sys.exit(2)
+        except Exception as exc:  # a bug: never dressed up as a problem in the spec
+            traceback.print_exc()
+            click.echo(
+                f"internal error: {type(exc).__name__}: {exc}\n"
+                "this is a bug in replgen, not in the spec: please report it with the "
+                "traceback above",
+                err=True,
+            )
+            sys.exit(1)
 
     return wrapper  # type: ignore[return-value]
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from replgen.backends import Backend, Options, Unavailable, available
+from replgen.backends import Backend, Options, Unavailable, Unsupported, available
 from replgen.errors import Problem, SpecError
 from replgen.plan.build import build
 from replgen.plan.model import Code, Plan
@@ -61,7 +61,7 @@ def backends(name: str) -> dict[str, Backend]:
 def render(plan: Plan, backend: Backend, options: Options) -> dict[str, bytes]:
     try:
         return backend.render(plan, options)
-    except ValueError as exc:  # a layout the topology cannot have, e.g. single over accounts
+    except Unsupported as exc:  # a layout the topology cannot have, e.g. single over accounts
         raise SpecError([Problem((), str(exc))]) from None
     except Unavailable as exc:
         raise SpecError([Problem((), f"the {backend.name} backend cannot run: {exc}")]) from None

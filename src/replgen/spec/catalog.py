@@ -1,7 +1,9 @@
 """What AWS accepts, read from the service data cfn-lint ships and keeps current.
 
 Typing version lists by hand goes stale in weeks; cfn-lint regenerates these
-files from the RDS and Lambda APIs with every release.
+files from the RDS and Lambda APIs with every release. The files are found through the
+installed distribution's metadata, not by importing `cfnlint`: that import alone costs
+about half a second of every validate and compile.
 """
 
 from __future__ import annotations
@@ -10,15 +12,23 @@ import json
 import re
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
+from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 _RDS_CLUSTER = "cfnlint.data.schemas.extensions.aws_rds_dbcluster"
 _RDS_INSTANCE = "cfnlint.data.schemas.extensions.aws_rds_dbinstance"
 
 
+@cache
+def _data_dir(package: str) -> Path:
+    """The folder of one of cfn-lint's data packages, located without importing it."""
+    root = Path(str(metadata.distribution("cfn-lint").locate_file("")))
+    return root.joinpath(*package.split("."))
+
+
 def _read(package: str, name: str) -> Any:
-    return json.loads(resources.files(package).joinpath(name).read_text("utf-8"))
+    return json.loads((_data_dir(package) / name).read_text("utf-8"))
 
 
 def _conditions(package: str, name: str) -> list[tuple[dict[str, Any], dict[str, Any]]]:
@@ -79,7 +89,7 @@ def lambda_runtimes() -> dict[str, RuntimeLifecycle]:
 
 @cache
 def regions() -> frozenset[str]:
-    names = resources.files("cfnlint.data.schemas.providers").iterdir()
+    names = _data_dir("cfnlint.data.schemas.providers").iterdir()
     return frozenset(p.name.replace(".json", "") for p in names if p.name.endswith(".json"))
 
 

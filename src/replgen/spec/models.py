@@ -203,6 +203,15 @@ class Backup(Model):
     schedule: str = Field("cron(0 5 * * ? *)", pattern=r"^cron\([^)]+\)$")
 
 
+class Quotas(Model):
+    """Service quotas raised in every account of the topology (AWS's defaults otherwise)."""
+
+    nacl_rules_per_direction: int | None = Field(None, ge=20, le=40)
+    security_group_rules: int | None = Field(None, ge=60, le=1000)
+    security_groups_per_interface: int | None = Field(None, ge=5, le=16)
+    routes_per_route_table: int | None = Field(None, ge=50, le=1000)
+
+
 class State(Model):
     """Where CDKTF keeps Terraform state: local unless a bucket is named."""
 
@@ -239,6 +248,7 @@ class Spec(Model):
     storage: Storage | None = None
     backup: Backup | None = None
     state: State = State()
+    quotas: Quotas = Quotas()
 
 
 def is_identifier(text: str) -> bool:
