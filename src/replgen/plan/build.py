@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from replgen.errors import KeyPath
 from replgen.plan import dr as dr_plan
 from replgen.plan import quotas
 from replgen.plan import sync as sync_plan
 from replgen.plan.arns import account_root, arn, role_arn, service_principal
+from replgen.plan.identities import assert_unique
 from replgen.plan.model import (
     AclEntry,
     Alarm,
@@ -30,7 +32,6 @@ from replgen.plan.model import (
     Statement,
     Topic,
 )
-from replgen.plan.identities import assert_unique
 from replgen.plan.names import Namer
 from replgen.plan.network import (
     INTERFACE_ENDPOINTS,
@@ -136,7 +137,7 @@ def _check_sites(ctx: Context, sites: list[Site]) -> None:
         entry = ctx.entry(site.id)
         for fn in site.functions:
             size = sum(len(k) + _estimate(v, by_id) for k, v in fn.environment)
-            path: tuple[str, ...] = ("sync",) if fn.key == "function:replsync" else entry.path[:2]
+            path: KeyPath = ("sync",) if fn.key == "function:replsync" else entry.path[:2]
             subject = f"the function {fn.name}"
             quotas.enforce(ctx.limits, quotas.LAMBDA_ENVIRONMENT, path, subject, size)
         # + the template's own parameters (artifact bucket, instance class, ...)
