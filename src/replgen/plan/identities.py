@@ -39,9 +39,8 @@ def _keys(site: Site) -> Iterator[tuple[str, object]]:
 
 def assert_unique(plan: Plan) -> Plan:
     """The plan, once every identity in each site, and every site and peering, is unique."""
-    found: list[tuple[str, object]] = [("site", s.id) for s in plan.sites] + [
-        ("site slug", s.slug) for s in plan.sites
-    ]
+    found: list[tuple[str, object]] = [("site", s.id) for s in plan.sites]
+    found += [("site slug", s.slug) for s in plan.sites]
     found += [("peering", p.id) for p in plan.peerings]
     found += [(f"{kind} in {s.id}", key) for s in plan.sites for kind, key in _keys(s)]
     twice = sorted((str(k), str(v)) for (k, v), n in Counter(found).items() if n > 1)
