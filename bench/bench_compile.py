@@ -64,7 +64,12 @@ def main() -> None:
     parser.add_argument("--cdktf-runs", type=int, default=3)
     args = parser.parse_args()
     python, env = sys.executable, dict(os.environ, PYTHONPATH=str(ROOT / "src"))
-    replgen = [python, "-m", "replgen.cli"]
+    # What the `replgen` script runs, from this checkout's sources.
+    replgen = [
+        python,
+        "-c",
+        "import sys; from replgen.cli import main; sys.argv[0] = 'replgen'; main()",
+    ]
     work = Path(tempfile.mkdtemp(prefix="bench-compile-"))
 
     def compile_(spec: Path | str, backend: str = "cloudformation") -> list[str]:
