@@ -44,6 +44,7 @@ def _cidr(value: str) -> str:
 Cidr = Annotated[str, AfterValidator(_cidr)]
 Identifier = Annotated[str, Field(pattern=IDENTIFIER)]
 EnvName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9]{0,15}$")]
+AccountAlias = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,31}$")]
 SiteRef = Annotated[str, Field(pattern=r"^[a-z][a-z0-9]{0,15}(/[a-z0-9-]+)?$")]
 
 
@@ -235,7 +236,8 @@ class Spec(Model):
     name: str = Field(pattern=NAME, max_length=24)
     suffix: str = Field(pattern=r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$", max_length=16)
     region: str | None = None
-    accounts: dict[str, AccountId] = Field(min_length=1)
+    # Aliases name Terraform stacks (`<name>-<suffix>-<alias>-<region>`): stack-name characters.
+    accounts: dict[AccountAlias, AccountId] = Field(min_length=1)
     defaults: Defaults = Defaults()
     environments: dict[EnvName, Environment] = Field(min_length=1)
     peering: tuple[tuple[SiteRef, SiteRef], ...] = ()
