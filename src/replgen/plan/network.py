@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Literal
 
 from replgen.plan.model import AclEntry, SecurityGroup, SgRule, Subnet
 
@@ -64,12 +65,15 @@ PRIVATE_RANGES = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
 
 @dataclass(frozen=True)
 class Allow:
-    """One allow entry towards a peer, before it is numbered."""
+    """One allow entry towards a peer (or a summary range), before it is numbered."""
 
     egress: bool
     cidr: str
     ports: tuple[int, int]
-    reason: str
+    kind: Literal["port", "replies"]  # the database port, or the ephemeral replies
+
+    def reason(self, who: str) -> str:
+        return f"database {self.kind} {'to' if self.egress else 'from'} {who}"
 
 
 def _entry(
@@ -87,14 +91,13 @@ def _entry(
 def _peer_allows(site: str, peer: str, flows: list[Flow]) -> list[Allow]:
     out: list[Allow] = []
     for flow in flows:
+        db = (flow.port, flow.port)
         if flow.server_site == site and flow.client_site == peer:
             for cidr in flow.client_cidrs:
-                out.append(Allow(False, cidr, (flow.port, flow.port), f"database port from {peer}"))
-                out.append(Allow(True, cidr, EPHEMERAL, f"database replies to {peer}"))
+                out += [Allow(False, cidr, db, "port"), Allow(True, cidr, EPHEMERAL, "replies")]
         if flow.client_site == site and flow.server_site == peer:
             for cidr in flow.server_cidrs:
-                out.append(Allow(True, cidr, (flow.port, flow.port), f"database port to {peer}"))
-                out.append(Allow(False, cidr, EPHEMERAL, f"database replies from {peer}"))
+                out += [Allow(True, cidr, db, "port"), Allow(False, cidr, EPHEMERAL, "replies")]
     return sorted(set(out), key=lambda a: (a.egress, ipaddress.IPv4Network(a.cidr), a.ports))
 
 
@@ -125,11 +128,13 @@ def summary_range(cidr: str) -> tuple[int, str]:
     return len(PRIVATE_RANGES) + int(eight.network_address) // 2**24, str(eight)
 
 
-def _numbered(allows: list[Allow], base: int) -> list[AclEntry]:
+def _numbered(allows: list[Allow], base: int, who: str) -> list[AclEntry]:
     out: list[AclEntry] = []
     for egress in (False, True):
         mine = [a for a in allows if a.egress == egress]
-        out += [_entry(base + i, egress, a.cidr, a.ports, a.reason) for i, a in enumerate(mine)]
+        out += [
+            _entry(base + i, egress, a.cidr, a.ports, a.reason(who)) for i, a in enumerate(mine)
+        ]
     return out
 
 
@@ -142,7 +147,7 @@ def _per_peer(site: str, flows: list[Flow], peers: list[tuple[str, str]]) -> lis
     out: list[AclEntry] = []
     for peer, cidr in peers:
         base = PEER_BASE + PEER_BLOCK * slots[peer]
-        out += _numbered(_peer_allows(site, peer, flows), base)
+        out += _numbered(_peer_allows(site, peer, flows), base, peer)
         out += _denies(base + PEER_BLOCK - 1, cidr, f"nothing else crosses the peering with {peer}")
     return out
 
@@ -150,20 +155,16 @@ def _per_peer(site: str, flows: list[Flow], peers: list[tuple[str, str]]) -> lis
 def _summarised(site: str, flows: list[Flow], peers: list[tuple[str, str]]) -> list[AclEntry]:
     """The peers' allows widened to the private range holding them: what reaches the
     subnets is still decided exactly by the security groups."""
-    ranges: dict[int, tuple[str, set[tuple[bool, tuple[int, int], str]]]] = {}
+    ranges: dict[int, tuple[str, set[Allow]]] = {}
     for peer, cidr in peers:
         k, block = summary_range(cidr)
-        kinds = ranges.setdefault(k, (block, set()))[1]
-        for a in _peer_allows(site, peer, flows):
-            verb = a.reason.split(" ")[1]  # "port" or "replies"
-            kinds.add((a.egress, a.ports, f"database {verb} {'to' if a.egress else 'from'} peers"))
+        widened = ranges.setdefault(k, (block, set()))[1]
+        widened.update(replace(a, cidr=block) for a in _peer_allows(site, peer, flows))
     out: list[AclEntry] = []
-    for k, (block, kinds) in sorted(ranges.items()):
+    for k, (block, widened) in sorted(ranges.items()):
         base = SUMMARY_BASE + SUMMARY_BLOCK * k
-        allows = [
-            Allow(e, block, ports, f"{why} in {block} (summarised)") for e, ports, why in kinds
-        ]
-        out += _numbered(sorted(allows, key=lambda a: (a.egress, a.ports)), base)
+        allows = sorted(widened, key=lambda a: (a.egress, a.ports))
+        out += _numbered(allows, base, f"peers in {block} (summarised)")
         out += _denies(base + SUMMARY_BLOCK - 1, block, f"nothing else crosses peerings in {block}")
     return out
 
