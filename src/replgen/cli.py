@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import wraps
@@ -48,6 +47,8 @@ def spec_errors(func: F) -> F:
             _report(exc, exc.source, kwargs.get("spec"))
             sys.exit(2)
         except Exception as exc:  # a bug: never dressed up as a problem in the spec
+            import traceback  # only now: it costs every run a few hundredths of a second
+
             traceback.print_exc()
             click.echo(
                 f"internal error: {type(exc).__name__}: {exc}\n"
