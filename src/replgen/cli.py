@@ -50,6 +50,17 @@ def spec_errors(func: F) -> F:
         except PackageError as exc:  # the machine lacks what a zip needs (npm, a driver)
             click.echo(f"error: cannot build the Lambda zips: {exc}", err=True)
             sys.exit(2)
+        except Exception as exc:  # a bug: never dressed up as a problem in the spec
+            import traceback  # only now: it costs every run a few hundredths of a second
+
+            traceback.print_exc()
+            click.echo(
+                f"internal error: {type(exc).__name__}: {exc}\n"
+                "this is a bug in replgen, not in the spec: please report it with the "
+                "traceback above",
+                err=True,
+            )
+            sys.exit(1)
 
     return wrapper  # type: ignore[return-value]
 

@@ -19,10 +19,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import inspect
 import io
 import os
 import re
+import tempfile
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import metadata
@@ -86,7 +89,7 @@ def build(name: str, dest: Path) -> Artifact:
         if arcname in entries and entries[arcname] != data:
             raise PackageError(f"{arcname} exists both in {source} and a vendored package")
         entries[arcname] = data
-    payload = _zip(entries)
+    payload = _zip_cached(entries)
     digest = hashlib.sha256(payload).digest()
     artifact = Artifact(
         name=name,
@@ -186,3 +189,34 @@ def _zip(entries: dict[str, bytes]) -> bytes:
             info.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(info, entries[arcname], compresslevel=COMPRESS_LEVEL)
     return buffer.getvalue()
+
+
+def _cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "replgen" / "zips"
+
+
+def _zip_cached(entries: dict[str, bytes]) -> bytes:
+    """`_zip(entries)`, kept between runs: DEFLATE at level 9 is most of what a compile
+    spends on the zips' hashes, and their inputs rarely change. The key is every input
+    byte and how they are zipped; a cached file is used only if its bytes still hash to
+    the digest in its name."""
+    key = hashlib.sha256(inspect.getsource(_zip).encode())
+    key.update(f"{zlib.ZLIB_RUNTIME_VERSION} {COMPRESS_LEVEL} {ZIP_TIME} {FILE_MODE}".encode())
+    for arcname in sorted(entries):
+        key.update(hashlib.sha256(arcname.encode() + b"\0" + entries[arcname]).digest())
+    folder = _cache_dir()
+    for cached in folder.glob(f"{key.hexdigest()}-*.zip"):
+        payload = cached.read_bytes()
+        if cached.stem.endswith(hashlib.sha256(payload).hexdigest()):
+            return payload
+    payload = _zip(entries)
+    name = f"{key.hexdigest()}-{hashlib.sha256(payload).hexdigest()}.zip"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, delete=False) as tmp:
+            tmp.write(payload)
+        os.replace(tmp.name, folder / name)
+    except OSError:  # a read-only home: no cache, same bytes
+        pass
+    return payload

@@ -356,7 +356,8 @@ def test_the_certificate_is_validated_in_the_primarys_zone(both: dict[str, Path]
 
 def test_txnproc_reads_its_queue_reporting_failures_per_message(both: dict[str, Path]) -> None:
     mapping = _one(
-        _stack(both, "paydr-eu02-live-eu-west-1", "dr-variant"), "aws_lambda_event_source_mapping"
+        _stack(both, "paydr-eu02-payments-eu-west-1", "dr-variant"),
+        "aws_lambda_event_source_mapping",
     )
     assert mapping["batch_size"] == 5
     assert mapping["maximum_batching_window_in_seconds"] == 0
@@ -446,7 +447,7 @@ def test_the_primarys_topic_invokes_the_secondarys_failover(both: dict[str, Path
 
 
 def test_the_sessions_table_is_global_and_encrypted_per_region(both: dict[str, Path]) -> None:
-    main = _stack(both, "paydr-eu02-live-eu-west-1", "dr-variant")
+    main = _stack(both, "paydr-eu02-payments-eu-west-1", "dr-variant")
     table = _one(main, "aws_dynamodb_table")
     assert table["name"] == "paydr-eu02-live-carts"
     assert table["billing_mode"] == "PAY_PER_REQUEST"
@@ -472,12 +473,12 @@ def test_the_sessions_table_is_global_and_encrypted_per_region(both: dict[str, P
     ]
     assert (
         "aws_dynamodb_table"
-        not in _stack(both, "paydr-eu02-live-eu-south-2", "dr-variant")["resource"]
+        not in _stack(both, "paydr-eu02-payments-eu-south-2", "dr-variant")["resource"]
     )
 
 
 def test_backups_select_the_sites_cluster(both: dict[str, Path]) -> None:
-    main = _stack(both, "paydr-eu02-live-eu-south-2", "dr-variant")
+    main = _stack(both, "paydr-eu02-payments-eu-south-2", "dr-variant")
     vault = _one(main, "aws_backup_vault")
     assert vault["force_destroy"] is True
     assert vault["kms_key_arn"] == _remote(

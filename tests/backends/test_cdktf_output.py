@@ -58,22 +58,22 @@ def test_recompiling_gives_identical_bytes(both: dict[str, Path], tmp_path: Path
 def test_prod_has_a_stack_per_account_and_region_and_per_peering(both: dict[str, Path]) -> None:
     names = sorted(stacks(both["prod"]))
     assert names == [
-        "dbrepl-prod01-dev",
+        "dbrepl-prod01-dev-us-east-1",
         "dbrepl-prod01-peering-dev-staging",
         "dbrepl-prod01-peering-staging-prod",
-        "dbrepl-prod01-prod",
-        "dbrepl-prod01-staging",
+        "dbrepl-prod01-prod-us-east-1",
+        "dbrepl-prod01-staging-us-east-1",
     ]
     manifest = json.loads((both["prod"] / "cdktf" / "manifest.json").read_text())
     deps = {name: s["dependencies"] for name, s in manifest["stacks"].items()}
     assert deps["dbrepl-prod01-peering-dev-staging"] == [
-        "dbrepl-prod01-dev",
-        "dbrepl-prod01-staging",
+        "dbrepl-prod01-dev-us-east-1",
+        "dbrepl-prod01-staging-us-east-1",
     ]
 
 
 def test_providers_assume_the_deploy_role_in_each_account(both: dict[str, Path]) -> None:
-    prod = stacks(both["prod"])["dbrepl-prod01-prod"]
+    prod = stacks(both["prod"])["dbrepl-prod01-prod-us-east-1"]
     (provider,) = prod["provider"]["aws"]
     assert provider["region"] == "us-east-1"
     assert provider["allowed_account_ids"] == ["333333333333"]
@@ -94,7 +94,7 @@ def test_local_state_and_remote_states_point_at_sibling_stacks(both: dict[str, P
         for remote in stack.get("data", {}).get("terraform_remote_state", {}).values():
             assert remote["backend"] == "local"
             assert re.fullmatch(
-                r"\.\./dbrepl-prod01-[a-z-]+/terraform\.tfstate", remote["config"]["path"]
+                r"\.\./dbrepl-prod01-[a-z0-9-]+/terraform\.tfstate", remote["config"]["path"]
             )
             assert remote["config"]["path"] != f"../{name}/terraform.tfstate"
 
@@ -134,10 +134,12 @@ def test_s3_state_backend_locks_and_remote_states_read_s3(tmp_path: Path) -> Non
         main, ["compile", str(spec), "--backend", "cdktf", "--out", str(tmp_path / "o")]
     )
     assert result.exit_code == 0, result.output
-    dev = json.loads((tmp_path / "o/cdktf/stacks/dbrepl-prod01-dev/cdk.tf.json").read_text())
+    dev = json.loads(
+        (tmp_path / "o/cdktf/stacks/dbrepl-prod01-dev-us-east-1/cdk.tf.json").read_text()
+    )
     assert dev["terraform"]["backend"]["s3"] == {
         "bucket": "acme-terraform-state",
-        "key": "dbrepl-prod01/dbrepl-prod01-dev.tfstate",
+        "key": "dbrepl-prod01/dbrepl-prod01-dev-us-east-1.tfstate",
         "region": "us-east-1",
         "encrypt": True,
         "use_lockfile": True,
@@ -146,8 +148,8 @@ def test_s3_state_backend_locks_and_remote_states_read_s3(tmp_path: Path) -> Non
     remotes = json.loads(peering.read_text())["data"]["terraform_remote_state"]
     assert {r["backend"] for r in remotes.values()} == {"s3"}
     assert sorted(r["config"]["key"] for r in remotes.values()) == [
-        "dbrepl-prod01/dbrepl-prod01-dev.tfstate",
-        "dbrepl-prod01/dbrepl-prod01-staging.tfstate",
+        "dbrepl-prod01/dbrepl-prod01-dev-us-east-1.tfstate",
+        "dbrepl-prod01/dbrepl-prod01-staging-us-east-1.tfstate",
     ]
 
 
@@ -185,7 +187,7 @@ def test_cdktf_json_reruns_the_compile_from_its_folder(both: dict[str, Path]) ->
 
 def test_functions_name_the_packaged_zip_by_hash(both: dict[str, Path]) -> None:
     replsync = compiler.artifacts()["replsync"]
-    staging = stacks(both["prod"])["dbrepl-prod01-staging"]
+    staging = stacks(both["prod"])["dbrepl-prod01-staging-us-east-1"]
     (fn,) = staging["resource"]["aws_lambda_function"].values()
     assert fn["s3_key"] == f"replgen/{replsync.filename}"
     assert fn["source_code_hash"] == replsync.base64_sha256

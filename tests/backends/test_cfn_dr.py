@@ -25,7 +25,7 @@ from cfn_templates import (
     tag,
 )
 
-from replgen.backends import Options
+from replgen.backends import Options, Unsupported
 from replgen.backends.cloudformation import BACKEND
 from replgen.plan.model import Plan, Ref
 
@@ -682,5 +682,5 @@ def test_a_site_without_parameters_gets_no_writer(plan: Plan) -> None:
 
 
 def test_disaster_recovery_cannot_use_the_single_layout(plan: Plan) -> None:
-    with pytest.raises(ValueError, match="one account and region"):
+    with pytest.raises(Unsupported, match="one account and region"):
         BACKEND.render(plan, Options(layout="single"))  # type: ignore[arg-type]

@@ -16,6 +16,11 @@ class Unavailable(Exception):
     """A backend that cannot run on this machine (a missing extra, a missing runtime)."""
 
 
+class Unsupported(Exception):
+    """An option the topology cannot have (`--layout single` across accounts): the user's
+    to change. Anything else a backend raises is a bug."""
+
+
 def _quiet(message: str) -> None:
     pass
 

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from replgen.errors import KeyPath
 from replgen.plan import dr as dr_plan
+from replgen.plan import quotas
 from replgen.plan import sync as sync_plan
 from replgen.plan.arns import account_root, arn, role_arn, service_principal
+from replgen.plan.identities import assert_unique
 from replgen.plan.model import (
+    AclEntry,
     Alarm,
     Bucket,
     Code,
@@ -22,6 +26,7 @@ from replgen.plan.model import (
     Plan,
     Ref,
     Role,
+    SecurityGroup,
     Site,
     StateBackend,
     Statement,
@@ -57,6 +62,7 @@ class Context:
     namer: Namer
     entries: tuple[SiteEntry, ...]
     artifacts: dict[str, Code]
+    limits: quotas.Limits
 
     def entry(self, site_id: str) -> SiteEntry:
         return next(e for e in self.entries if e.id == site_id)
@@ -83,7 +89,9 @@ def slug(entry: SiteEntry) -> str:
 def build(spec: Spec, artifacts: dict[str, Code]) -> Plan:
     """The plan for a validated spec; raises SpecError where a name breaks a service limit."""
     namer = Namer(spec.name, spec.suffix, [])
-    ctx = Context(spec, namer, tuple(site_entries(spec)), artifacts)
+    raised = tuple((k, v) for k, v in spec.quotas.model_dump().items() if v is not None)
+    ctx = Context(spec, namer, tuple(site_entries(spec)), artifacts, quotas.Limits(raised))
+    _check_peerings(ctx)
     flows = _flows(ctx)
     sites = [_site(ctx, entry, flows) for entry in ctx.entries]
     if spec.sync:
@@ -94,13 +102,70 @@ def build(spec: Spec, artifacts: dict[str, Code]) -> Plan:
     namer.raise_problems()
     sites = _with_exports(sites, peerings)
     sites = _with_deploy_roles(ctx, sites)
+    _check_sites(ctx, sites)
     state = (
         StateBackend("s3", spec.state.bucket, spec.state.region)
         if spec.state.bucket
         else StateBackend("local")
     )
     tags = (("replgen:topology", spec.name), ("replgen:suffix", spec.suffix))
-    return Plan(spec.name, spec.suffix, tuple(sites), peerings, state, tags)
+    return assert_unique(Plan(spec.name, spec.suffix, tuple(sites), peerings, state, tags))
+
+
+# ---------------------------------------------------------------- quotas
+
+
+def _peers(ctx: Context, site_id: str) -> list[str]:
+    return [b if a == site_id else a for a, b in ctx.spec.peering if site_id in (a, b)]
+
+
+def _check_peerings(ctx: Context) -> None:
+    """Peerings per VPC is a hard limit, and every peering adds a route to the private
+    route table: no design fits more than either allows."""
+    for entry in ctx.entries:
+        count = len(_peers(ctx, entry.id))
+        quotas.enforce(ctx.limits, quotas.PEERINGS, ("peering",), entry.id, count)
+        routes = count + 1 + len(_gateway_endpoints(ctx, entry))  # + the VPC's local route
+        subject = f"{entry.id}'s private route table"
+        quotas.enforce(ctx.limits, quotas.ROUTES, ("peering",), subject, routes)
+
+
+def _check_sites(ctx: Context, sites: list[Site]) -> None:
+    """Function environments within Lambda's 4 KB, and no more values read from other
+    stacks than a template takes parameters (each is one parameter in CloudFormation)."""
+    by_id = {s.id: s for s in sites}
+    for site in sites:
+        entry = ctx.entry(site.id)
+        for fn in site.functions:
+            size = sum(len(k) + _estimate(v, by_id) for k, v in fn.environment)
+            path: KeyPath = ("sync",) if fn.key == "function:replsync" else entry.path[:2]
+            subject = f"the function {fn.name}"
+            quotas.enforce(ctx.limits, quotas.LAMBDA_ENVIRONMENT, path, subject, size)
+        # + the template's own parameters (artifact bucket, instance class, ...)
+        reads = len({r for r in refs_in(site) if r.site != site.id}) + OWN_PARAMETERS
+        subject = f"{site.id}'s stack"
+        quotas.enforce(ctx.limits, quotas.TEMPLATE_PARAMETERS, entry.path[:2], subject, reads)
+
+
+# Parameters a site's template declares besides the values it reads from other stacks.
+OWN_PARAMETERS = 10
+
+
+def _estimate(value: object, sites: dict[str, Site]) -> int:
+    """The most bytes a value can take once deployed (see quotas.REF_BYTES)."""
+    if isinstance(value, Join):
+        return sum(_estimate(p, sites) for p in value.parts)
+    if isinstance(value, Ref):
+        if (value.component, value.attr) == ("cluster", "endpoint"):
+            site = sites[value.site]
+            return len(site.database.cluster_id) + len(site.region) + quotas.ENDPOINT_EXTRA
+        return quotas.REF_BYTES
+    return len(str(value))
+
+
+def _gateway_endpoints(ctx: Context, entry: SiteEntry) -> tuple[str, ...]:
+    dr_member = entry.environment == dr_plan.environment(ctx.spec)
+    return ("s3", "dynamodb") if dr_member else ("s3",)
 
 
 # ---------------------------------------------------------------- flows across peerings
@@ -170,6 +235,7 @@ def _site(ctx: Context, entry: SiteEntry, flows: list[Flow]) -> Site:
         environment=entry.environment,
         region=ctx.region(entry),
         account_id=ctx.account(entry),
+        account_alias=env.account,
         production=env.production,
         primary=entry.primary,
         network=network,
@@ -199,38 +265,59 @@ def _network(
     private, public = carve(entry.cidr, settings["azs"].value, dr_member, s, ctx.namer.prefix)
     for subnet in private + public:
         ctx.namer.check("tag", subnet.name)
-    peers = [b if a == entry.id else a for a, b in ctx.spec.peering if entry.id in (a, b)]
-    peer_cidrs = [ctx.entry(p).cidr for p in peers]
+    peers = [(p, ctx.entry(p).cidr) for p in _peers(ctx, entry.id)]
     port = ctx.port(entry.environment)
+    acl_limit = ctx.limits(quotas.NACL_RULES)
+    acl = acl_entries(entry.id, entry.cidr, flows, peers, has_functions, acl_limit)
+    groups = security_groups(
+        entry.id,
+        f"{ctx.namer.prefix}-{s}",
+        entry.cidr,
+        port,
+        flows,
+        has_functions,
+        dr_member,
+        health_port(ctx.spec.api.auth if ctx.spec.api else None),
+        ctx.limits(quotas.SG_RULES),
+    )
+    _check_network(ctx, entry, acl, groups)
     return Network(
         vpc_name=ctx.namer.make("tag", s, "vpc"),
         cidr=entry.cidr,
         private_subnets=private,
         public_subnets=public,
-        gateway_endpoints=("s3", "dynamodb") if dr_member else ("s3",),
+        gateway_endpoints=_gateway_endpoints(ctx, entry),
         interface_endpoints=(INTERFACE_ENDPOINTS + (("sqs",) if dr_member else ()))
         if has_functions
         else (),
         endpoint_accounts=tuple(
             sorted({ctx.spec.accounts[e.account] for e in ctx.spec.environments.values()})
         ),
-        acl_entries=acl_entries(entry.id, entry.cidr, flows, peer_cidrs, has_functions),
-        security_groups=security_groups(
-            entry.id,
-            f"{ctx.namer.prefix}-{s}",
-            entry.cidr,
-            port,
-            flows,
-            has_functions,
-            dr_member,
-            health_port(ctx.spec.api.auth if ctx.spec.api else None),
-        ),
+        acl_entries=acl,
+        security_groups=groups,
         flow_logs=LogGroup(
             ctx.namer.check("log", f"/replgen/{ctx.namer.prefix}/{s}/flow-logs"),
             settings["flow_log_retention_days"].value,
         ),
         flow_logs_role=ctx.namer.make("role", s, "flow-logs"),
+        function_groups=tuple(g.role for g in groups if g.role.startswith("functions")),
     )
+
+
+def _check_network(
+    ctx: Context, entry: SiteEntry, acl: tuple[AclEntry, ...], groups: tuple[SecurityGroup, ...]
+) -> None:
+    """What even the fitted design cannot hold: refused with the quota named."""
+    count = max(sum(1 for e in acl if e.egress == egress) for egress in (False, True))
+    subject = f"{entry.id}'s network ACL"
+    quotas.enforce(ctx.limits, quotas.NACL_RULES, entry.path, subject, count)
+    for group in groups:
+        subject = f"{entry.id}'s {group.role} security group"
+        count = max(len(group.ingress), len(group.egress))
+        quotas.enforce(ctx.limits, quotas.SG_RULES, entry.path, subject, count)
+    count = sum(1 for g in groups if g.role.startswith("functions"))
+    subject = f"{entry.id}'s functions"
+    quotas.enforce(ctx.limits, quotas.SG_PER_INTERFACE, entry.path, subject, count)
 
 
 def _key(ctx: Context, entry: SiteEntry, log_groups: tuple[LogGroup, ...]) -> Key:

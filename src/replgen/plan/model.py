@@ -69,7 +69,9 @@ class SgRule:
 
 @dataclass(frozen=True)
 class SecurityGroup:
-    role: Literal["database", "functions", "endpoints", "alb"]
+    # "database", "functions", "endpoints", "alb"; "functions-db-<n>" where the functions'
+    # database rules exceed one group's quota.
+    role: str
     name: str
     description: str
     ingress: tuple[SgRule, ...]
@@ -95,6 +97,9 @@ class Network:
     security_groups: tuple[SecurityGroup, ...]
     flow_logs: LogGroup
     flow_logs_role: str
+    # Roles of the security groups functions in the VPC join: "functions", plus the groups
+    # holding its database rules where those exceed one group's quota.
+    function_groups: tuple[str, ...] = ("functions",)
 
 
 @dataclass(frozen=True)
@@ -508,6 +513,7 @@ class Site:
     environment: str
     region: str
     account_id: str
+    account_alias: str  # the spec's name for the account: stable, unlike the set of sites
     production: bool
     primary: bool
     network: Network

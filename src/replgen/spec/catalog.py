@@ -1,7 +1,9 @@
-"""What AWS accepts, read from the service data cfn-lint ships and keeps current.
+"""What AWS accepts: engine versions, instance classes, Lambda runtimes and regions.
 
-Typing version lists by hand goes stale in weeks; cfn-lint regenerates these
-files from the RDS and Lambda APIs with every release.
+The tables are cfn-lint's (regenerated from the AWS APIs with every cfn-lint release),
+snapshotted into `catalog.json` by `cfnlint_data`; a test holds the snapshot equal to the
+installed cfn-lint. Reading that one small file keeps `cfnlint` and its large schemas off
+the validate and compile path.
 """
 
 from __future__ import annotations
@@ -13,52 +15,32 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-_RDS_CLUSTER = "cfnlint.data.schemas.extensions.aws_rds_dbcluster"
-_RDS_INSTANCE = "cfnlint.data.schemas.extensions.aws_rds_dbinstance"
 
-
-def _read(package: str, name: str) -> Any:
-    return json.loads(resources.files(package).joinpath(name).read_text("utf-8"))
-
-
-def _conditions(package: str, name: str) -> list[tuple[dict[str, Any], dict[str, Any]]]:
-    """The (if, then) property schemas of one of cfn-lint's `allOf` extension files."""
-    doc = _read(package, name)
-    return [
-        (
-            c["if"]["properties"],
-            c["then"].get("properties", {}) if isinstance(c["then"], dict) else {},
-        )
-        for c in doc["allOf"]
-    ]
+@cache
+def _tables() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(
+        resources.files("replgen.spec").joinpath("catalog.json").read_text("utf-8")
+    )
+    return data
 
 
 @cache
 def engine_versions(engine: str) -> frozenset[str]:
-    for cond, then in _conditions(_RDS_CLUSTER, "engine_version.json"):
-        if cond.get("Engine", {}).get("const") == engine and "EngineVersion" in then:
-            return frozenset(then["EngineVersion"]["enum"])
-    return frozenset()
+    return frozenset(_tables()["engine_versions"].get(engine, ()))
 
 
 @cache
 def deprecated_versions(engine: str) -> frozenset[str]:
-    found: set[str] = set()
-    for cond, _ in _conditions(_RDS_CLUSTER, "engine_version_deprecated.json"):
-        if cond.get("Engine", {}).get("const") == engine:
-            found.update(cond.get("EngineVersion", {}).get("enum", ()))
-    return frozenset(found)
+    return frozenset(_tables()["deprecated_versions"].get(engine, ()))
 
 
 @cache
 def instance_classes(engine: str, version: str) -> frozenset[str]:
     """Instance classes RDS offers for an engine version (empty if cfn-lint has no data)."""
-    for cond, then in _conditions(_RDS_INSTANCE, "db_instance_class.json"):
-        if cond.get("Engine", {}).get("const") != engine:
-            continue
-        pattern = cond.get("EngineVersion", {}).get("pattern")
-        if pattern and re.match(pattern, version):
-            return frozenset(then["DBInstanceClass"]["enum"])
+    tables = _tables()
+    for pattern, index in tables["instance_classes"].get(engine, ()):
+        if re.match(pattern, version):
+            return frozenset(tables["instance_class_lists"][index])
     return frozenset()
 
 
@@ -70,17 +52,15 @@ class RuntimeLifecycle:
 
 @cache
 def lambda_runtimes() -> dict[str, RuntimeLifecycle]:
-    data = _read("cfnlint.data.AdditionalSpecs", "LmbdRuntimeLifecycle.json")
     return {
-        name: RuntimeLifecycle(info["deprecated"], info["create-block"])
-        for name, info in data.items()
+        name: RuntimeLifecycle(info["deprecated"], info["create_block"])
+        for name, info in _tables()["lambda_runtimes"].items()
     }
 
 
 @cache
 def regions() -> frozenset[str]:
-    names = resources.files("cfnlint.data.schemas.providers").iterdir()
-    return frozenset(p.name.replace(".json", "") for p in names if p.name.endswith(".json"))
+    return frozenset(_tables()["regions"])
 
 
 # "no smaller than db.r5.large": rank sizes so families can be compared by size.

@@ -44,6 +44,7 @@ def _cidr(value: str) -> str:
 Cidr = Annotated[str, AfterValidator(_cidr)]
 Identifier = Annotated[str, Field(pattern=IDENTIFIER)]
 EnvName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9]{0,15}$")]
+AccountAlias = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,31}$")]
 SiteRef = Annotated[str, Field(pattern=r"^[a-z][a-z0-9]{0,15}(/[a-z0-9-]+)?$")]
 
 
@@ -232,6 +233,15 @@ class Backup(Model):
     schedule: str = Field("cron(0 5 * * ? *)", pattern=r"^cron\([^)]+\)$")
 
 
+class Quotas(Model):
+    """Service quotas raised in every account of the topology (AWS's defaults otherwise)."""
+
+    nacl_rules_per_direction: int | None = Field(None, ge=20, le=40)
+    security_group_rules: int | None = Field(None, ge=60, le=1000)
+    security_groups_per_interface: int | None = Field(None, ge=5, le=16)
+    routes_per_route_table: int | None = Field(None, ge=50, le=1000)
+
+
 class State(Model):
     """Where CDKTF keeps Terraform state: local unless a bucket is named."""
 
@@ -255,7 +265,8 @@ class Spec(Model):
     name: str = Field(pattern=NAME, max_length=24)
     suffix: str = Field(pattern=r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$", max_length=16)
     region: str | None = None
-    accounts: dict[str, AccountId] = Field(min_length=1)
+    # Aliases name Terraform stacks (`<name>-<suffix>-<alias>-<region>`): stack-name characters.
+    accounts: dict[AccountAlias, AccountId] = Field(min_length=1)
     defaults: Defaults = Defaults()
     environments: dict[EnvName, Environment] = Field(min_length=1)
     peering: tuple[tuple[SiteRef, SiteRef], ...] = ()
@@ -269,6 +280,7 @@ class Spec(Model):
     backup: Backup | None = None
     api: Api | None = None
     state: State = State()
+    quotas: Quotas = Quotas()
 
 
 def is_identifier(text: str) -> bool:

@@ -72,11 +72,13 @@ def stack_name(plan: Plan, *parts: str) -> str:
 
 
 def groups(plan: Plan) -> dict[str, tuple[Site, ...]]:
-    """Sites by stack: every site sharing an account and region shares a stack."""
-    by_place: dict[tuple[str, str], list[Site]] = {}
+    """Sites by stack: every site sharing an account and region shares a stack, named
+    after the account's alias and the region, so adding or removing a site never renames
+    it (a renamed stack is a new state: everything in it would be created again)."""
+    by_place: dict[str, list[Site]] = {}
     for site in plan.sites:
-        by_place.setdefault((site.account_id, site.region), []).append(site)
-    return {stack_name(plan, *(s.slug for s in sites)): tuple(sites) for sites in by_place.values()}
+        by_place.setdefault(stack_name(plan, site.account_alias, site.region), []).append(site)
+    return {name: tuple(sites) for name, sites in by_place.items()}
 
 
 def foundation_name(plan: Plan, site: Site) -> str:

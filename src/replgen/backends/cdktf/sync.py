@@ -148,7 +148,10 @@ class Sync(Construct):
             return None
         return LambdaFunctionVpcConfig(
             subnet_ids=[s.id for s in self.ctx.get(self.site, "subnets:private")],
-            security_group_ids=[self.ctx.get(self.site, "sg:functions").id],
+            security_group_ids=[
+                self.ctx.get(self.site, f"sg:{role}").id
+                for role in self.site.network.function_groups
+            ],
         )
 
     def _function(self, fn: Function, logs: CloudwatchLogGroup) -> LambdaFunction:

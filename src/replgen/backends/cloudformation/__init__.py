@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import troposphere as t
 
-from replgen.backends import Options
+from replgen.backends import Options, Unsupported
 from replgen.backends.cloudformation import (
     backup,
     database,
@@ -227,7 +227,7 @@ def _json(document: object) -> bytes:
 def _render_single(plan: Plan) -> dict[str, bytes]:
     accounts = {(s.account_id, s.region) for s in plan.sites}
     if len(accounts) != 1:
-        raise ValueError("--layout single needs every site in one account and region")
+        raise Unsupported("--layout single needs every site in one account and region")
     ctx = Ctx(
         plan, _new_template(f"replgen {plan.name}-{plan.suffix}: every site"), True, lambda r: ""
     )

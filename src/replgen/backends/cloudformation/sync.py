@@ -142,7 +142,7 @@ def _network(ctx: Ctx, site: Site, fn: Function) -> dict[str, Any]:
         return {}
     config = awslambda.VPCConfig(
         SubnetIds=ctx.subnet_ids(site),
-        SecurityGroupIds=[ctx.security_group(site, "functions")],
+        SecurityGroupIds=[ctx.security_group(site, r) for r in site.network.function_groups],
     )
     return {"VpcConfig": config}
 
