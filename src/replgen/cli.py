@@ -19,9 +19,9 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from replgen import compiler, output
+from replgen import compiler, output, report
 from replgen.backends import Options
-from replgen.errors import SpecError
+from replgen.errors import SpecError, UsageError
 from replgen.spec.load import Loaded
 from replgen.spec.source import Source
 
@@ -30,30 +30,29 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 out = Console(highlight=False, soft_wrap=True)
 
 
-def _report(exc: SpecError, source: Source | None, spec: Path | None) -> None:
-    fallback = Source(str(spec) if spec else "replgen")
-    for problem in exc.problems:
-        click.echo((source or fallback).format(problem), err=True)
-
-
 def spec_errors(func: F) -> F:
-    """Turn SpecError into one line per problem and exit 2; anything else is a bug."""
+    """Spec problems: one line each, in file order, exit 2. Usage mistakes: click's usage
+    error (exit 2, the spec not blamed). Anything else is a bug and keeps its traceback."""
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
         except SpecError as exc:
-            _report(exc, exc.source, kwargs.get("spec"))
+            report.echo_problems(report.of_error(exc, kwargs.get("spec")))
             sys.exit(2)
+        except UsageError as exc:
+            if exc.param:
+                raise click.BadParameter(str(exc), param_hint=f"'{exc.param}'") from None
+            raise click.UsageError(str(exc)) from None
 
     return wrapper  # type: ignore[return-value]
 
 
-def _load(spec: Path, suffix: str | None = None) -> Loaded:
+def _load(spec: Path, suffix: str | None = None, quiet: bool = False) -> Loaded:
     loaded = compiler.load_spec(spec, suffix)
-    for warning in loaded.warnings:
-        click.echo(f"warning: {loaded.source.format(warning)}", err=True)
+    if not quiet:
+        report.echo_problems(report.locate(loaded.warnings, loaded.source), warning=True)
     return loaded
 
 
@@ -63,6 +62,14 @@ def _with_source(func: Callable[[], Any], source: Source) -> Any:
     except SpecError as exc:
         exc.source = exc.source or source
         raise
+
+
+def _backend_name(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    try:
+        compiler.check_backend(value)
+    except UsageError as exc:
+        raise click.BadParameter(str(exc)) from None
+    return value
 
 
 SPEC = click.argument("spec", type=click.Path(exists=True, dir_okay=False, path_type=Path))
@@ -97,6 +104,7 @@ def _progress() -> Iterator[Callable[[str], None]]:
     default="cloudformation",
     show_default=True,
     help="cloudformation, cdktf, all, or another installed backend.",
+    callback=_backend_name,
 )
 @click.option(
     "--out",
@@ -146,16 +154,28 @@ def compile(
 
 @main.command()
 @SPEC
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help='One JSON document on stdout: {"valid", "problems", "warnings"}; same exit code.',
+)
 @spec_errors
 def validate(spec: Path, as_json: bool) -> None:
     """Check SPEC and report every problem with its file, line and key."""
-    loaded = _load(spec)
-    _with_source(lambda: compiler.plan_for(loaded), loaded.source)
-    if as_json:
-        click.echo(json.dumps({"valid": True, "spec": str(spec)}))
-    else:
+    if not as_json:
+        loaded = _load(spec)
+        _with_source(lambda: compiler.plan_for(loaded), loaded.source)
         click.echo(f"{spec}: valid")
+        return
+    try:
+        loaded = _load(spec, quiet=True)
+        _with_source(lambda: compiler.plan_for(loaded), loaded.source)
+    except SpecError as exc:
+        click.echo(report.as_json(False, report.of_error(exc, spec), []))
+        sys.exit(2)
+    warnings = report.locate(loaded.warnings, loaded.source)
+    click.echo(report.as_json(True, [], warnings))
 
 
 @main.command()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Callable
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -20,11 +21,17 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
+
+from replgen.spec import schedule
 
 IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_$]{0,63}$"
 NAME = r"^[a-z](?:[a-z0-9-]*[a-z0-9])?$"
 EMAIL = r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$"
 ARN = r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+$"
+ACCOUNT_ID = r"^\d{12}$"
+ENV_NAME = r"^[a-z][a-z0-9]{0,15}$"
+SITE_REF = r"^[a-z][a-z0-9]{0,15}(/[a-z0-9-]+)?$"
 
 
 class Model(BaseModel):
@@ -43,18 +50,25 @@ def _cidr(value: str) -> str:
 
 Cidr = Annotated[str, AfterValidator(_cidr)]
 Identifier = Annotated[str, Field(pattern=IDENTIFIER)]
-EnvName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9]{0,15}$")]
-SiteRef = Annotated[str, Field(pattern=r"^[a-z][a-z0-9]{0,15}(/[a-z0-9-]+)?$")]
+EnvName = Annotated[str, Field(pattern=ENV_NAME)]
+SiteRef = Annotated[str, Field(pattern=SITE_REF)]
 
 
-def _account_text(value: object) -> object:
-    # An unquoted id is a YAML integer and loses leading zeros: make the user quote it.
-    if isinstance(value, int) and not isinstance(value, bool):
-        raise ValueError(f'quote the account id ("{value:012d}")')
-    return value
+def _quoted(what: str) -> Callable[[object], object]:
+    """Refuse a YAML number where text is meant: `011111111111` unquoted is octal to YAML,
+    `15.10` is 15.1. The message quotes what the user wrote (see spec/messages.py)."""
+
+    def check(value: object) -> object:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            raise PydanticCustomError("unquoted_number", "write it in quotes", {"what": what})
+        return value
+
+    return check
 
 
-AccountId = Annotated[str, BeforeValidator(_account_text), Field(pattern=r"^\d{12}$")]
+AccountId = Annotated[str, BeforeValidator(_quoted("account id")), Field(pattern=ACCOUNT_ID)]
+Schedule = Annotated[str, AfterValidator(schedule.check)]
+CronSchedule = Annotated[str, AfterValidator(schedule.check_cron)]
 
 
 class Serverless(Model):
@@ -88,9 +102,7 @@ class DatabaseSettings(Model):
     @classmethod
     def _version_text(cls, value: object) -> object:
         # `15.10` unquoted is the float 15.1 to YAML: refuse rather than guess.
-        if isinstance(value, float | int) and not isinstance(value, bool):
-            raise ValueError(f'write the version as a quoted string, e.g. "{value}"')
-        return value
+        return _quoted("version")(value)
 
 
 class NetworkSettings(Model):
@@ -142,12 +154,9 @@ class SchemaPromotion(Model):
     promote: tuple[EnvName, ...] = Field(min_length=2)
 
 
-SCHEDULE = r"^(rate\(\s*\d+\s+(minute|minutes|hour|hours|day|days)\s*\)|cron\([^)]+\))$"
-
-
 class Sync(Model):
     runs_in: SiteRef
-    schedule: str = Field("rate(1 hour)", pattern=SCHEDULE)
+    schedule: Schedule = "rate(1 hour)"
     timeout_seconds: int = Field(300, ge=10, le=300)
     lag_alarm_seconds: int = Field(60, ge=1)
     memory_mb: int = Field(512, ge=128, le=10240)
@@ -200,7 +209,7 @@ class Storage(Model):
 
 class Backup(Model):
     retention_days: int = Field(ge=1, le=35)
-    schedule: str = Field("cron(0 5 * * ? *)", pattern=r"^cron\([^)]+\)$")
+    schedule: CronSchedule = "cron(0 5 * * ? *)"
 
 
 class State(Model):
