@@ -17,9 +17,8 @@ from typing import Any, TypeVar
 
 import click
 from rich.console import Console
-from rich.table import Table
 
-from replgen import compiler, output, report
+from replgen import compiler, output, report, stacks
 from replgen.backends import Options
 from replgen.errors import SpecError, UsageError
 from replgen.spec.load import Loaded
@@ -180,31 +179,36 @@ def validate(spec: Path, as_json: bool) -> None:
 
 @main.command()
 @SPEC
-@click.option("--json", "as_json", is_flag=True, help="Print the plan summary as JSON.")
+@click.option("--json", "as_json", is_flag=True, help="Print the sites and stacks as JSON.")
 @spec_errors
 def plan(spec: Path, as_json: bool) -> None:
-    """Show what SPEC builds, per site."""
+    """Show the stacks SPEC deploys, in deploy order, and what each site builds."""
     loaded = _load(spec)
-    summary = compiler.describe(_with_source(lambda: compiler.plan_for(loaded), loaded.source))
+    built = _with_source(lambda: compiler.plan_for(loaded), loaded.source)
+    ordered = stacks.deploy_order(built)
+    described = compiler.describe(built)
+    title = f"{built.name}-{built.suffix}"
     if as_json:
-        click.echo(json.dumps(summary, indent=2))
-        return
-    table = Table(title=f"{summary['name']}-{summary['suffix']}")
-    for column in ("site", "account / region", "vpc / subnets", "database", "functions", "alarms"):
-        table.add_column(column)
-    for s in summary["sites"]:
-        table.add_row(
-            s["id"] + (" (production)" if s["production"] else ""),
-            f"{s['account']}\n{s['region']}",
-            "\n".join([s["vpc"], *s["subnets"]]),
-            f"{s['cluster']}\n{s['engine']}\n{s['instances']}",
-            "\n".join(s["functions"]) or "-",
-            str(len(s["alarms"])),
-        )
-    out.print(table)
-    for p in summary["peerings"]:
-        kind = ", ".join(k for k in ("cross_account", "cross_region") if p[k]) or "same account"
-        out.print(f"peering {p['requester']} -> {p['accepter']} ({kind}), port {p['port']} only")
+        click.echo(json.dumps(stacks.summary(ordered, described), indent=2))
+    elif out.is_terminal:
+        out.print(stacks.table(title, ordered))
+        out.print(stacks.sites_text(described), end="")
+    else:  # a CI log or a pipe: plain lines, nothing truncated
+        click.echo(stacks.as_text(title, ordered) + stacks.sites_text(described), nl=False)
+
+
+@main.command()
+@click.argument(
+    "path", default=Path("replgen.yaml"), type=click.Path(dir_okay=False, path_type=Path)
+)
+@click.option("--name", help="The topology's name (default: from the file name).")
+@spec_errors
+def init(path: Path, name: str | None) -> None:
+    """Write a commented starter spec at PATH (default replgen.yaml); never overwrites."""
+    from replgen import starter
+
+    starter.write(path, name)
+    click.echo(f"wrote {path}: edit the accounts, then `replgen validate {path}`")
 
 
 @main.command()
