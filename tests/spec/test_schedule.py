@@ -57,7 +57,7 @@ def test_valid_expressions_and_their_period(expression: str, period: int | None)
     ],
 )
 def test_refused_with_the_reason(expression: str, reason: str) -> None:
-    with pytest.raises(ScheduleError, match=".*") as caught:
+    with pytest.raises(ScheduleError) as caught:
         check(expression)
     assert reason in str(caught.value)
     assert schedule_period_seconds(expression) is None
