@@ -198,6 +198,26 @@ def plan(spec: Path, as_json: bool) -> None:
 
 
 @main.command()
+@SPEC
+@click.option(
+    "--format",
+    "fmt",
+    default="mermaid",
+    show_default=True,
+    type=click.Choice(["mermaid", "dot", "svg"]),
+    help="mermaid (GitHub and editors draw it), Graphviz dot, or svg (needs Graphviz).",
+)
+@spec_errors
+def graph(spec: Path, fmt: str) -> None:
+    """Draw SPEC's topology: accounts, regions, sites, peerings, sync and replication."""
+    from replgen import graph as diagrams
+
+    loaded = _load(spec)
+    built = _with_source(lambda: compiler.plan_for(loaded), loaded.source)
+    click.echo(diagrams.render(diagrams.diagram(loaded.spec, built), fmt), nl=False)
+
+
+@main.command()
 @click.argument(
     "path", default=Path("replgen.yaml"), type=click.Path(dir_okay=False, path_type=Path)
 )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
@@ -12,6 +12,7 @@ from replgen.backends import Backend, Options, Unavailable, available
 from replgen.errors import Problem, SpecError, UsageError
 from replgen.plan.build import build
 from replgen.plan.model import Code, Plan
+from replgen.spec import siblings
 from replgen.spec.load import Loaded, validate
 from replgen.spec.source import parse
 from replgen.spec.suggest import did_you_mean
@@ -32,10 +33,12 @@ def load_spec(path: Path, suffix: str | None = None) -> Loaded:
     if suffix is not None and isinstance(data, dict):
         data["suffix"] = suffix
     try:
-        return validate(data, source)
+        loaded = validate(data, source)
     except SpecError as exc:
         exc.source = source
         raise
+    clash = siblings.same_name(path, loaded.spec.name)
+    return replace(loaded, warnings=(*loaded.warnings, *clash))
 
 
 def artifacts() -> dict[str, Code]:
