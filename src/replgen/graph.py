@@ -13,6 +13,7 @@ import re
 import shutil
 import subprocess
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Literal
 
 from replgen.errors import UsageError
@@ -104,7 +105,7 @@ def _sync_edges(spec: Spec, plan: Plan) -> list[Edge]:
         return []
     edges: list[Edge] = []
     promote = sync.schema_.promote if sync.schema_ else ()
-    for i, (a, b) in enumerate(zip(promote, promote[1:], strict=False), 1):
+    for i, (a, b) in enumerate(pairwise(promote), 1):
         label = f"schema: promote {i}"
         edges.append(Edge(_primary_site(plan, a), _primary_site(plan, b), "promote", label))
     ref = sync.reference_data
