@@ -142,6 +142,17 @@ def _yaml_problem(exc: yaml.MarkedYAMLError) -> Problem:
     return Problem((), f"invalid YAML: {text}", at)
 
 
+def _reader_problem(text: str, exc: yaml.reader.ReaderError) -> Problem:
+    """A character YAML does not allow (a control character), at its line and column."""
+    at = exc.position
+    line = text.count("\n", 0, at) + 1
+    column = at - (text.rfind("\n", 0, at) + 1) + 1
+    char = exc.character
+    shown = f"U+{char:04X}" if isinstance(char, int) else repr(char)
+    message = f"invalid YAML: character {shown} is not allowed in YAML ({exc.reason})"
+    return Problem((), message, Mark(line, column))
+
+
 def parse(text: str, filename: str) -> tuple[Any, Source]:
     """Parse YAML text into plain data and the positions of its key paths.
 
@@ -149,7 +160,10 @@ def parse(text: str, filename: str) -> tuple[Any, Source]:
     ones that do not raise SpecError.
     """
     source = Source(filename)
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)
+    except yaml.reader.ReaderError as exc:
+        raise SpecError([_reader_problem(text, exc)]) from None
     try:
         node = loader.get_single_node()
         if node is None:
