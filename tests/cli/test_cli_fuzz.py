@@ -49,7 +49,7 @@ def _zips_once() -> Iterator[None]:
 def valid_specs(draw: st.DrawFn) -> dict[str, Any]:
     """Environments in one or several accounts, each peered with a hub that runs the sync."""
     count = draw(st.integers(2, 4))
-    names = ENV_NAMES[: count - 1] + ["prod"]
+    names = [*ENV_NAMES[: count - 1], "prod"]
     shared = draw(st.booleans())
     accounts = (
         {"main": "111111111111"}
