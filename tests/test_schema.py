@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from replgen.errors import SpecError
+from replgen.spec import reference
 from replgen.spec.schema import json_schema
 from replgen.spec.source import parse
 
@@ -150,3 +151,9 @@ def test_schema_refuses_what_an_editor_should_flag(path: tuple[str, ...], value:
     parent[path[-1]] = value
     validator = jsonschema.Draft202012Validator(json.loads(json_schema()))
     assert list(validator.iter_errors(document)), f"{'.'.join(path)} = {value!r} passed"
+
+
+def test_committed_spec_reference_is_fresh() -> None:
+    committed = (ROOT / "docs" / "spec-reference.md").read_text()
+    assert committed == reference.markdown(), "run `make schema` and commit docs/"
+    assert '| `schedule` | string | `"rate(1 hour)"` | EventBridge schedule:' in committed

@@ -232,11 +232,13 @@ def init(path: Path, name: str | None) -> None:
 
 
 @main.command()
-def schema() -> None:
+@click.option("--markdown", is_flag=True, help="The spec reference in Markdown instead.")
+def schema(markdown: bool) -> None:
     """Print the JSON Schema of the spec format (for editors)."""
+    from replgen.spec import reference
     from replgen.spec.schema import json_schema
 
-    click.echo(json_schema(), nl=False)
+    click.echo(reference.markdown() if markdown else json_schema(), nl=False)
 
 
 @main.command()
