@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from replgen.cli import main
@@ -43,3 +44,26 @@ def test_example_specs_have_names_of_their_own() -> None:
         result = CliRunner().invoke(main, ["validate", str(ROOT / "specs" / spec)])
         assert result.exit_code == 0
         assert "warning" not in result.stderr
+
+
+def test_readme_error_example_is_what_replgen_prints(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = (ROOT / "specs" / "prod.yaml").read_text()
+    for old, new in (
+        ("region: us-east-1 ", "region: us-east-7 "),
+        ('  dev: "111111111111"', "  dev: 011111111111"),
+        ("cidr: 10.2.0.0/16", "cidr: 10.1.128.0/17"),
+        ("rate(1 hour)", "rate(1 hours)"),
+        ("\nnotifications:", "\nnotifcations:"),
+    ):
+        assert old in text
+        text = text.replace(old, new, 1)
+    (tmp_path / "specs").mkdir()
+    (tmp_path / "specs" / "prod.yaml").write_text(text)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["validate", "specs/prod.yaml"])
+    assert result.exit_code == 2
+    readme = (ROOT / "README.md").read_text()
+    example = readme.split("Five mistakes in `specs/prod.yaml` give:\n\n```\n")[1].split("```")[0]
+    assert result.stderr == example
