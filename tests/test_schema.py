@@ -89,6 +89,8 @@ CAUGHT_BY_SCHEMA = {
     "schedule-rate-unknown-unit",
     "schedule-rate-zero",
     "several-mistakes",
+    "several-mistakes-dr",
+    "several-mistakes-references",
     "several-structural-and-rules",
     "table-bad-identifier",
     "text-for-number",

@@ -7,6 +7,7 @@ and raw text damage (tabs, stray characters)."""
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
 import re
@@ -114,8 +115,8 @@ def _set(document: Any, path: tuple[Any, ...], value: Any) -> None:
         parent = parent[part]
     if value is _DELETE:
         del parent[path[-1]]
-    else:
-        parent[path[-1]] = value
+    else:  # a copy: the same nested list set inside itself would be a cycle
+        parent[path[-1]] = copy.deepcopy(value)
 
 
 _DELETE = object()

@@ -107,6 +107,8 @@ def _follows(problem: Problem, pruned: list[KeyPath]) -> bool:
             return True  # a database or network setting removed shows up as missing
         if len(path) == 2 and path[0] in NAMED_SECTIONS and _names(problem, str(path[1])):
             return True  # a reference to an account or environment that was removed
+        if len(path) == 1 and str(path[0]) in problem.message:
+            return True  # a whole section was refused; what needs it is not news
         if path[0] == "peering" and "is not peered" in problem.message:
             return True  # the pair that would have connected it was refused
     return False

@@ -30,6 +30,18 @@ PATTERN_WORDS = {
     "letter, at most 16)",
     models.SITE_REF: "a site: an environment, or environment/region",
     models.ARN: "a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)",
+    models.INSTANCE_CLASS: "an instance class such as db.r6g.large",
+    models.DATABASE_NAME: "a database name (letters, digits and _, starting with a letter, "
+    "at most 63)",
+    models.USERNAME: "a user name (letters, digits and _, starting with a letter, at most 16)",
+    models.DNS_ZONE: "a domain name such as txn.example.com (lowercase)",
+    models.DNS_LABEL: "a record name (lowercase letters, digits and hyphens)",
+    models.URL_PATH: "a path starting with / (letters, digits, /, _ and -)",
+    models.SHORT_NAME: "a short name (lowercase letters, digits and hyphens, starting with a "
+    "letter, at most 32)",
+    models.BUCKET_NAME: "an S3 bucket name (lowercase letters, digits, dots and hyphens, 3 to 63)",
+    models.ROLE_NAME: "an IAM role name (letters, digits and +=,.@_-, at most 64)",
+    models.SUFFIX: "lowercase letters, digits and hyphens, not starting or ending with a hyphen",
 }
 
 

@@ -35,6 +35,16 @@ ARN = r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+$"
 ACCOUNT_ID = r"^\d{12}$"
 ENV_NAME = r"^[a-z][a-z0-9]{0,15}$"
 SITE_REF = r"^[a-z][a-z0-9]{0,15}(/[a-z0-9-]+)?$"
+INSTANCE_CLASS = r"^db\.[a-z0-9]+\.[a-z0-9]+$"
+DATABASE_NAME = r"^[A-Za-z][A-Za-z0-9_]{0,62}$"
+USERNAME = r"^[A-Za-z][A-Za-z0-9_]{0,15}$"
+DNS_ZONE = r"^([a-z0-9-]+\.)+[a-z]{2,}$"
+DNS_LABEL = r"^[a-z0-9-]+$"
+URL_PATH = r"^/[A-Za-z0-9/_-]*$"
+SHORT_NAME = r"^[a-z][a-z0-9-]{0,31}$"
+BUCKET_NAME = r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"
+ROLE_NAME = r"^[A-Za-z0-9+=,.@_-]{1,64}$"
+SUFFIX = r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$"
 # For editors only: validation parses the network itself and says what is wrong with it.
 CIDR_SHAPE = (
     r"^((25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
@@ -139,15 +149,15 @@ class DatabaseSettings(Model):
     """The Aurora engine: `aurora-mysql` or `aurora-postgresql`."""
     engine_version: EngineVersion | None = None
     """An engine version RDS offers, quoted: `"15.10"`, `"8.0.mysql_aurora.3.08.0"`."""
-    instance_class: str | None = Field(None, pattern=r"^db\.[a-z0-9]+\.[a-z0-9]+$")
+    instance_class: str | None = Field(None, pattern=INSTANCE_CLASS)
     """A provisioned cluster's instance class: memory-optimised, `db.r5.large` or larger."""
     instances: int | None = Field(None, ge=1, le=15)
     """Instances in the cluster (1 to 15); the first is the writer, the others readers."""
     backup_retention_days: int | None = Field(None, ge=1, le=35)
     """Days of automated backups (1 to 35)."""
-    database_name: str | None = Field(None, pattern=r"^[A-Za-z][A-Za-z0-9_]{0,62}$")
+    database_name: str | None = Field(None, pattern=DATABASE_NAME)
     """The database created in the cluster (default `appdb`)."""
-    master_username: str | None = Field(None, pattern=r"^[A-Za-z][A-Za-z0-9_]{0,15}$")
+    master_username: str | None = Field(None, pattern=USERNAME)
     """The master user's name (default `replgen_admin`); its password is generated and rotated."""
     port: int | None = Field(None, ge=1150, le=65535)
     """The database port (default 3306 MySQL, 5432 PostgreSQL); the only port a peering passes."""
@@ -287,11 +297,11 @@ class Functions(Model):
 class Dns(Model):
     """The Route 53 names that move traffic between regions."""
 
-    zone: str = Field(pattern=r"^([a-z0-9-]+\.)+[a-z]{2,}$")
+    zone: str = Field(pattern=DNS_ZONE)
     """The hosted zone created for the topology, delegated from its parent domain."""
-    record: str = Field(pattern=r"^[a-z0-9-]+$")
+    record: str = Field(pattern=DNS_LABEL)
     """The record clients use, in the zone; weighted: primary 100, secondary 0."""
-    health_check_path: str = Field("/health", pattern=r"^/[A-Za-z0-9/_-]*$")
+    health_check_path: str = Field("/health", pattern=URL_PATH)
     """The path Route 53's health checks request on each region's load balancer."""
 
 
@@ -309,7 +319,7 @@ class DisasterRecovery(Model):
 class Processing(Model):
     """txnproc behind an ALB and an SQS queue, in every region."""
 
-    queue: str = Field(pattern=r"^[a-z][a-z0-9-]{0,31}$")
+    queue: str = Field(pattern=SHORT_NAME)
     """The transaction queue's name (a dead-letter queue is added)."""
     batch_size: int = Field(10, ge=1, le=10)
     """Messages per invocation (1 to 10)."""
@@ -322,14 +332,14 @@ class Processing(Model):
 class Sessions(Model):
     """The DynamoDB global table txnproc records sessions in."""
 
-    table: str = Field(pattern=r"^[a-z][a-z0-9-]{0,31}$")
+    table: str = Field(pattern=SHORT_NAME)
     """The table's name; on demand, point-in-time recovery, a replica per region."""
 
 
 class Bucket(Model):
     """A bucket in every region of the disaster-recovery environment."""
 
-    name: str = Field(pattern=r"^[a-z][a-z0-9-]{0,31}$")
+    name: str = Field(pattern=SHORT_NAME)
     """Its short name; the physical name adds the topology, suffix, region and account."""
     replicate: bool = False
     """Replicate objects (and delete markers) to the other regions."""
@@ -356,12 +366,12 @@ class Backup(Model):
 class State(Model):
     """Where CDKTF keeps Terraform state: local unless a bucket is named."""
 
-    bucket: str | None = Field(None, pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+    bucket: str | None = Field(None, pattern=BUCKET_NAME)
     """An S3 bucket for Terraform state (with native locking); local state when absent."""
     region: Region | None = None
     """The state bucket's region."""
     # Assumed in each site's account where a topology spans several accounts.
-    deploy_role: str = Field("replgen-deploy", pattern=r"^[A-Za-z0-9+=,.@_-]{1,64}$")
+    deploy_role: str = Field("replgen-deploy", pattern=ROLE_NAME)
     """The role Terraform assumes in each site's account when the topology spans accounts."""
 
 
@@ -380,7 +390,7 @@ class Spec(Model):
     """The spec format version: 1."""
     name: str = Field(pattern=NAME, max_length=24)
     """The topology's name: lowercase letters, digits and hyphens; starts every physical name."""
-    suffix: str = Field(pattern=r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$", max_length=16)
+    suffix: str = Field(pattern=SUFFIX, max_length=16)
     """The environment suffix in every physical name (`--suffix` overrides it)."""
     region: Region | None = None
     """The default region of every environment."""
