@@ -11,7 +11,6 @@ import copy
 import functools
 import json
 import re
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -231,14 +230,12 @@ def test_billion_laughs_is_refused_quickly(tmp_path: Path) -> None:
         previous, name = chr(96 + i), chr(97 + i)
         levels.append(f"{name}: &{name} [{', '.join(['*' + previous] * 9)}]")
     text = "\n".join(levels) + "\n"
-    started = time.perf_counter()
+    # 9**10 values if expanded: that this returns at all shows the expansion was cut short.
     code, stderr = _validate(text, tmp_path)
-    elapsed = time.perf_counter() - started
     assert code == 2
-    assert "more than 20000 values (aliases that expand without end?)" in stderr
-    # Not a timing assertion on our speed: 9**10 values would take hours, so any answer
-    # at all within the test run shows the expansion was cut short.
-    assert elapsed < 60
+    assert stderr.endswith(
+        ":1:4: (document): more than 20000 values (aliases that expand without end?)\n"
+    )
 
 
 def test_validate_json_is_one_document_for_any_damage(tmp_path: Path) -> None:
