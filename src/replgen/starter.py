@@ -89,10 +89,15 @@ def starter(path: Path, name: str | None = None) -> str:
 def write(path: Path, name: str | None = None) -> None:
     """Write the starter at `path`; UsageError if something is there already."""
     text = starter(path, name)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a file where a folder should be, no permission
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
     try:
         with path.open("x", encoding="utf-8") as handle:
             handle.write(text)
     except FileExistsError:
         message = f"{path} already exists: not overwritten (remove it or name another path)"
         raise UsageError(message) from None
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None

@@ -61,3 +61,10 @@ def test_schema_reference_is_relative_where_the_schema_is(workdir: Path) -> None
     text = (workdir / "specs" / "a.yaml").read_text()
     assert text.splitlines()[0] == "# yaml-language-server: $schema=../schema/replgen.schema.json"
     assert "name: alpha " in text
+
+
+def test_init_where_nothing_can_be_written_is_a_usage_error(workdir: Path) -> None:
+    (workdir / "file").write_text("")
+    result = CliRunner().invoke(main, ["init", "file/inside.yaml"])
+    assert result.exit_code == 2
+    assert "cannot write file/inside.yaml" in result.stderr
