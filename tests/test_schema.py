@@ -91,6 +91,7 @@ CAUGHT_BY_SCHEMA = {
     "several-mistakes",
     "several-mistakes-dr",
     "several-mistakes-references",
+    "several-region-mistakes",
     "several-structural-and-rules",
     "table-bad-identifier",
     "text-for-number",

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from replgen.errors import KeyPath, Problem, SpecError
 from replgen.spec import models, rules
-from replgen.spec.messages import data_path, sentence
+from replgen.spec.messages import data_path, is_section, sentence
 from replgen.spec.source import Source, parse
 
 # Pruning stops after this many rounds: each round removes at least one value.
@@ -107,7 +107,7 @@ def _follows(problem: Problem, pruned: list[KeyPath]) -> bool:
             return True  # a database or network setting removed shows up as missing
         if len(path) == 2 and path[0] in NAMED_SECTIONS and _names(problem, str(path[1])):
             return True  # a reference to an account or environment that was removed
-        if len(path) == 1 and str(path[0]) in problem.message:
+        if len(path) == 1 and is_section(path) and str(path[0]) in problem.message:
             return True  # a whole section was refused; what needs it is not news
         if path[0] == "peering" and "is not peered" in problem.message:
             return True  # the pair that would have connected it was refused

@@ -190,6 +190,11 @@ def keys_at(path: KeyPath) -> list[str]:
     return [info.alias or name for name, info in model.model_fields.items()]
 
 
+def is_section(path: KeyPath) -> bool:
+    """True where the spec holds a mapping of its own settings (`sync`, `backup`, ...)."""
+    return _model_at(models.Spec, path) is not None
+
+
 def _model_at(annotation: Any, path: KeyPath) -> type[BaseModel] | None:
     for part in path:
         annotation = _step(_unwrap(annotation), part)
