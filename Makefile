@@ -46,6 +46,7 @@ package: $(STAMP)
 
 schema: $(STAMP)
 	$(BIN)/replgen schema > schema/replgen.schema.json
+	$(BIN)/replgen schema --markdown > docs/spec-reference.md
 
 clean:
 	rm -rf $(VENV) .tools dist .pytest_cache .mypy_cache .ruff_cache

@@ -17,11 +17,10 @@ from typing import Any, TypeVar
 
 import click
 from rich.console import Console
-from rich.table import Table
 
-from replgen import compiler, output
+from replgen import compiler, output, report, stacks
 from replgen.backends import Options
-from replgen.errors import SpecError
+from replgen.errors import SpecError, UsageError
 from replgen.package import PackageError
 from replgen.spec.load import Loaded
 from replgen.spec.source import Source
@@ -31,25 +30,26 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 out = Console(highlight=False, soft_wrap=True)
 
 
-def _report(exc: SpecError, source: Source | None, spec: Path | None) -> None:
-    fallback = Source(str(spec) if spec else "replgen")
-    for problem in exc.problems:
-        click.echo((source or fallback).format(problem), err=True)
-
-
 def spec_errors(func: F) -> F:
-    """Turn SpecError into one line per problem and exit 2; anything else is a bug."""
+    """Spec problems: one line each, in file order, exit 2. Usage mistakes: click's usage
+    error (exit 2, the spec not blamed). Anything else is a bug and keeps its traceback."""
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
         except SpecError as exc:
-            _report(exc, exc.source, kwargs.get("spec"))
+            report.echo_problems(report.of_error(exc, kwargs.get("spec")))
             sys.exit(2)
+        except UsageError as exc:
+            if exc.param:
+                raise click.BadParameter(str(exc), param_hint=f"'{exc.param}'") from None
+            raise click.UsageError(str(exc)) from None
         except PackageError as exc:  # the machine lacks what a zip needs (npm, a driver)
             click.echo(f"error: cannot build the Lambda zips: {exc}", err=True)
             sys.exit(2)
+        except (click.ClickException, click.Abort):
+            raise  # click reports its own, with its exit code
         except Exception as exc:  # a bug: never dressed up as a problem in the spec
             import traceback  # only now: it costs every run a few hundredths of a second
 
@@ -65,10 +65,10 @@ def spec_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _load(spec: Path, suffix: str | None = None) -> Loaded:
+def _load(spec: Path, suffix: str | None = None, quiet: bool = False) -> Loaded:
     loaded = compiler.load_spec(spec, suffix)
-    for warning in loaded.warnings:
-        click.echo(f"warning: {loaded.source.format(warning)}", err=True)
+    if not quiet:
+        report.echo_problems(report.locate(loaded.warnings, loaded.source), warning=True)
     return loaded
 
 
@@ -78,6 +78,14 @@ def _with_source(func: Callable[[], Any], source: Source) -> Any:
     except SpecError as exc:
         exc.source = exc.source or source
         raise
+
+
+def _backend_name(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    try:
+        compiler.check_backend(value)
+    except UsageError as exc:
+        raise click.BadParameter(str(exc)) from None
+    return value
 
 
 SPEC = click.argument("spec", type=click.Path(exists=True, dir_okay=False, path_type=Path))
@@ -112,6 +120,7 @@ def _progress() -> Iterator[Callable[[str], None]]:
     default="cloudformation",
     show_default=True,
     help="cloudformation, cdktf, all, or another installed backend.",
+    callback=_backend_name,
 )
 @click.option(
     "--out",
@@ -161,53 +170,92 @@ def compile(
 
 @main.command()
 @SPEC
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help='One JSON document on stdout: {"valid", "problems", "warnings"}; same exit code.',
+)
 @spec_errors
 def validate(spec: Path, as_json: bool) -> None:
     """Check SPEC and report every problem with its file, line and key."""
-    loaded = _load(spec)
-    _with_source(lambda: compiler.plan_for(loaded), loaded.source)
-    if as_json:
-        click.echo(json.dumps({"valid": True, "spec": str(spec)}))
-    else:
+    if not as_json:
+        loaded = _load(spec)
+        _with_source(lambda: compiler.plan_for(loaded), loaded.source)
         click.echo(f"{spec}: valid")
+        return
+    try:
+        loaded = _load(spec, quiet=True)
+        _with_source(lambda: compiler.plan_for(loaded), loaded.source)
+    except SpecError as exc:
+        click.echo(report.as_json(False, report.of_error(exc, spec), []))
+        sys.exit(2)
+    warnings = report.locate(loaded.warnings, loaded.source)
+    click.echo(report.as_json(True, [], warnings))
 
 
 @main.command()
 @SPEC
-@click.option("--json", "as_json", is_flag=True, help="Print the plan summary as JSON.")
+@click.option("--json", "as_json", is_flag=True, help="Print the sites and stacks as JSON.")
 @spec_errors
 def plan(spec: Path, as_json: bool) -> None:
-    """Show what SPEC builds, per site."""
+    """Show the stacks SPEC deploys, in deploy order, and what each site builds."""
     loaded = _load(spec)
-    summary = compiler.describe(_with_source(lambda: compiler.plan_for(loaded), loaded.source))
+    built = _with_source(lambda: compiler.plan_for(loaded), loaded.source)
+    ordered = stacks.deploy_order(built)
+    described = compiler.describe(built)
+    title = f"{built.name}-{built.suffix}"
     if as_json:
-        click.echo(json.dumps(summary, indent=2))
-        return
-    table = Table(title=f"{summary['name']}-{summary['suffix']}")
-    for column in ("site", "account / region", "vpc / subnets", "database", "functions", "alarms"):
-        table.add_column(column)
-    for s in summary["sites"]:
-        table.add_row(
-            s["id"] + (" (production)" if s["production"] else ""),
-            f"{s['account']}\n{s['region']}",
-            "\n".join([s["vpc"], *s["subnets"]]),
-            f"{s['cluster']}\n{s['engine']}\n{s['instances']}",
-            "\n".join(s["functions"]) or "-",
-            str(len(s["alarms"])),
-        )
-    out.print(table)
-    for p in summary["peerings"]:
-        kind = ", ".join(k for k in ("cross_account", "cross_region") if p[k]) or "same account"
-        out.print(f"peering {p['requester']} -> {p['accepter']} ({kind}), port {p['port']} only")
+        click.echo(json.dumps(stacks.summary(ordered, described), indent=2))
+    elif out.is_terminal:
+        out.print(stacks.table(title, ordered))
+        out.print(stacks.sites_text(described), end="")
+    else:  # a CI log or a pipe: plain lines, nothing truncated
+        click.echo(stacks.as_text(title, ordered) + stacks.sites_text(described), nl=False)
 
 
 @main.command()
-def schema() -> None:
+@SPEC
+@click.option(
+    "--format",
+    "fmt",
+    default="mermaid",
+    show_default=True,
+    type=click.Choice(["mermaid", "dot", "svg"]),
+    help="mermaid (GitHub and editors draw it), Graphviz dot, or svg (needs Graphviz).",
+)
+@spec_errors
+def graph(spec: Path, fmt: str) -> None:
+    """Draw SPEC's topology: accounts, regions, sites, peerings, sync and replication."""
+    from replgen import graph as diagrams
+
+    loaded = _load(spec)
+    built = _with_source(lambda: compiler.plan_for(loaded), loaded.source)
+    click.echo(diagrams.render(diagrams.diagram(loaded.spec, built), fmt), nl=False)
+
+
+@main.command()
+@click.argument(
+    "path", default=Path("replgen.yaml"), type=click.Path(dir_okay=False, path_type=Path)
+)
+@click.option("--name", help="The topology's name (default: from the file name).")
+@spec_errors
+def init(path: Path, name: str | None) -> None:
+    """Write a commented starter spec at PATH (default replgen.yaml); never overwrites."""
+    from replgen import starter
+
+    starter.write(path, name)
+    click.echo(f"wrote {path}: edit the accounts, then `replgen validate {path}`")
+
+
+@main.command()
+@click.option("--markdown", is_flag=True, help="The spec reference in Markdown instead.")
+def schema(markdown: bool) -> None:
     """Print the JSON Schema of the spec format (for editors)."""
+    from replgen.spec import reference
     from replgen.spec.schema import json_schema
 
-    click.echo(json_schema(), nl=False)
+    click.echo(reference.markdown() if markdown else json_schema(), nl=False)
 
 
 @main.command()

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
 from replgen.backends import Backend, Options, Unavailable, Unsupported, available
-from replgen.errors import Problem, SpecError
+from replgen.errors import Problem, SpecError, UsageError
 from replgen.plan.build import build
 from replgen.plan.model import Code, Plan
+from replgen.spec import siblings
 from replgen.spec.load import Loaded, validate
 from replgen.spec.source import parse
+from replgen.spec.suggest import did_you_mean
 
 
 @dataclass(frozen=True)
@@ -31,10 +34,12 @@ def load_spec(path: Path, suffix: str | None = None) -> Loaded:
     if suffix is not None and isinstance(data, dict):
         data["suffix"] = suffix
     try:
-        return validate(data, source)
+        loaded = validate(data, source)
     except SpecError as exc:
         exc.source = source
         raise
+    clash = siblings.same_name(path, loaded.spec.name)
+    return replace(loaded, warnings=(*loaded.warnings, *clash))
 
 
 def artifacts() -> dict[str, Code]:
@@ -51,22 +56,32 @@ def plan_for(loaded: Loaded) -> Plan:
     return build(loaded.spec, artifacts())
 
 
+def backend_names() -> list[str]:
+    """Every installed backend's name, without importing any of them."""
+    return sorted(entry_points(group="replgen.backends").names)
+
+
+def check_backend(name: str) -> None:
+    """UsageError unless `name` is an installed backend or `all`."""
+    names = ["all", *backend_names()]
+    if name not in names:
+        hint = did_you_mean(name, names, 1)
+        raise UsageError(f"unknown backend {name!r}{hint} (choose from {', '.join(names)})")
+
+
 def backends(name: str) -> dict[str, Backend]:
+    check_backend(name)
     found = available()
-    if name == "all":
-        return found
-    if name not in found:
-        raise SpecError([Problem((), f"unknown backend {name!r} (have: {', '.join(found)})")])
-    return {name: found[name]}
+    return found if name == "all" else {name: found[name]}
 
 
 def render(plan: Plan, backend: Backend, options: Options) -> dict[str, bytes]:
     try:
         return backend.render(plan, options)
     except Unsupported as exc:  # a layout the topology cannot have, e.g. single over accounts
-        raise SpecError([Problem((), str(exc))]) from None
+        raise UsageError(str(exc), "--layout") from None
     except Unavailable as exc:
-        raise SpecError([Problem((), f"the {backend.name} backend cannot run: {exc}")]) from None
+        raise UsageError(f"the {backend.name} backend cannot run: {exc}", "--backend") from None
     except NotImplementedError as exc:  # a component this backend does not render yet
         message = f"{backend.name} cannot render this yet: {exc}"
         raise SpecError([Problem((), message)]) from None

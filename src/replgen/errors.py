@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -9,10 +11,19 @@ KeyPath = tuple[str | int, ...]
 
 
 def dotted(path: KeyPath) -> str:
-    """`environments.dev.cidr`, `peering[0][1]`: the form users see in messages."""
+    """`environments.dev.cidr`, `peering[0][1]`: the form users see in messages.
+
+    A key that is not a plain name (spaces, dots, colons) is quoted, so the path stays one
+    word in `file:line:col: path: message`.
+    """
     out = ""
     for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif not re.fullmatch(r"[A-Za-z0-9_/$-]+", part):
+            out += "[" + json.dumps(part).replace(" ", "\\u0020") + "]"
+        else:
+            out += f".{part}" if out else part
     return out or "(document)"
 
 
@@ -40,6 +51,15 @@ class SpecError(Exception):
         super().__init__("; ".join(f"{dotted(p.path)}: {p.message}" for p in problems))
         self.problems = problems
         self.source = source  # the spec's Source, where the error is about a spec file
+
+
+class UsageError(Exception):
+    """A command line that cannot work (an unknown backend, an impossible layout): the
+    spec file is not to blame. `param` names the option at fault, when one is."""
+
+    def __init__(self, message: str, param: str | None = None) -> None:
+        super().__init__(message)
+        self.param = param
 
 
 def fail(path: KeyPath, message: str) -> SpecError:

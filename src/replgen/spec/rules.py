@@ -14,6 +14,7 @@ from datetime import date
 from replgen.errors import Problem
 from replgen.spec import cadence, catalog
 from replgen.spec.models import Spec
+from replgen.spec.suggest import did_you_mean
 from replgen.spec.view import Setting, database_settings, network_settings, site_entries
 
 # The smallest subnet replgen carves: ALBs need /27 and Lambda ENIs need room.
@@ -42,10 +43,21 @@ def sites_well_formed(spec: Spec) -> Iterator[Problem]:
             yield Problem(path, "missing cidr (or regions with a cidr each)")
         elif not env.regions and not (env.region or spec.region):
             yield Problem(path, "no region: set region here or at the top level")
-        regions = list(env.regions or {}) + [r for r in (env.region, spec.region) if r]
-        for region in regions:
-            if region not in catalog.regions():
-                yield Problem(path, f"unknown AWS region {region!r}")
+
+
+def regions_known(spec: Spec) -> Iterator[Problem]:
+    """Each region where it is written (once, not once per environment that inherits it)."""
+    written: list[tuple[tuple[str | int, ...], str | None]] = [
+        (("region",), spec.region),
+        (("state", "region"), spec.state.region),
+    ]
+    for name, env in spec.environments.items():
+        written.append((("environments", name, "region"), env.region))
+        written += [(("environments", name, "regions", r), r) for r in env.regions or {}]
+    known = catalog.regions()
+    for path, region in written:
+        if region is not None and region not in known:
+            yield Problem(path, f"unknown AWS region {region!r}{did_you_mean(region, known)}")
 
 
 def cidrs_fit(spec: Spec) -> Iterator[Problem]:
@@ -220,8 +232,10 @@ def _database_valid(spec: Spec, env: str) -> Iterator[Problem]:
             )
     if engine.value is None or version.value is None:
         return
-    if version.value not in catalog.engine_versions(engine.value):
-        yield Problem(version.path, f"{engine.value} has no version {version.value!r}")
+    versions = catalog.engine_versions(engine.value)
+    if version.value not in versions:
+        hint = did_you_mean(version.value, versions)
+        yield Problem(version.path, f"{engine.value} has no version {version.value!r}{hint}")
     elif version.value in catalog.deprecated_versions(engine.value):
         yield Problem(version.path, f"{engine.value} {version.value} is deprecated by RDS")
     serverless = db["serverless"].value
@@ -243,9 +257,15 @@ def _instance_class_valid(db: dict[str, Setting], env: str) -> Iterator[Problem]
         return
     offered = catalog.instance_classes(engine.value, version.value)
     if offered and cls not in offered:
-        yield Problem(setting.path, f"{cls} is not offered for {engine.value} {version.value}")
-    elif not cls.startswith(MEMORY_OPTIMISED) or catalog.size_rank(cls) < 3:
+        hint = did_you_mean(cls, [c for c in offered if _large_enough(c)])
+        message = f"{cls} is not offered for {engine.value} {version.value}{hint}"
+        yield Problem(setting.path, message)
+    elif not _large_enough(cls):
         yield Problem(setting.path, f"{cls} is smaller than db.r5.large (the smallest allowed)")
+
+
+def _large_enough(cls: str) -> bool:
+    return cls.startswith(MEMORY_OPTIMISED) and catalog.size_rank(cls) >= 3
 
 
 def runtime_supported(spec: Spec) -> Iterator[Problem]:
@@ -316,7 +336,8 @@ def dr_valid(spec: Spec) -> Iterator[Problem]:
 def api_valid(spec: Spec) -> Iterator[Problem]:
     """A served API must say how callers authenticate; each mode needs its own settings."""
     api = spec.api
-    if spec.processing is not None and api is None:
+    # Without disaster_recovery, processing is itself the mistake (dr_valid says so).
+    if spec.processing is not None and spec.disaster_recovery is not None and api is None:
         yield Problem(
             ("processing",),
             "a topology that serves an API must choose api.auth: mtls, oidc or none",
@@ -337,6 +358,7 @@ def api_valid(spec: Spec) -> Iterator[Problem]:
 RULES: tuple[Rule, ...] = (
     accounts_exist,
     sites_well_formed,
+    regions_known,
     cidrs_fit,
     peering_valid,
     sync_valid,

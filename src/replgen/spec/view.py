@@ -77,9 +77,10 @@ def _layered(spec: Spec, env: str, section: str, fallback: dict[str, Any]) -> di
     out: dict[str, Setting] = {}
     for field, info in type(own).model_fields.items():
         key = info.alias or field
-        if field in own.model_fields_set:
+        # `azs: null` says nothing: the layer below (or replgen's fallback) decides.
+        if field in own.model_fields_set and getattr(own, field) is not None:
             out[field] = Setting(getattr(own, field), ("environments", env, section, key))
-        elif field in shared.model_fields_set:
+        elif field in shared.model_fields_set and getattr(shared, field) is not None:
             out[field] = Setting(getattr(shared, field), ("defaults", section, key))
         else:
             out[field] = Setting(fallback.get(field), ("environments", env))
