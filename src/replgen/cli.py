@@ -137,11 +137,40 @@ def compile(
                 click.echo(f"stale: {target / path}", err=True)
             stale = stale or bool(changed)
         else:
-            output.write_tree(target, files)
-            click.echo(f"wrote {len(files)} files to {target}")
+            _summarise(target, output.write_tree(target, files))
     if stale:
         click.echo("output is stale: run `replgen compile` and commit the result", err=True)
         sys.exit(1)
+
+
+def _summarise(target: Path, changes: output.Changes) -> None:
+    """One line per stack that changed, then the folder's totals (foreign files untouched)."""
+    for stack, counts in sorted(_per_stack(changes).items()):
+        if any(counts[k] for k in ("added", "changed", "removed")):
+            click.echo(f"  {stack}: " + ", ".join(f"{n} {k}" for k, n in counts.items() if n))
+    totals = {
+        "added": len(changes.added),
+        "changed": len(changes.changed),
+        "removed": len(changes.removed),
+        "unchanged": len(changes.unchanged),
+    }
+    if not changes.any:
+        click.echo(f"{target}: up to date ({totals['unchanged']} files unchanged)")
+        return
+    click.echo(f"{target}: " + ", ".join(f"{n} {k}" for k, n in totals.items()))
+
+
+def _per_stack(changes: output.Changes) -> dict[str, dict[str, int]]:
+    stacks: dict[str, dict[str, int]] = {}
+    for kind in ("added", "changed", "removed", "unchanged"):
+        for path in getattr(changes, kind):
+            if path in changes.by_stack:
+                counts = stacks.setdefault(
+                    changes.by_stack[path],
+                    dict.fromkeys(("added", "changed", "removed", "unchanged"), 0),
+                )
+                counts[kind] += 1
+    return stacks
 
 
 @main.command()
@@ -223,3 +252,237 @@ def lint(paths: tuple[Path, ...]) -> None:
     for line in findings:
         click.echo(line)
     sys.exit(1 if findings else 0)
+
+
+# ---------------------------------------------------------------- deployment
+
+
+def deploy_errors(func: F) -> F:
+    """Usage problems exit 2; a deployment AWS stopped exits 3 with what stopped it."""
+    from replgen.deploy import DeployError, UsageError
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except UsageError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(2)
+        except DeployError as exc:
+            click.echo(f"stopped: {exc}", err=True)
+            sys.exit(3)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _deploy_options(func: F) -> F:
+    options = [
+        click.option(
+            "--out",
+            type=click.Path(file_okay=False, path_type=Path),
+            help="Output root compile wrote (default templates_out/<name>).",
+        ),
+        click.option(
+            "--stacks",
+            "patterns",
+            multiple=True,
+            metavar="PATTERN",
+            help="Only stacks whose name matches (shell pattern; repeatable).",
+        ),
+        click.option(
+            "--profile-map",
+            "profiles",
+            multiple=True,
+            metavar="ALIAS=PROFILE",
+            help="Credentials of an account (spec alias or id) from a named profile.",
+        ),
+        click.option(
+            "--role-name",
+            help="Role assumed in accounts without a profile "
+            "(default: the spec's state.deploy_role).",
+        ),
+        click.option("--endpoint-url", help="Send every AWS call here (an emulator)."),
+        click.option("--yes", is_flag=True, help="Do not ask before executing."),
+        click.option(
+            "--deploy-from",
+            metavar="ACCOUNT_ID",
+            help="Account the deploy roles trust (default: the current credentials').",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _cfn(
+    spec: Path,
+    out: Path | None,
+    profiles: tuple[str, ...],
+    role_name: str | None,
+    endpoint_url: str | None,
+) -> tuple[Any, Any, dict[str, bytes]]:
+    from replgen.deploy import command, manifest
+
+    loaded = _load(spec)
+    plan = _with_source(lambda: compiler.plan_for(loaded), loaded.source)
+    files = command.read_templates(command.folder(plan, out, "cloudformation"))
+    for name in command.stale(plan, files):
+        click.echo(f"warning: {name} differs from what {spec} compiles to now", err=True)
+    creds = command.credentials(
+        loaded.spec.accounts, profiles, role_name, endpoint_url, loaded.spec.state.deploy_role
+    )
+    return manifest.load(files), creds, files
+
+
+def _walk(
+    spec: Path,
+    out: Path | None,
+    patterns: tuple[str, ...],
+    profiles: tuple[str, ...],
+    role_name: str | None,
+    endpoint_url: str | None,
+    yes: bool,
+    deploy_from: str | None,
+    continue_after: tuple[str, ...] = (),
+    bootstrap_only: bool = False,
+) -> Any:
+    from replgen.deploy import cloudformation, command
+    from replgen.deploy.ui import Terminal
+
+    manifest, creds, files = _cfn(spec, out, profiles, role_name, endpoint_url)
+    options = cloudformation.Options(patterns, bootstrap_only, deploy_from, continue_after)
+    return cloudformation.Deployment(
+        manifest, files, creds, Terminal(yes), options, command.artifacts
+    )
+
+
+@main.command()
+@SPEC
+@_deploy_options
+@click.option("--dry-run", is_flag=True, help="Print the steps; call nothing.")
+@spec_errors
+@deploy_errors
+def bootstrap(spec: Path, dry_run: bool, **kw: Any) -> None:
+    """Deploy what must exist first in each account and region: the artifact bucket and
+    the deploy role (the compiled bootstrap stacks, first in the manifest)."""
+    _run_deploy(spec, dry_run, (), bootstrap_only=True, **kw)
+
+
+@main.command()
+@SPEC
+@_deploy_options
+@click.option(
+    "--backend",
+    default="cloudformation",
+    show_default=True,
+    type=click.Choice(["cloudformation", "cdktf"]),
+)
+@click.option(
+    "--continue-after",
+    multiple=True,
+    metavar="STACK",
+    help="The pause after STACK is done (repeatable).",
+)
+@click.option("--dry-run", is_flag=True, help="Print the steps; call nothing.")
+@spec_errors
+@deploy_errors
+def deploy(
+    spec: Path, backend: str, continue_after: tuple[str, ...], dry_run: bool, **kw: Any
+) -> None:
+    """Deploy the compiled stacks in manifest order, each through a change set."""
+    if backend == "cdktf":
+        _deploy_cdktf(spec, dry_run, continue_after, **kw)
+        return
+    _run_deploy(spec, dry_run, continue_after, **kw)
+
+
+def _run_deploy(
+    spec: Path,
+    dry_run: bool,
+    continue_after: tuple[str, ...],
+    bootstrap_only: bool = False,
+    **kw: Any,
+) -> None:
+    from replgen.deploy import cloudformation
+
+    if dry_run:
+        manifest, creds, _ = _cfn(
+            spec, kw["out"], kw["profiles"], kw["role_name"], kw["endpoint_url"]
+        )
+        options = cloudformation.Options(kw["patterns"], bootstrap_only, kw["deploy_from"])
+        for line in cloudformation.dry_run(manifest, creds, options):
+            click.echo(line)
+        return
+    result = _walk(
+        spec, continue_after=continue_after, bootstrap_only=bootstrap_only, **kw
+    ).deploy()
+    if result.paused_after:
+        click.echo(f"paused after {result.paused_after}")
+    elif not result.deployed:
+        click.echo("nothing to do: every stack is up to date")
+    else:
+        click.echo(f"deployed {len(result.deployed)}, unchanged {len(result.unchanged)}")
+
+
+def _deploy_cdktf(spec: Path, dry_run: bool, continue_after: tuple[str, ...], **kw: Any) -> None:
+    from replgen.deploy import command, terraform
+    from replgen.deploy.ui import Terminal
+
+    loaded = _load(spec)
+    plan = _with_source(lambda: compiler.plan_for(loaded), loaded.source)
+    where = command.folder(plan, kw["out"], "cdktf")
+    document = terraform.load(where)
+    profiles = {
+        loaded.spec.accounts.get(a, a): p for a, p in command.profile_map(kw["profiles"]).items()
+    }
+    options = terraform.Options(kw["patterns"], kw["yes"], continue_after, profiles)
+    if dry_run:
+        for line in terraform.steps(document, options):
+            click.echo(line)
+        return
+    creds = command.credentials(
+        loaded.spec.accounts,
+        kw["profiles"],
+        kw["role_name"],
+        kw["endpoint_url"],
+        loaded.spec.state.deploy_role,
+    )
+    upload = command.uploader(
+        creds, document["artifacts"]["prefix"], tuple(document["artifacts"]["zips"])
+    )
+    paused = terraform.deploy(where, document, options, Terminal(kw["yes"]), upload)
+    click.echo(f"paused after {paused}" if paused else "applied every stack")
+
+
+@main.command()
+@SPEC
+@_deploy_options
+@spec_errors
+@deploy_errors
+def diff(spec: Path, **kw: Any) -> None:
+    """What a deploy would change, per stack (change sets, never executed).
+    Exit 0: nothing; 1: changes; 3: AWS refused."""
+    result = _walk(spec, **kw).diff()
+    if result.changed:
+        click.echo(f"{len(result.changed)} stack(s) would change: {', '.join(result.changed)}")
+        sys.exit(1)
+    click.echo("no changes")
+
+
+@main.command()
+@SPEC
+@_deploy_options
+@click.option(
+    "--production",
+    "production",
+    multiple=True,
+    metavar="STACK",
+    help="Also destroy this production stack (by exact name; repeatable).",
+)
+@spec_errors
+@deploy_errors
+def destroy(spec: Path, production: tuple[str, ...], **kw: Any) -> None:
+    """Delete the deployed stacks in reverse manifest order (bootstrap stacks stay)."""
+    result = _walk(spec, **kw).destroy(production)
+    if result.deployed:
+        click.echo(f"deleted {len(result.deployed)} stacks")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from replgen.plan import deployment
 from replgen.plan import dr as dr_plan
 from replgen.plan import sync as sync_plan
 from replgen.plan.arns import account_root, arn, role_arn, service_principal
@@ -99,7 +100,19 @@ def build(spec: Spec, artifacts: dict[str, Code]) -> Plan:
         else StateBackend("local")
     )
     tags = (("replgen:topology", spec.name), ("replgen:suffix", spec.suffix))
-    return Plan(spec.name, spec.suffix, tuple(sites), peerings, state, tags)
+    multi_account = any(s.deploy_role_arn for s in sites)
+    return Plan(
+        spec.name,
+        spec.suffix,
+        tuple(sites),
+        peerings,
+        state,
+        tags,
+        deployment.bootstraps(
+            namer.prefix, sites, spec.state.deploy_role if multi_account else None
+        ),
+        deployment.pauses(sites),
+    )
 
 
 # ---------------------------------------------------------------- flows across peerings
