@@ -1,7 +1,8 @@
 """The `replgen` command: parse arguments, call the library, print. Errors to stderr.
 
 Exit codes: 0 success, 1 internal error (a bug: the traceback is kept), 2 invalid
-spec or usage, and 1 for `compile --check` when the committed output is stale.
+spec or usage, and 1 for `compile --check` when the committed output is stale (and for
+`diff` when a deploy would change something); 3 for a deployment AWS stopped.
 """
 
 from __future__ import annotations

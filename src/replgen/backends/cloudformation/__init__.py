@@ -177,24 +177,15 @@ def _bootstrap_stack(plan: Plan, boot: Bootstrap) -> StackSpec:
     )
 
 
-def _export_paused(plan: Plan, stacks: list[StackSpec]) -> None:
-    """The stack a pause follows outputs what the human needs to see there."""
+def _export_read_values(plan: Plan, stacks: list[StackSpec]) -> None:
+    """Each stack outputs what the plan exports from it, what any stack reads from it, and
+    what a pause after it shows the people deploying."""
     by_name = {s.name: s for s in stacks}
-    for pause in plan.pauses:
-        for ref in pause.show:
-            stack = by_name[_stack_of(plan)(ref)]
-            if output_name(ref) not in stack.ctx.template.outputs:
-                value = stack.ctx.ref(ref, plan.site(ref.site))
-                stack.ctx.template.add_output(t.Output(output_name(ref), Value=value))
-
-
-def _export_foundations(plan: Plan, stacks: list[StackSpec]) -> None:
-    """Each foundation outputs what the plan exports from it and what any stack reads."""
-    foundations = {s.name: s for s in stacks if s.ctx.foundation}
     wanted = [r for site in plan.sites for r in site.exports if r.component in site.foundation]
     wanted += [i.ref for s in stacks for i in s.ctx.inputs.values() if i.ref is not None]
+    wanted += [r for pause in plan.pauses for r in pause.show]
     for ref in wanted:
-        stack = foundations.get(_stack_of(plan)(ref))
+        stack = by_name.get(_stack_of(plan)(ref))
         if stack is not None and output_name(ref) not in stack.ctx.template.outputs:
             site = plan.site(ref.site)
             stack.ctx.template.add_output(
@@ -366,8 +357,7 @@ class CloudFormation:
         stacks += [_site_stack(plan, s) for s in plan.sites]
         for p in plan.peerings:
             stacks.extend(_peering_stacks(plan, p))
-        _export_foundations(plan, stacks)
-        _export_paused(plan, stacks)
+        _export_read_values(plan, stacks)
         ordered = _ordered(stacks)
         files = {s.template: _json(s.ctx.template.to_dict()) for s, _ in ordered}
         files["manifest.json"] = _json(_manifest(plan, ordered, files))
