@@ -20,6 +20,8 @@ BROKEN = frozenset({"AWS::RDS::DBInstance"})
 # Properties moto fails on although the type is supported: KMS keys' tags are read with
 # the KMS API's TagKey/TagValue names instead of CloudFormation's Key/Value.
 DROPPED = {"AWS::KMS::Key": ("Tags",)}
+# Attributes of supported types that moto does not return (the output then goes missing).
+MISSING_ATTRIBUTES = frozenset({("AWS::Route53::HostedZone", "NameServers")})
 STAND_IN = "AWS::SNS::Topic"  # cheap, needs no property, and Ref gives a string
 
 
@@ -32,19 +34,21 @@ def unsupported(resource: dict[str, Any]) -> bool:
     return kind.startswith("Custom::") or kind in BROKEN or kind not in get_model_map()
 
 
-def _replace(node: Any, stubbed: set[str]) -> Any:
+def _replace(node: Any, stubbed: set[str], lacking: set[tuple[str, str]] = frozenset()) -> Any:
     if isinstance(node, dict):
         if set(node) == {"Fn::GetAtt"}:
             target, attr = _getatt(node["Fn::GetAtt"])
             if target in stubbed:
                 return f"stub-{target}-{attr}"
+            if (target, attr) in lacking:
+                return [f"stub-{target}-{attr}"]
         if set(node) == {"Ref"} and node["Ref"] in stubbed:
             return f"stub-{node['Ref']}"
         if set(node) == {"Fn::Sub"}:
             return {"Fn::Sub": _sub(node["Fn::Sub"], stubbed)}
-        return {k: _replace(v, stubbed) for k, v in node.items()}
+        return {k: _replace(v, stubbed, lacking) for k, v in node.items()}
     if isinstance(node, list):
-        return [_replace(v, stubbed) for v in node]
+        return [_replace(v, stubbed, lacking) for v in node]
     return node
 
 
@@ -109,7 +113,13 @@ def for_moto(document: dict[str, Any]) -> dict[str, Any]:
     out = {k: v for k, v in document.items() if k not in ("Resources", "Transform")}
     out["Resources"] = resources
     if "Outputs" in document:
-        out["Outputs"] = _replace(document["Outputs"], stubbed)
+        lacking = {
+            (lid, attr)
+            for lid, r in document.get("Resources", {}).items()
+            for kind, attr in MISSING_ATTRIBUTES
+            if r["Type"] == kind
+        }
+        out["Outputs"] = _replace(document["Outputs"], stubbed, lacking)
     return out
 
 

@@ -7,7 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from conftest import DEPLOYER, ROOT, client, replgen
+
+from replgen.cli import main
 
 SPEC = str(ROOT / "specs" / "prod.yaml")
 ACCOUNTS = {"dev": "111111111111", "staging": "222222222222", "prod": "333333333333"}
@@ -17,8 +20,8 @@ def _manifest(out: Path) -> dict[str, Any]:
     return json.loads((out / "cloudformation" / "manifest.json").read_text())
 
 
-def _stack(name: str, account: str) -> dict[str, Any] | None:
-    cf: Any = client("cloudformation", account)
+def _stack(name: str, account: str, region: str = "us-east-1") -> dict[str, Any] | None:
+    cf: Any = client("cloudformation", account, region)
     found = [s for s in cf.describe_stacks()["Stacks"] if s["StackName"] == name]
     live = [s for s in found if s["StackStatus"] != "DELETE_COMPLETE"]
     return live[0] if live else None
@@ -149,6 +152,14 @@ def test_a_failure_stops_the_run_and_names_the_stack(aws: None, moto_out: Path) 
     assert "stopped: dbrepl-prod01-prod" in result.stderr
     assert _stack("dbrepl-prod01-dev", ACCOUNTS["dev"]) is not None, "stacks before it deployed"
     assert _stack("dbrepl-prod01-staging", ACCOUNTS["staging"]) is None, "nothing after it"
+    kept = CliRunner().invoke(
+        main,
+        ["destroy", SPEC, "--out", str(moto_out), "--production", "dbrepl-prod01-prod"],
+        input="n\n",
+    )
+    assert kept.exit_code == 3, kept.output
+    assert "stopped: nothing deleted" in kept.stderr
+    assert _stack("dbrepl-prod01-dev", ACCOUNTS["dev"]) is not None
 
 
 def test_a_pause_stops_the_run_until_told_it_is_done(aws: None, moto_out: Path) -> None:
@@ -206,3 +217,45 @@ def test_an_unknown_profile_alias_is_a_usage_error(moto_out: Path) -> None:
     result = replgen("deploy", SPEC, "--out", str(moto_out), "--profile-map", "qa=x", "--yes")
     assert result.exit_code == 2
     assert "--profile-map names qa" in result.stderr
+
+
+def test_the_dr_deploy_stops_to_delegate_its_zone(aws: None, tmp_path: Path) -> None:
+    from conftest import compile_cfn
+    from moto_adapt import adapt_folder_bytes
+
+    out = compile_cfn(ROOT / "specs" / "dr.yaml", tmp_path / "dr")
+    folder = out / "cloudformation"
+    files = {p.name: p.read_bytes() for p in folder.glob("*.json")}
+    for name, content in adapt_folder_bytes(files).items():
+        (folder / name).write_bytes(content)
+    result = replgen("deploy", str(ROOT / "specs" / "dr.yaml"), "--out", str(out), "--yes")
+    assert result.exit_code == 0, result.output
+    assert "PAUSE after txndr-dr01-prod-us-east-1-foundation: delegate txn.example.com" in (
+        result.stdout
+    )
+    assert "ZoneNameServers = stub-HostedZone-NameServers" in result.stdout
+    assert "--continue-after txndr-dr01-prod-us-east-1-foundation" in result.stdout
+    assert _stack("txndr-dr01-prod-us-east-2-foundation", "444444444444", "us-east-2")
+    assert _stack("txndr-dr01-prod-us-east-1", "444444444444") is None, "nothing after the pause"
+
+
+def test_answering_no_executes_nothing(aws: None, moto_out: Path) -> None:
+    result = CliRunner().invoke(main, ["bootstrap", SPEC, "--out", str(moto_out)], input="n\n")
+    assert result.exit_code == 3, result.output
+    assert "execute the change set on dbrepl-prod01-bootstrap-111111111111-us-east-1?" in (
+        result.output
+    )
+    assert "stopped before dbrepl-prod01-bootstrap-111111111111-us-east-1" in result.stderr
+    assert _stack("dbrepl-prod01-bootstrap-111111111111-us-east-1", "111111111111") is None
+
+
+def test_stacks_selects_by_pattern(moto_out: Path) -> None:
+    only = replgen("deploy", SPEC, "--out", str(moto_out), "--dry-run", "--stacks", "*-dev")
+    assert only.exit_code == 0, only.output
+    assert [line for line in only.stdout.splitlines() if not line.startswith(" ")] == [
+        "dbrepl-prod01-dev: account 111111111111 (current credentials, or assume role "
+        "replgen-deploy there), region us-east-1"
+    ]
+    none = replgen("deploy", SPEC, "--out", str(moto_out), "--dry-run", "--stacks", "nope")
+    assert none.exit_code == 2
+    assert "--stacks nope matches none of" in none.stderr

@@ -62,3 +62,11 @@ def test_stubs_replace_every_read_of_a_stubbed_resource() -> None:
     assert topic["TopicName"] == {"Fn::Sub": ["${X}", {"X": "stub-Cluster"}]}
     assert topic["KmsMasterKeyId"] == "stub-Cluster-Arn"
     assert adapted["Outputs"]["E"]["Value"] == "stub-Cluster-Endpoint.Address"
+
+
+def test_attributes_moto_does_not_return_are_stubbed_in_outputs() -> None:
+    zone = {"Type": "AWS::Route53::HostedZone", "Properties": {"Name": "example.com"}}
+    names = {"Fn::Join": [",", {"Fn::GetAtt": ["Zone", "NameServers"]}]}
+    template = {"Resources": {"Zone": zone}, "Outputs": {"Ns": {"Value": names}}}
+    adapted = for_moto(template)
+    assert adapted["Outputs"]["Ns"]["Value"] == {"Fn::Join": [",", ["stub-Zone-NameServers"]]}

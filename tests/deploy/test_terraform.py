@@ -102,3 +102,37 @@ def test_dry_run_prints_the_commands(cdktf_out: Path) -> None:
     result = replgen("deploy", SPEC, "--backend", "cdktf", "--out", str(cdktf_out), "--dry-run")
     assert result.exit_code == 0, result.output
     assert "cd stacks/dbrepl-prod01-staging && TF_VAR_artifact_bucket=replgen-" in result.stdout
+
+
+def test_a_pause_stops_terraform_until_told_it_is_done(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    out = tmp_path / "out"
+    shutil.copytree(ROOT / "templates_out" / "txndr" / "cdktf", out / "cdktf")
+    log = tmp_path / "calls.log"
+    _fake_terraform(tmp_path / "bin", log)
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setattr(
+        "replgen.deploy.command.uploader", lambda creds, prefix, zips: lambda boot: None
+    )
+    spec = str(ROOT / "specs" / "dr.yaml")
+    first = replgen("deploy", spec, "--backend", "cdktf", "--out", str(out), "--yes")
+    assert first.exit_code == 0, first.output
+    assert "PAUSE after txndr-dr01-prod-us-east-1-foundation: delegate" in first.stdout
+    applied = [line.split("|")[0] for line in log.read_text().splitlines()]
+    assert applied[-1] == "txndr-dr01-prod-us-east-1-foundation"
+    again = replgen(
+        "deploy",
+        spec,
+        "--backend",
+        "cdktf",
+        "--out",
+        str(out),
+        "--yes",
+        "--continue-after",
+        "txndr-dr01-prod-us-east-1-foundation",
+    )
+    assert again.exit_code == 0, again.output
+    assert "applied every stack" in again.stdout

@@ -214,7 +214,6 @@ class Deployment:
             if cfn.unchanged(self.files[stack.template], params):
                 result.unchanged.append(stack.name)
                 continue
-            self.upload_artifacts(stack)
             prepared = cfn.prepare(
                 self.template_argument(stack), params, stack.capabilities, _change_set_name()
             )
@@ -230,13 +229,13 @@ class Deployment:
 
     def destroy(self, production: tuple[str, ...]) -> Result:
         stacks = [s for s in reversed(select(self.manifest, self.options)) if not s.bootstrap]
-        refused = [s.name for s in stacks if s.production and s.name not in production]
+        present = [s for s in stacks if self.cfn(s).describe() is not None]
+        refused = [s.name for s in present if s.production and s.name not in production]
         if refused:
             raise UsageError(
                 "refusing to destroy production stacks not named with --production: "
                 + ", ".join(refused)
             )
-        present = [s for s in stacks if self.cfn(s).describe() is not None]
         if not present:
             self.ui.say("nothing to destroy: none of these stacks is deployed")
             return Result()

@@ -4,6 +4,7 @@ the zips. Kept out of cli.py so that the commands there stay a few lines each.""
 from __future__ import annotations
 
 import atexit
+import functools
 import shutil
 import tempfile
 from collections.abc import Mapping
@@ -55,6 +56,7 @@ def credentials(
     return Credentials(accounts, profile_map(pairs), role_name or default_role, endpoint_url)
 
 
+@functools.cache
 def artifacts() -> dict[str, Path]:
     """The Lambda zips, built as `replgen package` builds them (into a temporary folder)."""
     from replgen import package
