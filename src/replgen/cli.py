@@ -321,12 +321,13 @@ def _cfn(
     profiles: tuple[str, ...],
     role_name: str | None,
     endpoint_url: str | None,
+    bootstrap_only: bool = False,
 ) -> tuple[Any, Any, dict[str, bytes]]:
     from replgen.deploy import command, manifest
 
     loaded = _load(spec)
     plan = _with_source(lambda: compiler.plan_for(loaded), loaded.source)
-    files = command.read_templates(command.folder(plan, out, "cloudformation"))
+    files = command.cloudformation_files(plan, out, bootstrap_only)
     for name in command.stale(plan, files):
         click.echo(f"warning: {name} differs from what {spec} compiles to now", err=True)
     creds = command.credentials(
@@ -350,7 +351,7 @@ def _walk(
     from replgen.deploy import cloudformation, command
     from replgen.deploy.ui import Terminal
 
-    manifest, creds, files = _cfn(spec, out, profiles, role_name, endpoint_url)
+    manifest, creds, files = _cfn(spec, out, profiles, role_name, endpoint_url, bootstrap_only)
     options = cloudformation.Options(patterns, bootstrap_only, deploy_from, continue_after)
     return cloudformation.Deployment(
         manifest, files, creds, Terminal(yes), options, command.artifacts
@@ -408,7 +409,7 @@ def _run_deploy(
 
     if dry_run:
         manifest, creds, _ = _cfn(
-            spec, kw["out"], kw["profiles"], kw["role_name"], kw["endpoint_url"]
+            spec, kw["out"], kw["profiles"], kw["role_name"], kw["endpoint_url"], bootstrap_only
         )
         options = cloudformation.Options(kw["patterns"], bootstrap_only, kw["deploy_from"])
         for line in cloudformation.dry_run(manifest, creds, options):

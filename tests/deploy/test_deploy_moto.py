@@ -259,3 +259,13 @@ def test_stacks_selects_by_pattern(moto_out: Path) -> None:
     none = replgen("deploy", SPEC, "--out", str(moto_out), "--dry-run", "--stacks", "nope")
     assert none.exit_code == 2
     assert "--stacks nope matches none of" in none.stderr
+
+
+def test_bootstrap_needs_no_compiled_cloudformation(aws: None, tmp_path: Path) -> None:
+    """A topology compiled only for CDKTF still bootstraps: through CloudFormation."""
+    result = replgen("bootstrap", SPEC, "--out", str(tmp_path / "none"), "--yes")
+    assert result.exit_code == 0, result.output
+    assert _stack("dbrepl-prod01-bootstrap-333333333333-us-east-1", ACCOUNTS["prod"])
+    missing = replgen("deploy", SPEC, "--out", str(tmp_path / "none"), "--yes")
+    assert missing.exit_code == 2
+    assert "run `replgen compile SPEC --backend cloudformation`" in missing.stderr

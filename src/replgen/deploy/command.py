@@ -28,6 +28,17 @@ def read_templates(where: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(where.glob("*.json"))}
 
 
+def cloudformation_files(plan: Plan, out: Path | None, bootstrap_only: bool) -> dict[str, bytes]:
+    """The compiled CloudFormation folder; for a bootstrap of a topology compiled only for
+    CDKTF, the templates as the spec compiles to now (bootstrap is CloudFormation for both)."""
+    where = (out or Path("templates_out") / plan.name) / "cloudformation"
+    if bootstrap_only and not where.is_dir():
+        from replgen.backends.cloudformation import BACKEND
+
+        return BACKEND.render(plan, RenderOptions())
+    return read_templates(folder(plan, out, "cloudformation"))
+
+
 def stale(plan: Plan, files: Mapping[str, bytes]) -> list[str]:
     """Templates that differ from what the spec compiles to now (the folder is deployed as is)."""
     from replgen.backends.cloudformation import BACKEND
