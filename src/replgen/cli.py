@@ -256,6 +256,7 @@ def lint(paths: tuple[Path, ...]) -> None:
 
 
 # ---------------------------------------------------------------- deployment
+# The commands parse and print; replgen.deploy.command does the rest.
 
 
 def deploy_errors(func: F) -> F:
@@ -276,98 +277,77 @@ def deploy_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+DEPLOY_OPTIONS = (
+    click.option(
+        "--out",
+        type=click.Path(file_okay=False, path_type=Path),
+        help="Output root compile wrote (default templates_out/<name>).",
+    ),
+    click.option(
+        "--stacks",
+        "patterns",
+        multiple=True,
+        metavar="PATTERN",
+        help="Only stacks whose name matches (shell pattern; repeatable).",
+    ),
+    click.option(
+        "--profile-map",
+        "profiles",
+        multiple=True,
+        metavar="ALIAS=PROFILE",
+        help="Credentials of an account (spec alias or id) from a named profile.",
+    ),
+    click.option(
+        "--role-name",
+        help="Role assumed in accounts without a profile (default: the spec's state.deploy_role).",
+    ),
+    click.option("--endpoint-url", help="Send every AWS call here (an emulator)."),
+    click.option("--yes", is_flag=True, help="Do not ask before executing."),
+    click.option(
+        "--deploy-from",
+        metavar="ACCOUNT_ID",
+        help="Account the deploy roles trust (default: the current credentials').",
+    ),
+)
+DRY_RUN = click.option("--dry-run", is_flag=True, help="Print the steps; call nothing.")
+CONTINUE = click.option(
+    "--continue-after", multiple=True, metavar="STACK", help="The pause after STACK is done."
+)
+
+
 def _deploy_options(func: F) -> F:
-    options = [
-        click.option(
-            "--out",
-            type=click.Path(file_okay=False, path_type=Path),
-            help="Output root compile wrote (default templates_out/<name>).",
-        ),
-        click.option(
-            "--stacks",
-            "patterns",
-            multiple=True,
-            metavar="PATTERN",
-            help="Only stacks whose name matches (shell pattern; repeatable).",
-        ),
-        click.option(
-            "--profile-map",
-            "profiles",
-            multiple=True,
-            metavar="ALIAS=PROFILE",
-            help="Credentials of an account (spec alias or id) from a named profile.",
-        ),
-        click.option(
-            "--role-name",
-            help="Role assumed in accounts without a profile "
-            "(default: the spec's state.deploy_role).",
-        ),
-        click.option("--endpoint-url", help="Send every AWS call here (an emulator)."),
-        click.option("--yes", is_flag=True, help="Do not ask before executing."),
-        click.option(
-            "--deploy-from",
-            metavar="ACCOUNT_ID",
-            help="Account the deploy roles trust (default: the current credentials').",
-        ),
-    ]
-    for option in reversed(options):
+    for option in reversed(DEPLOY_OPTIONS):
         func = option(func)
     return func
 
 
-def _cfn(
-    spec: Path,
-    out: Path | None,
-    profiles: tuple[str, ...],
-    role_name: str | None,
-    endpoint_url: str | None,
-    bootstrap_only: bool = False,
-) -> tuple[Any, Any, dict[str, bytes]]:
-    from replgen.deploy import command, manifest
+def _request(spec: Path, **kw: Any) -> Any:
+    from replgen.deploy.command import Request
 
     loaded = _load(spec)
     plan = _with_source(lambda: compiler.plan_for(loaded), loaded.source)
-    files = command.cloudformation_files(plan, out, bootstrap_only)
-    for name in command.stale(plan, files):
-        click.echo(f"warning: {name} differs from what {spec} compiles to now", err=True)
-    creds = command.credentials(
-        loaded.spec.accounts, profiles, role_name, endpoint_url, loaded.spec.state.deploy_role
-    )
-    return manifest.load(files), creds, files
+    request = Request(spec, loaded.spec, plan, **kw)
+    for warning in request.warnings():
+        click.echo(f"warning: {warning}", err=True)
+    return request
 
 
-def _walk(
-    spec: Path,
-    out: Path | None,
-    patterns: tuple[str, ...],
-    profiles: tuple[str, ...],
-    role_name: str | None,
-    endpoint_url: str | None,
-    yes: bool,
-    deploy_from: str | None,
-    continue_after: tuple[str, ...] = (),
-    bootstrap_only: bool = False,
-) -> Any:
-    from replgen.deploy import cloudformation, command
-    from replgen.deploy.ui import Terminal
-
-    manifest, creds, files = _cfn(spec, out, profiles, role_name, endpoint_url, bootstrap_only)
-    options = cloudformation.Options(patterns, bootstrap_only, deploy_from, continue_after)
-    return cloudformation.Deployment(
-        manifest, files, creds, Terminal(yes), options, command.artifacts
-    )
+def _echo(lines: list[str]) -> None:
+    for line in lines:
+        click.echo(line)
 
 
 @main.command()
 @SPEC
 @_deploy_options
-@click.option("--dry-run", is_flag=True, help="Print the steps; call nothing.")
+@DRY_RUN
 @spec_errors
 @deploy_errors
 def bootstrap(spec: Path, dry_run: bool, **kw: Any) -> None:
     """Deploy what must exist first in each account and region: the artifact bucket and
     the deploy role (the compiled bootstrap stacks, first in the manifest)."""
-    _run_deploy(spec, dry_run, (), bootstrap_only=True, **kw)
+    request = _request(spec, bootstrap_only=True, **kw)
+    _echo(request.dry_run() if dry_run else request.deploy())
 
 
 @main.command()
@@ -379,81 +359,15 @@ def bootstrap(spec: Path, dry_run: bool, **kw: Any) -> None:
     show_default=True,
     type=click.Choice(["cloudformation", "cdktf"]),
 )
-@click.option(
-    "--continue-after",
-    multiple=True,
-    metavar="STACK",
-    help="The pause after STACK is done (repeatable).",
-)
-@click.option("--dry-run", is_flag=True, help="Print the steps; call nothing.")
+@CONTINUE
+@DRY_RUN
 @spec_errors
 @deploy_errors
-def deploy(
-    spec: Path, backend: str, continue_after: tuple[str, ...], dry_run: bool, **kw: Any
-) -> None:
-    """Deploy the compiled stacks in manifest order, each through a change set."""
-    if backend == "cdktf":
-        _deploy_cdktf(spec, dry_run, continue_after, **kw)
-        return
-    _run_deploy(spec, dry_run, continue_after, **kw)
-
-
-def _run_deploy(
-    spec: Path,
-    dry_run: bool,
-    continue_after: tuple[str, ...],
-    bootstrap_only: bool = False,
-    **kw: Any,
-) -> None:
-    from replgen.deploy import cloudformation
-
-    if dry_run:
-        manifest, creds, _ = _cfn(
-            spec, kw["out"], kw["profiles"], kw["role_name"], kw["endpoint_url"], bootstrap_only
-        )
-        options = cloudformation.Options(kw["patterns"], bootstrap_only, kw["deploy_from"])
-        for line in cloudformation.dry_run(manifest, creds, options):
-            click.echo(line)
-        return
-    result = _walk(
-        spec, continue_after=continue_after, bootstrap_only=bootstrap_only, **kw
-    ).deploy()
-    if result.paused_after:
-        click.echo(f"paused after {result.paused_after}")
-    elif not result.deployed:
-        click.echo("nothing to do: every stack is up to date")
-    else:
-        click.echo(f"deployed {len(result.deployed)}, unchanged {len(result.unchanged)}")
-
-
-def _deploy_cdktf(spec: Path, dry_run: bool, continue_after: tuple[str, ...], **kw: Any) -> None:
-    from replgen.deploy import command, terraform
-    from replgen.deploy.ui import Terminal
-
-    loaded = _load(spec)
-    plan = _with_source(lambda: compiler.plan_for(loaded), loaded.source)
-    where = command.folder(plan, kw["out"], "cdktf")
-    document = terraform.load(where)
-    profiles = {
-        loaded.spec.accounts.get(a, a): p for a, p in command.profile_map(kw["profiles"]).items()
-    }
-    options = terraform.Options(kw["patterns"], kw["yes"], continue_after, profiles)
-    if dry_run:
-        for line in terraform.steps(document, options):
-            click.echo(line)
-        return
-    creds = command.credentials(
-        loaded.spec.accounts,
-        kw["profiles"],
-        kw["role_name"],
-        kw["endpoint_url"],
-        loaded.spec.state.deploy_role,
-    )
-    upload = command.uploader(
-        creds, document["artifacts"]["prefix"], tuple(document["artifacts"]["zips"])
-    )
-    paused = terraform.deploy(where, document, options, Terminal(kw["yes"]), upload)
-    click.echo(f"paused after {paused}" if paused else "applied every stack")
+def deploy(spec: Path, backend: str, dry_run: bool, **kw: Any) -> None:
+    """Deploy the compiled stacks in manifest order, each through a change set
+    (CloudFormation) or `terraform init` and `terraform apply` (CDKTF)."""
+    request = _request(spec, backend=backend, **kw)
+    _echo(request.dry_run() if dry_run else request.deploy())
 
 
 @main.command()
@@ -464,9 +378,9 @@ def _deploy_cdktf(spec: Path, dry_run: bool, continue_after: tuple[str, ...], **
 def diff(spec: Path, **kw: Any) -> None:
     """What a deploy would change, per stack (change sets, never executed).
     Exit 0: nothing; 1: changes; 3: AWS refused."""
-    result = _walk(spec, **kw).diff()
-    if result.changed:
-        click.echo(f"{len(result.changed)} stack(s) would change: {', '.join(result.changed)}")
+    changed = _request(spec, **kw).diff()
+    if changed:
+        click.echo(f"{len(changed)} stack(s) would change: {', '.join(changed)}")
         sys.exit(1)
     click.echo("no changes")
 
@@ -476,7 +390,6 @@ def diff(spec: Path, **kw: Any) -> None:
 @_deploy_options
 @click.option(
     "--production",
-    "production",
     multiple=True,
     metavar="STACK",
     help="Also destroy this production stack (by exact name; repeatable).",
@@ -485,6 +398,4 @@ def diff(spec: Path, **kw: Any) -> None:
 @deploy_errors
 def destroy(spec: Path, production: tuple[str, ...], **kw: Any) -> None:
     """Delete the deployed stacks in reverse manifest order (bootstrap stacks stay)."""
-    result = _walk(spec, **kw).destroy(production)
-    if result.deployed:
-        click.echo(f"deleted {len(result.deployed)} stacks")
+    _echo(_request(spec, **kw).destroy(production))

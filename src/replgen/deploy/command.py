@@ -1,5 +1,6 @@
-"""What the deploy commands share before any AWS call: the compiled folder, credentials,
-the zips. Kept out of cli.py so that the commands there stay a few lines each."""
+"""One deploy command's request: the compiled folder, credentials, the zips, and which
+engine (CloudFormation change sets or `terraform`) carries it out. cli.py only parses
+arguments into a Request and prints what it answers."""
 
 from __future__ import annotations
 
@@ -8,13 +9,16 @@ import functools
 import shutil
 import tempfile
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from replgen.backends import Options as RenderOptions
-from replgen.deploy import UsageError
+from replgen.deploy import UsageError, cloudformation, manifest, terraform
 from replgen.deploy.credentials import Credentials
+from replgen.deploy.ui import Terminal
 from replgen.plan.model import Plan
+from replgen.spec.models import Spec
 
 
 def folder(plan: Plan, out: Path | None, backend: str) -> Path:
@@ -33,18 +37,19 @@ def cloudformation_files(plan: Plan, out: Path | None, bootstrap_only: bool) -> 
     CDKTF, the templates as the spec compiles to now (bootstrap is CloudFormation for both)."""
     where = (out or Path("templates_out") / plan.name) / "cloudformation"
     if bootstrap_only and not where.is_dir():
-        from replgen.backends.cloudformation import BACKEND
-
-        return BACKEND.render(plan, RenderOptions())
+        return _render(plan)
     return read_templates(folder(plan, out, "cloudformation"))
+
+
+def _render(plan: Plan) -> dict[str, bytes]:
+    from replgen.backends.cloudformation import BACKEND
+
+    return BACKEND.render(plan, RenderOptions())
 
 
 def stale(plan: Plan, files: Mapping[str, bytes]) -> list[str]:
     """Templates that differ from what the spec compiles to now (the folder is deployed as is)."""
-    from replgen.backends.cloudformation import BACKEND
-
-    fresh = BACKEND.render(plan, RenderOptions())
-    return sorted(n for n, data in fresh.items() if files.get(n) != data)
+    return sorted(n for n, data in _render(plan).items() if files.get(n) != data)
 
 
 def profile_map(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -55,16 +60,6 @@ def profile_map(pairs: tuple[str, ...]) -> dict[str, str]:
             raise UsageError(f"--profile-map {pair!r}: write it as ACCOUNT_ALIAS=PROFILE")
         out[alias] = profile
     return out
-
-
-def credentials(
-    accounts: Mapping[str, str],
-    pairs: tuple[str, ...],
-    role_name: str | None,
-    endpoint_url: str | None,
-    default_role: str,
-) -> Credentials:
-    return Credentials(accounts, profile_map(pairs), role_name or default_role, endpoint_url)
 
 
 @functools.cache
@@ -85,8 +80,102 @@ def uploader(creds: Credentials, prefix: str, zips: tuple[str, ...]) -> Any:
         built = artifacts()
         s3 = creds.client("s3", boot["account"], boot["region"])
         for name in zips:
-            s3.put_object(
-                Bucket=boot["bucket"], Key=f"{prefix}{name}", Body=built[name].read_bytes()
-            )
+            key = f"{prefix}{name}"
+            s3.put_object(Bucket=boot["bucket"], Key=key, Body=built[name].read_bytes())
 
     return upload
+
+
+@dataclass
+class Request:
+    """The arguments of `replgen bootstrap|deploy|diff|destroy`, resolved lazily."""
+
+    spec_path: Path
+    spec: Spec
+    plan: Plan
+    out: Path | None = None
+    patterns: tuple[str, ...] = ()
+    profiles: tuple[str, ...] = ()
+    role_name: str | None = None
+    endpoint_url: str | None = None
+    yes: bool = False
+    deploy_from: str | None = None
+    continue_after: tuple[str, ...] = ()
+    bootstrap_only: bool = False
+    backend: str = "cloudformation"
+    _files: dict[str, bytes] | None = field(default=None, repr=False)
+
+    @property
+    def files(self) -> dict[str, bytes]:
+        if self._files is None:
+            self._files = cloudformation_files(self.plan, self.out, self.bootstrap_only)
+        return self._files
+
+    def warnings(self) -> list[str]:
+        if self.backend != "cloudformation":
+            return []  # a CDKTF synthesis to compare with costs seconds and a GB: not here
+        return [
+            f"{name} differs from what {self.spec_path} compiles to now"
+            for name in stale(self.plan, self.files)
+        ]
+
+    def credentials(self) -> Credentials:
+        role = self.role_name or self.spec.state.deploy_role
+        return Credentials(self.spec.accounts, profile_map(self.profiles), role, self.endpoint_url)
+
+    def _options(self) -> cloudformation.Options:
+        return cloudformation.Options(
+            self.patterns, self.bootstrap_only, self.deploy_from, self.continue_after
+        )
+
+    def deployment(self) -> cloudformation.Deployment:
+        return cloudformation.Deployment(
+            manifest.load(self.files),
+            self.files,
+            self.credentials(),
+            Terminal(self.yes),
+            self._options(),
+            artifacts,
+        )
+
+    # ------------------------------------------------------------ commands
+
+    def dry_run(self) -> list[str]:
+        if self.backend == "cdktf":
+            where = folder(self.plan, self.out, "cdktf")
+            return terraform.steps(terraform.load(where), self._terraform_options())
+        return cloudformation.dry_run(
+            manifest.load(self.files), self.credentials(), self._options()
+        )
+
+    def deploy(self) -> list[str]:
+        if self.backend == "cdktf":
+            return self._terraform()
+        result = self.deployment().deploy()
+        if result.paused_after:
+            return [f"paused after {result.paused_after}"]
+        if not result.deployed:
+            return ["nothing to do: every stack is up to date"]
+        return [f"deployed {len(result.deployed)}, unchanged {len(result.unchanged)}"]
+
+    def diff(self) -> list[str]:
+        return self.deployment().diff().changed
+
+    def destroy(self, production: tuple[str, ...]) -> list[str]:
+        deleted = self.deployment().destroy(production).deployed
+        return [f"deleted {len(deleted)} stacks"] if deleted else []
+
+    # ------------------------------------------------------------ CDKTF
+
+    def _terraform_options(self) -> terraform.Options:
+        profiles = {self.spec.accounts.get(a, a): p for a, p in profile_map(self.profiles).items()}
+        return terraform.Options(self.patterns, self.yes, self.continue_after, profiles)
+
+    def _terraform(self) -> list[str]:
+        where = folder(self.plan, self.out, "cdktf")
+        document = terraform.load(where)
+        artifacts_of = document["artifacts"]
+        upload = uploader(self.credentials(), artifacts_of["prefix"], tuple(artifacts_of["zips"]))
+        options = self._terraform_options()
+        paused = terraform.deploy(where, document, options, Terminal(self.yes), upload)
+        return [f"paused after {paused}" if paused else "applied every stack"]
