@@ -128,9 +128,8 @@ class Stacks:
         self.app = App(outdir=outdir, skip_validation=False)
         self.stack_of_site: dict[str, str] = {}
         self.contexts: list[Ctx] = []
-        self.places: dict[
-            str, Site
-        ] = {}  # stack -> the site whose account and region it deploys in
+        # stack -> the site whose account and region it deploys in
+        self.places: dict[str, Site] = {}
         grouped = groups(plan)
         for name, sites in grouped.items():
             for site in sites:
