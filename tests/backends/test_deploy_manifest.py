@@ -106,3 +106,32 @@ def test_cdktf_deploy_manifest_orders_stacks_and_sources_the_bucket(both: dict[s
     assert (boot["account"], boot["region"]) == ("222222222222", "us-east-1")
     assert bucket["value"] == boot["bucket"]
     assert boot["deploy_role"] == "replgen-deploy"
+
+
+def test_the_spec_names_the_account_deployments_start_from(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from replgen.cli import main
+
+    root = Path(__file__).parents[2]
+    spec = tmp_path / "prod.yaml"
+    text = (root / "specs" / "prod.yaml").read_text()
+    spec.write_text(text + "state:\n  deploy_from: prod\n")
+    result = CliRunner().invoke(main, ["compile", str(spec), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 0, result.output
+    folder = tmp_path / "o" / "cloudformation"
+    manifest = json.loads((folder / "manifest.json").read_text())
+    boot = next(s for s in manifest["stacks"] if s["bootstrap"])
+    assert boot["parameters"]["DeployFromAccount"]["source"] == "deployer"
+    assert boot["parameters"]["DeployFromAccount"]["Default"] == "333333333333"
+    template = json.loads((folder / boot["template"]).read_text())
+    assert template["Parameters"]["DeployFromAccount"]["Default"] == "333333333333"
+    dry = CliRunner().invoke(
+        main, ["bootstrap", str(spec), "--out", str(tmp_path / "o"), "--dry-run"]
+    )
+    assert "DeployFromAccount <- 333333333333" in dry.stdout
+    flag = CliRunner().invoke(
+        main,
+        ["bootstrap", str(spec), "--out", str(tmp_path / "o"), "--dry-run", "--deploy-from", "1"],
+    )
+    assert "DeployFromAccount <- 1" in flag.stdout, "the flag wins over the spec"

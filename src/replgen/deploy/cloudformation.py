@@ -99,7 +99,8 @@ class Deployment:
                 )
             values[param] = found[source.output]
         for param in stack.deployer:
-            values[param] = self.options.deploy_from or self.creds.caller_account()
+            chosen = self.options.deploy_from or stack.deployer_defaults.get(param)
+            values[param] = str(chosen or self.creds.caller_account())
         return values
 
     # ------------------------------------------------------------ uploads
@@ -278,7 +279,11 @@ def dry_run(manifest: Manifest, credentials: Credentials, options: Options) -> l
         for param, source in sorted(stack.inputs.items()):
             lines.append(f"  {param} <- {source.stack} output {source.output}")
         for param in stack.deployer:
-            who = options.deploy_from or "the account of the current credentials"
+            who = (
+                options.deploy_from
+                or stack.deployer_defaults.get(param)
+                or "the account of the current credentials"
+            )
             lines.append(f"  {param} <- {who}")
         for param, default in sorted(stack.defaults.items()):
             lines.append(f"  {param} = {default} (default)")

@@ -30,6 +30,7 @@ class Stack:
     depends_on: tuple[str, ...]
     defaults: dict[str, Any]
     deployer: tuple[str, ...]  # parameters `replgen deploy` fills with the deploying account
+    deployer_defaults: dict[str, Any]  # the spec's choice for them, where it makes one
     inputs: dict[str, Input]
 
     @property
@@ -79,7 +80,12 @@ def _stack(entry: dict[str, Any]) -> Stack:
         via=entry.get("template_via", "inline"),
         capabilities=tuple(entry.get("capabilities", ())),
         depends_on=tuple(entry.get("depends_on", ())),
-        defaults={k: v["Default"] for k, v in params.items() if "Default" in v},
+        defaults={
+            k: v["Default"] for k, v in params.items() if "Default" in v and "source" not in v
+        },
+        deployer_defaults={
+            k: v["Default"] for k, v in params.items() if "Default" in v and "source" in v
+        },
         deployer=tuple(k for k, v in params.items() if v.get("source") == "deployer"),
         inputs={k: Input(v["stack"], v["output"]) for k, v in entry.get("inputs", {}).items()},
     )

@@ -109,7 +109,10 @@ def build(spec: Spec, artifacts: dict[str, Code]) -> Plan:
         state,
         tags,
         deployment.bootstraps(
-            namer.prefix, sites, spec.state.deploy_role if multi_account else None
+            namer.prefix,
+            sites,
+            spec.state.deploy_role if multi_account else None,
+            spec.accounts.get(spec.state.deploy_from or "", spec.state.deploy_from),
         ),
         deployment.pauses(sites),
     )

@@ -17,7 +17,9 @@ ARTIFACT_PREFIX = "replgen/"  # where `replgen package` output is uploaded in th
 NONCURRENT_DAYS = 30  # old zips stay this long after a newer one replaces them
 
 
-def bootstraps(prefix: str, sites: list[Site], deploy_role: str | None) -> tuple[Bootstrap, ...]:
+def bootstraps(
+    prefix: str, sites: list[Site], deploy_role: str | None, deploy_from: str | None = None
+) -> tuple[Bootstrap, ...]:
     """One per (account, region), in site order; the role only in an account's first."""
     # Bucket names are global: the topology's hash keeps two topologies (or two suffixes) in
     # one account apart, and the name within 63 characters whatever the name and suffix.
@@ -38,6 +40,7 @@ def bootstraps(prefix: str, sites: list[Site], deploy_role: str | None) -> tuple
                 artifact_prefix=ARTIFACT_PREFIX,
                 noncurrent_days=NONCURRENT_DAYS,
                 deploy_role=role,
+                deploy_from=deploy_from if role else None,
             )
         )
     return tuple(out)

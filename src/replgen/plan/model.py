@@ -508,6 +508,7 @@ class Bootstrap:
     artifact_prefix: str
     noncurrent_days: int  # replaced zips are kept this long
     deploy_role: str | None  # the role deployments assume in this account (once per account)
+    deploy_from: str | None = None  # the account the role trusts, where the spec names it
 
 
 @dataclass(frozen=True)

@@ -210,6 +210,9 @@ class State(Model):
     region: str | None = None
     # Assumed in each site's account where a topology spans several accounts.
     deploy_role: str = Field("replgen-deploy", pattern=r"^[A-Za-z0-9+=,.@_-]{1,64}$")
+    # The account deployments start from (an alias of `accounts` or a 12-digit id): the
+    # deploy role trusts it. Unset, `replgen deploy` uses --deploy-from or its credentials'.
+    deploy_from: str | None = None
 
 
 class Spec(Model):

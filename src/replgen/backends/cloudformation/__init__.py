@@ -66,7 +66,10 @@ IAM_NAMES = {
     "AWS::IAM::Policy": "",
 }
 # Parameters no stack output feeds: `replgen deploy` fills them itself.
-DEPLOYER = {bootstrap.DEPLOY_FROM: "deployer account: --deploy-from, or the credentials' own"}
+DEPLOYER = {
+    bootstrap.DEPLOY_FROM: "deployer account: --deploy-from, else the spec's state.deploy_from, "
+    "else the account of the credentials replgen deploy runs with"
+}
 
 
 @dataclass(frozen=True)
@@ -270,10 +273,12 @@ def _parameters(s: StackSpec) -> dict[str, dict[str, Any]]:
     for name, param in sorted(s.ctx.template.parameters.items()):
         if name in s.ctx.inputs:
             continue
-        if "Default" in param.properties:
-            out[name] = {"Default": param.properties["Default"]}
-        elif name in DEPLOYER:
+        if name in DEPLOYER:
             out[name] = {"source": "deployer", "description": DEPLOYER[name]}
+            if "Default" in param.properties:  # the spec names it; --deploy-from still wins
+                out[name]["Default"] = param.properties["Default"]
+        elif "Default" in param.properties:
+            out[name] = {"Default": param.properties["Default"]}
         else:
             raise RuntimeError(f"{s.template}: parameter {name} has no default and no source")
     return out

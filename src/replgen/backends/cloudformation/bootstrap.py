@@ -102,12 +102,15 @@ def _policy(ctx: Ctx, b: Bootstrap) -> None:
 
 
 def _role(ctx: Ctx, b: Bootstrap) -> None:
+    # The spec's state.deploy_from where it names one; else `replgen deploy` fills it.
+    default = {"Default": b.deploy_from} if b.deploy_from else {}
     ctx.template.add_parameter(
         t.Parameter(
             DEPLOY_FROM,
             Type="String",
             AllowedPattern=r"^\d{12}$",
             Description="The account deployments start from: its principals may assume the role",
+            **default,
         )
     )
     trust = iam.PolicyDocument(
