@@ -1,7 +1,8 @@
 """The `replgen` command: parse arguments, call the library, print. Errors to stderr.
 
 Exit codes: 0 success, 1 internal error (a bug: the traceback is kept), 2 invalid
-spec or usage, and 1 for `compile --check` when the committed output is stale.
+spec or usage, and 1 for `compile --check` when the committed output is stale (and for
+`diff` when a deploy would change something); 3 for a deployment AWS stopped.
 """
 
 from __future__ import annotations
@@ -161,11 +162,40 @@ def compile(
                 click.echo(f"stale: {target / path}", err=True)
             stale = stale or bool(changed)
         else:
-            output.write_tree(target, files)
-            click.echo(f"wrote {len(files)} files to {target}")
+            _summarise(target, output.write_tree(target, files))
     if stale:
         click.echo("output is stale: run `replgen compile` and commit the result", err=True)
         sys.exit(1)
+
+
+def _summarise(target: Path, changes: output.Changes) -> None:
+    """One line per stack that changed, then the folder's totals (foreign files untouched)."""
+    for stack, counts in sorted(_per_stack(changes).items()):
+        if any(counts[k] for k in ("added", "changed", "removed")):
+            click.echo(f"  {stack}: " + ", ".join(f"{n} {k}" for k, n in counts.items() if n))
+    totals = {
+        "added": len(changes.added),
+        "changed": len(changes.changed),
+        "removed": len(changes.removed),
+        "unchanged": len(changes.unchanged),
+    }
+    if not changes.any:
+        click.echo(f"{target}: up to date ({totals['unchanged']} files unchanged)")
+        return
+    click.echo(f"{target}: " + ", ".join(f"{n} {k}" for k, n in totals.items()))
+
+
+def _per_stack(changes: output.Changes) -> dict[str, dict[str, int]]:
+    stacks: dict[str, dict[str, int]] = {}
+    for kind in ("added", "changed", "removed", "unchanged"):
+        for path in getattr(changes, kind):
+            if path in changes.by_stack:
+                counts = stacks.setdefault(
+                    changes.by_stack[path],
+                    dict.fromkeys(("added", "changed", "removed", "unchanged"), 0),
+                )
+                counts[kind] += 1
+    return stacks
 
 
 @main.command()
@@ -287,3 +317,149 @@ def lint(paths: tuple[Path, ...]) -> None:
     for line in findings:
         click.echo(line)
     sys.exit(1 if findings else 0)
+
+
+# ---------------------------------------------------------------- deployment
+# The commands parse and print; replgen.deploy.command does the rest.
+
+
+def deploy_errors(func: F) -> F:
+    """Usage problems exit 2; a deployment AWS stopped exits 3 with what stopped it."""
+    from replgen.deploy import DeployError, UsageError
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except UsageError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(2)
+        except DeployError as exc:
+            click.echo(f"stopped: {exc}", err=True)
+            sys.exit(3)
+
+    return wrapper  # type: ignore[return-value]
+
+
+DEPLOY_OPTIONS = (
+    click.option(
+        "--out",
+        type=click.Path(file_okay=False, path_type=Path),
+        help="Output root compile wrote (default templates_out/<name>).",
+    ),
+    click.option(
+        "--stacks",
+        "patterns",
+        multiple=True,
+        metavar="PATTERN",
+        help="Only stacks whose name matches (shell pattern; repeatable).",
+    ),
+    click.option(
+        "--profile-map",
+        "profiles",
+        multiple=True,
+        metavar="ALIAS=PROFILE",
+        help="Credentials of an account (spec alias or id) from a named profile.",
+    ),
+    click.option(
+        "--role-name",
+        help="Role assumed in accounts without a profile (default: the spec's state.deploy_role).",
+    ),
+    click.option("--endpoint-url", help="Send every AWS call here (an emulator)."),
+    click.option("--yes", is_flag=True, help="Do not ask before executing."),
+    click.option(
+        "--deploy-from",
+        metavar="ACCOUNT_ID",
+        help="Account the deploy roles trust (default: the current credentials').",
+    ),
+)
+DRY_RUN = click.option("--dry-run", is_flag=True, help="Print the steps; call nothing.")
+CONTINUE = click.option(
+    "--continue-after", multiple=True, metavar="STACK", help="The pause after STACK is done."
+)
+
+
+def _deploy_options(func: F) -> F:
+    for option in reversed(DEPLOY_OPTIONS):
+        func = option(func)
+    return func
+
+
+def _request(spec: Path, **kw: Any) -> Any:
+    from replgen.deploy.command import Request
+
+    loaded = _load(spec)
+    plan = _with_source(lambda: compiler.plan_for(loaded), loaded.source)
+    request = Request(spec, loaded.spec, plan, **kw)
+    for warning in request.warnings():
+        click.echo(f"warning: {warning}", err=True)
+    return request
+
+
+def _echo(lines: list[str]) -> None:
+    for line in lines:
+        click.echo(line)
+
+
+@main.command()
+@SPEC
+@_deploy_options
+@DRY_RUN
+@spec_errors
+@deploy_errors
+def bootstrap(spec: Path, dry_run: bool, **kw: Any) -> None:
+    """Deploy what must exist first in each account and region: the artifact bucket and
+    the deploy role (the compiled bootstrap stacks, first in the manifest)."""
+    request = _request(spec, bootstrap_only=True, **kw)
+    _echo(request.dry_run() if dry_run else request.deploy())
+
+
+@main.command()
+@SPEC
+@_deploy_options
+@click.option(
+    "--backend",
+    default="cloudformation",
+    show_default=True,
+    type=click.Choice(["cloudformation", "cdktf"]),
+)
+@CONTINUE
+@DRY_RUN
+@spec_errors
+@deploy_errors
+def deploy(spec: Path, backend: str, dry_run: bool, **kw: Any) -> None:
+    """Deploy the compiled stacks in manifest order, each through a change set
+    (CloudFormation) or `terraform init` and `terraform apply` (CDKTF)."""
+    request = _request(spec, backend=backend, **kw)
+    _echo(request.dry_run() if dry_run else request.deploy())
+
+
+@main.command()
+@SPEC
+@_deploy_options
+@spec_errors
+@deploy_errors
+def diff(spec: Path, **kw: Any) -> None:
+    """What a deploy would change, per stack (change sets, never executed).
+    Exit 0: nothing; 1: changes; 3: AWS refused."""
+    changed = _request(spec, **kw).diff()
+    if changed:
+        click.echo(f"{len(changed)} stack(s) would change: {', '.join(changed)}")
+        sys.exit(1)
+    click.echo("no changes")
+
+
+@main.command()
+@SPEC
+@_deploy_options
+@click.option(
+    "--production",
+    multiple=True,
+    metavar="STACK",
+    help="Also destroy this production stack (by exact name; repeatable).",
+)
+@spec_errors
+@deploy_errors
+def destroy(spec: Path, production: tuple[str, ...], **kw: Any) -> None:
+    """Delete the deployed stacks in reverse manifest order (bootstrap stacks stay)."""
+    _echo(_request(spec, **kw).destroy(production))

@@ -259,8 +259,12 @@ def _resolve(value: Any, template: Props) -> Any:
 
 def cloudformation(folder: Path) -> Inventory:
     inventory: Inventory = {}
+    manifest = json.loads((folder / "manifest.json").read_text())
+    # The bootstrap (artifact bucket, deploy role) is deployment machinery both backends
+    # share through CloudFormation, not part of the topology they each build.
+    skipped = {"manifest.json"} | {s["template"] for s in manifest["stacks"] if s["bootstrap"]}
     for path in sorted(folder.glob("*.json")):
-        if path.name == "manifest.json":
+        if path.name in skipped:
             continue
         template = json.loads(path.read_text())
         params = template.get("Parameters", {})

@@ -76,6 +76,8 @@ def test_disaster_recovery_deploys_foundations_first(compiled: dict[str, Path]) 
     manifest = json.loads((compiled["dr"] / "manifest.json").read_text())
     order = [s["name"] for s in manifest["stacks"]]
     assert order == [
+        "txndr-dr01-bootstrap-444444444444-us-east-1",  # the artifact buckets, first
+        "txndr-dr01-bootstrap-444444444444-us-east-2",
         "txndr-dr01-prod-us-east-2-foundation",
         "txndr-dr01-prod-us-east-1-foundation",
         "txndr-dr01-prod-us-east-1",
@@ -89,10 +91,12 @@ def test_disaster_recovery_deploys_foundations_first(compiled: dict[str, Path]) 
         "txndr-dr01-prod-us-east-2-foundation"
     ]
     assert depends["txndr-dr01-prod-us-east-1"] == [
+        "txndr-dr01-bootstrap-444444444444-us-east-1",
         "txndr-dr01-prod-us-east-1-foundation",
         "txndr-dr01-prod-us-east-2-foundation",
     ]
     assert depends["txndr-dr01-prod-us-east-2"] == [
+        "txndr-dr01-bootstrap-444444444444-us-east-2",
         "txndr-dr01-prod-us-east-1",
         "txndr-dr01-prod-us-east-1-foundation",  # the zone and health checks
         "txndr-dr01-prod-us-east-2-foundation",
@@ -113,7 +117,11 @@ def test_cfn_lint_is_clean(compiled: dict[str, Path], spec: str) -> None:
 def test_checkov_has_no_failed_check(compiled: dict[str, Path], spec: str, tmp_path: Path) -> None:
     assert CHECKOV.exists(), "checkov is installed by `make test` into .tools/checkov"
     target = tmp_path / "templates"
-    shutil.copytree(compiled[spec], target, ignore=shutil.ignore_patterns("manifest.json"))
+    shutil.copytree(
+        compiled[spec],
+        target,
+        ignore=shutil.ignore_patterns("manifest.json", ".replgen-owned"),
+    )
     run = subprocess.run(
         [str(CHECKOV), "-d", str(target), "--framework", "cloudformation", "-o", "json", "--quiet"],
         capture_output=True,

@@ -44,7 +44,11 @@ def test_plan_json_keeps_the_sites() -> None:
     assert [s["id"] for s in summary["sites"]] == ["dev", "staging", "prod"]
     staging = next(s for s in summary["stacks"] if s["name"] == "dbrepl-prod01-staging")
     assert staging["role"] == "site staging"
-    assert {i["stack"] for i in staging["inputs"]} == {"dbrepl-prod01-dev", "dbrepl-prod01-prod"}
+    assert {i["stack"] for i in staging["inputs"]} == {
+        "dbrepl-prod01-bootstrap-222222222222-us-east-1",  # the artifact bucket
+        "dbrepl-prod01-dev",
+        "dbrepl-prod01-prod",
+    }
 
 
 def test_plan_in_a_pipe_is_plain_and_untruncated() -> None:
@@ -54,12 +58,13 @@ def test_plan_in_a_pipe_is_plain_and_untruncated() -> None:
     assert result.exit_code == 0
     text = result.stdout
     assert "…" not in text and "┃" not in text
-    assert text.splitlines()[0] == "dbrepl-prod01: 7 stacks, deploy in this order"
-    assert "3. dbrepl-prod01-staging (site staging)" in text
+    assert text.splitlines()[0] == "dbrepl-prod01: 10 stacks, deploy in this order"
+    assert "1. dbrepl-prod01-bootstrap-111111111111-us-east-1 (bootstrap of" in text
+    assert "6. dbrepl-prod01-staging (site staging)" in text
     assert "   account 222222222222, region us-east-1, template staging.json" in text
     assert "   takes outputs of dbrepl-prod01-dev: ClusterEndpoint, ClusterSecretArn" in text
     assert "peering dev -> staging (cross_account), port 3306 only" in text
-    dev, staging = text.index("1. dbrepl-prod01-dev"), text.index("3. dbrepl-prod01-staging")
+    dev, staging = text.index("4. dbrepl-prod01-dev"), text.index("6. dbrepl-prod01-staging")
     assert dev < staging
 
 

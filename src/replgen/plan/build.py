@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from replgen.errors import KeyPath
+from replgen.plan import deployment, quotas
 from replgen.plan import dr as dr_plan
-from replgen.plan import quotas
 from replgen.plan import sync as sync_plan
 from replgen.plan.arns import account_root, arn, role_arn, service_principal
 from replgen.plan.identities import assert_unique
@@ -109,7 +109,23 @@ def build(spec: Spec, artifacts: dict[str, Code]) -> Plan:
         else StateBackend("local")
     )
     tags = (("replgen:topology", spec.name), ("replgen:suffix", spec.suffix))
-    return assert_unique(Plan(spec.name, spec.suffix, tuple(sites), peerings, state, tags))
+    multi_account = any(s.deploy_role_arn for s in sites)
+    plan = Plan(
+        spec.name,
+        spec.suffix,
+        tuple(sites),
+        peerings,
+        state,
+        tags,
+        deployment.bootstraps(
+            namer.prefix,
+            sites,
+            spec.state.deploy_role if multi_account else None,
+            spec.accounts.get(spec.state.deploy_from or "", spec.state.deploy_from),
+        ),
+        deployment.pauses(sites),
+    )
+    return assert_unique(plan)
 
 
 # ---------------------------------------------------------------- quotas

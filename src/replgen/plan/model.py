@@ -548,6 +548,30 @@ class Site:
 
 
 @dataclass(frozen=True)
+class Bootstrap:
+    """What must exist in an account and region before any stack of the topology."""
+
+    slug: str  # "<account>-<region>": names its stack
+    account_id: str
+    region: str
+    bucket: str  # holds the Lambda zips under `artifact_prefix`
+    artifact_prefix: str
+    noncurrent_days: int  # replaced zips are kept this long
+    deploy_role: str | None  # the role deployments assume in this account (once per account)
+    deploy_from: str | None = None  # the account the role trusts, where the spec names it
+
+
+@dataclass(frozen=True)
+class Pause:
+    """Deployment stops after the stack holding `component` of `site` until a human acts."""
+
+    site: SiteId
+    component: str
+    reason: str
+    show: tuple[Ref, ...]  # values the human needs (the name servers to delegate to)
+
+
+@dataclass(frozen=True)
 class StateBackend:
     kind: Literal["local", "s3"]
     bucket: str | None = None
@@ -562,6 +586,14 @@ class Plan:
     peerings: tuple[Peering, ...]
     state: StateBackend
     tags: tuple[tuple[str, str], ...] = field(default=())
+    bootstrap: tuple[Bootstrap, ...] = ()
+    pauses: tuple[Pause, ...] = ()
+
+    def bootstrap_for(self, site: Site) -> Bootstrap:
+        """The bootstrap of the account and region `site` is deployed in."""
+        return next(
+            b for b in self.bootstrap if (b.account_id, b.region) == (site.account_id, site.region)
+        )
 
     def site(self, site_id: SiteId) -> Site:
         for site in self.sites:

@@ -53,8 +53,12 @@ def data_path(error: ErrorDetails) -> KeyPath:
     return tuple(p for p in error["loc"] if not _is_tag(p))
 
 
+_TAG = re.compile(r"^(\[key\]|[a-z][a-z_-]*\[.*\])$")  # `[key]`, `function-after[...]`
+
+
 def _is_tag(part: str | int) -> bool:
-    return isinstance(part, str) and ("[" in part or part in {"str", "int", "float"})
+    # Only pydantic's own names: a user's key may hold a bracket too (`r[eplgen`).
+    return isinstance(part, str) and (bool(_TAG.match(part)) or part in {"str", "int", "float"})
 
 
 def sentence(error: ErrorDetails, source: Source) -> str:

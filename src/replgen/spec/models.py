@@ -429,6 +429,9 @@ class State(Model):
     # Assumed in each site's account where a topology spans several accounts.
     deploy_role: str = Field("replgen-deploy", pattern=ROLE_NAME)
     """The role Terraform assumes in each site's account when the topology spans accounts."""
+    deploy_from: str | None = None
+    """The account deployments start from (an alias of `accounts` or a 12-digit id): the
+    deploy role trusts it. Unset, `replgen deploy` uses --deploy-from or its credentials'."""
 
 
 class Spec(Model):

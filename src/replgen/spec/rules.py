@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import math
+import re
 from collections.abc import Callable, Iterator
 from datetime import date
 
@@ -32,6 +33,16 @@ def accounts_exist(spec: Spec) -> Iterator[Problem]:
                 ("environments", name, "account"),
                 f"unknown account {env.account!r} (known: {known})",
             )
+
+
+def deploy_from_known(spec: Spec) -> Iterator[Problem]:
+    who = spec.state.deploy_from
+    if who is not None and who not in spec.accounts and not re.fullmatch(r"\d{12}", who):
+        known = ", ".join(sorted(spec.accounts))
+        yield Problem(
+            ("state", "deploy_from"),
+            f"unknown account {who!r} (an alias of accounts: {known}; or a 12-digit account id)",
+        )
 
 
 def sites_well_formed(spec: Spec) -> Iterator[Problem]:
@@ -357,6 +368,7 @@ def api_valid(spec: Spec) -> Iterator[Problem]:
 
 RULES: tuple[Rule, ...] = (
     accounts_exist,
+    deploy_from_known,
     sites_well_formed,
     regions_known,
     cidrs_fit,

@@ -40,6 +40,7 @@ from replgen.backends.cdktf import (
     waf,
 )
 from replgen.backends.cdktf.context import Ctx, output_name, state_key
+from replgen.backends.cdktf.sync import ARTIFACT_VARIABLE
 from replgen.plan.model import Plan, Ref, Site
 
 # One Construct per component, in the order they read each other's values.
@@ -65,6 +66,9 @@ FOUNDATION: tuple[Callable[[Construct, str, Ctx, Site], Construct], ...] = (
     migrations.Migrations,
     failover.Failover,
 )
+
+
+DEPLOY_MANIFEST = "deploy.json"  # replgen's own: cdktf owns manifest.json
 
 
 def stack_name(plan: Plan, *parts: str) -> str:
@@ -128,6 +132,8 @@ class Stacks:
         self.app = App(outdir=outdir, skip_validation=False)
         self.stack_of_site: dict[str, str] = {}
         self.contexts: list[Ctx] = []
+        # stack -> the site whose account and region it deploys in
+        self.places: dict[str, Site] = {}
         grouped = groups(plan)
         for name, sites in grouped.items():
             for site in sites:
@@ -158,6 +164,7 @@ class Stacks:
 
     def _foundation_stack(self, site: Site) -> Ctx:
         ctx = self._new(foundation_name(self.plan, site))
+        self.places[ctx.name] = site
         provider(ctx.stack, self.plan, site)
         scope = Construct(ctx.stack, site.slug)
         for component in FOUNDATION:
@@ -166,6 +173,7 @@ class Stacks:
 
     def _site_stack(self, name: str, sites: tuple[Site, ...]) -> Ctx:
         ctx = self._new(name)
+        self.places[name] = sites[0]
         provider(ctx.stack, self.plan, sites[0])
         # Component by component across the stack's sites, so a site can read another's
         # values whatever their order in the spec.
@@ -183,6 +191,7 @@ class Stacks:
         """An output for every value another stack reads: the plan's exports, and the
         foundation values the site's own stack reads (the plan has no ref for those)."""
         wanted: set[Ref] = {ref for site in self.plan.sites for ref in site.exports}
+        wanted |= {ref for pause in self.plan.pauses for ref in pause.show}
         for ctx in self.contexts:
             wanted |= ctx.reads
         for ref in sorted(wanted, key=lambda r: (r.site, r.component, r.attr)):
@@ -197,12 +206,76 @@ class Stacks:
     def _peering_stack(self, p: Any) -> Ctx:
         ctx = self._new(stack_name(self.plan, "peering", p.id))
         requester, accepter = self.plan.site(p.requester), self.plan.site(p.accepter)
+        self.places[ctx.name] = requester
         provider(ctx.stack, self.plan, requester)
         other = None
         if (requester.account_id, requester.region) != (accepter.account_id, accepter.region):
             other = provider(ctx.stack, self.plan, accepter, alias="accepter")
         peering.Peering(ctx.stack, "peering", ctx, p, other)
         return ctx
+
+
+def _order(stacks: Stacks) -> list[Ctx]:
+    """Every stack after the stacks whose state it reads."""
+    done: list[Ctx] = []
+    while len(done) < len(stacks.contexts):
+        names = {c.name for c in done}
+        done += [c for c in stacks.contexts if c not in done and set(c.remotes) <= names]
+    return done
+
+
+def deploy_manifest(stacks: Stacks) -> dict[str, Any]:
+    """What `replgen deploy --backend cdktf` needs beyond cdktf's manifest: where each stack
+    goes, where its variables come from, and where to stop for a human."""
+    plan = stacks.plan
+    entries = []
+    for ctx in _order(stacks):
+        site = stacks.places[ctx.name]
+        boot = plan.bootstrap_for(site)
+        variables = {}
+        if ctx.stack.node.try_find_child(ARTIFACT_VARIABLE) is not None:
+            variables[ARTIFACT_VARIABLE] = {"bootstrap": boot.slug, "value": boot.bucket}
+        entries.append(
+            {
+                "name": ctx.name,
+                "directory": f"stacks/{ctx.name}",
+                "account": site.account_id,
+                "region": site.region,
+                "depends_on": sorted(ctx.remotes),
+                "variables": variables,
+            }
+        )
+    return {
+        "topology": plan.name,
+        "suffix": plan.suffix,
+        "deploy": "`replgen bootstrap` first; then in order: terraform init && terraform apply",
+        "bootstrap": [
+            {
+                "slug": b.slug,
+                "account": b.account_id,
+                "region": b.region,
+                "bucket": b.bucket,
+                "deploy_role": b.deploy_role,
+            }
+            for b in plan.bootstrap
+        ],
+        "artifacts": {
+            "prefix": plan.bootstrap[0].artifact_prefix if plan.bootstrap else "",
+            "zips": sorted({f.code.filename for s in plan.sites for f in s.functions}),
+        },
+        "pauses": [
+            {
+                "after": stacks.stack_of(p.site, p.component),
+                "reason": p.reason,
+                "show": [
+                    {"stack": stacks.stack_of(r.site, r.component), "output": output_name(r, plan)}
+                    for r in p.show
+                ],
+            }
+            for p in plan.pauses
+        ],
+        "stacks": entries,
+    }
 
 
 def _with_data_skips(document: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
@@ -244,4 +317,5 @@ def synthesize(plan: Plan, recompile: str) -> dict[str, bytes]:
                 document = _with_data_skips(document, contexts[name])
             files[name] = _json(document)
     files["cdktf.json"] = _json(cdktf_json(plan, recompile))
+    files[DEPLOY_MANIFEST] = _json(deploy_manifest(stacks))
     return files

@@ -46,7 +46,6 @@ OUTSIDE_VPC = (
     "the function probes the primary region over the internet and calls regional AWS APIs: "
     "it must keep working whatever broke in this region's VPC",
 )
-ARTIFACT_PREFIX = "replgen/"  # where `replgen package` output is uploaded in the bucket
 ARTIFACT_VARIABLE = "artifact_bucket"
 
 SHORT_RETENTION = (
@@ -130,7 +129,8 @@ class Sync(Construct):
             type="string",
             nullable=False,
             description="Bucket in this account and region holding the output of "
-            f"`replgen package` under {ARTIFACT_PREFIX}",
+            f"`replgen package` under {self.ctx.plan.bootstrap_for(self.site).artifact_prefix} "
+            "(the bootstrap bucket)",
             validation=[
                 TerraformVariableValidationConfig(
                     # An expression in Terraform JSON is a `${...}` template.
@@ -167,7 +167,7 @@ class Sync(Construct):
             reserved_concurrent_executions=fn.reserved_concurrency,
             role=self.ctx.role_arn(self.site, fn.role),
             s3_bucket=self._artifact_bucket(),
-            s3_key=f"{ARTIFACT_PREFIX}{fn.code.filename}",
+            s3_key=f"{self.ctx.plan.bootstrap_for(self.site).artifact_prefix}{fn.code.filename}",
             source_code_hash=fn.code.base64_sha256,
             environment=LambdaFunctionEnvironment(
                 variables={name: self.ctx.value(value) for name, value in fn.environment}

@@ -17,13 +17,17 @@ from typing import Any
 import troposphere as t
 
 from replgen.plan import iam
-from replgen.plan.model import Join, Plan, Ref, Role, Site, Statement, Value
+from replgen.plan.model import Bootstrap, Join, Plan, Ref, Role, Site, Statement, Value
 
 
 def camel(*parts: str) -> str:
     """`("prod/us-east-1", "private-1")` -> `ProdUsEast1Private1`: a valid logical id."""
     words = re.split(r"[^A-Za-z0-9]+", "-".join(parts))
     return "".join(w[:1].upper() + w[1:] for w in words if w)
+
+
+def bootstrap_stack(plan: Plan, boot: Bootstrap) -> str:
+    return f"{plan.name}-{plan.suffix}-bootstrap-{boot.slug}"
 
 
 def output_name(ref: Ref) -> str:

@@ -9,7 +9,8 @@ from typing import Any
 import troposphere as t
 from troposphere import awslambda, events, logs, sqs, stepfunctions
 
-from replgen.backends.cloudformation.context import Ctx, skip, tags
+from replgen.backends.cloudformation.bootstrap import BUCKET_OUTPUT
+from replgen.backends.cloudformation.context import Ctx, Input, bootstrap_stack, skip, tags
 from replgen.plan.model import (
     Function,
     LogGroup,
@@ -19,8 +20,6 @@ from replgen.plan.model import (
     Site,
     StateMachine,
 )
-
-ARTIFACT_PREFIX = "replgen/"  # where `replgen package` output is uploaded in the bucket
 
 SHORT_RETENTION = (
     "CKV_AWS_338",
@@ -121,19 +120,21 @@ def _queue(ctx: Ctx, site: Site, queue: Queue) -> None:
 # ---------------------------------------------------------------- replsync
 
 
-def artifact_bucket(ctx: Ctx) -> t.Ref:
-    """One parameter per template: the bucket is per account and region, like the template."""
+def artifact_bucket(ctx: Ctx, site: Site) -> t.Ref:
+    """One parameter per template, read from the bootstrap stack of its account and region."""
     name = ctx.lid(None, "ArtifactBucket")
     if name not in ctx.template.parameters:
+        boot = ctx.plan.bootstrap_for(site)
         ctx.template.add_parameter(
             t.Parameter(
                 name,
                 Type="String",
                 AllowedPattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$",
                 Description="Bucket in this account and region holding the output of "
-                f"`replgen package` under {ARTIFACT_PREFIX}",
+                f"`replgen package` under {boot.artifact_prefix} (from the bootstrap stack)",
             )
         )
+        ctx.inputs[name] = Input(bootstrap_stack(ctx.plan, boot), BUCKET_OUTPUT)
     return t.Ref(name)
 
 
@@ -161,7 +162,8 @@ def _function(ctx: Ctx, site: Site, fn: Function) -> None:
             ReservedConcurrentExecutions=fn.reserved_concurrency,
             Role=ctx.role_arn(site, fn.role),
             Code=awslambda.Code(
-                S3Bucket=artifact_bucket(ctx), S3Key=f"{ARTIFACT_PREFIX}{fn.code.filename}"
+                S3Bucket=artifact_bucket(ctx, site),
+                S3Key=f"{ctx.plan.bootstrap_for(site).artifact_prefix}{fn.code.filename}",
             ),
             Environment=awslambda.Environment(
                 Variables={name: ctx.value(value, site) for name, value in fn.environment}
