@@ -64,6 +64,10 @@ class SyncSettings:
     dense_fraction: float = 0.95
     fetch_rows: int = 20_000  # max rows per row-digest query (adjacent ranges are merged)
     write_batch: int = 500  # rows per multi-row INSERT / keys per DELETE
+    # Single integer keys: key slices of chunk_rows rows are cut into this many finer slices
+    # (a power of two) while they differ, until they hold about slice_leaf_rows rows.
+    slice_fanout: int = 64
+    slice_leaf_rows: int = 64
 
 
 @dataclass(frozen=True)
