@@ -27,6 +27,10 @@ class Dialect(ABC):
     split_options: ClassVar[SplitOptions]
     transactional_ddl: ClassVar[bool]  # can a failed migration script be rolled back whole?
     current_schema: ClassVar[str]  # SQL naming the schema our tables live in
+    # Range queries sent as one UNION ALL statement. Measured (bench/README.md): MariaDB
+    # gains a little from fewer round trips; PostgreSQL plans a long UNION ALL slower than
+    # it runs the queries one by one (0.50 s against 0.20 s for 101 ranges).
+    union_parts: ClassVar[int]
 
     # ------------------------------------------------------------------ connections
 
@@ -230,6 +234,7 @@ class MySQLDialect(Dialect):
     split_options = MYSQL
     transactional_ddl = False
     current_schema = "DATABASE()"
+    union_parts = 256
 
     def connect(
         self, host: str, port: int, user: str, password: str, dbname: str, timeout: float = 10.0
@@ -544,6 +549,7 @@ class PostgresDialect(Dialect):
     split_options = POSTGRES
     transactional_ddl = True
     current_schema = "current_schema()"
+    union_parts = 1
 
     def connect(
         self, host: str, port: int, user: str, password: str, dbname: str, timeout: float = 10.0

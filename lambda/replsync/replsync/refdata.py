@@ -170,7 +170,7 @@ def plan_table(
 
 # ============================================================================ one side
 
-UNION_PARTS = 256  # range queries sent as one UNION ALL statement (one round trip)
+UNION_PARTS = 256  # most merged ranges compared as one group
 RUNS_PER_QUERY = 256  # key ranges OR-ed into one sliced checksum query
 GROUP_ROWS = 100_000  # rows whose digests are held at once (about 30 MB for both sides)
 
@@ -201,11 +201,13 @@ class Side:
 
     def union(self, select: str, ranges: Sequence[Bounds], extra: str = "") -> Iterator[Any]:
         """``SELECT n, <select> FROM table WHERE <range n> <extra>`` for every range, sent
-        UNION_PARTS ranges per statement; yields the rows (``n`` first) in range order."""
+        ``Dialect.union_parts`` ranges per statement; yields the rows (``n`` first) in range
+        order."""
         cur = self.conn.cursor()
-        for first in range(0, len(ranges), UNION_PARTS):
+        size = self.d.union_parts
+        for first in range(0, len(ranges), size):
             parts, params = [], []
-            for n, (lo, hi) in enumerate(ranges[first : first + UNION_PARTS], start=first):
+            for n, (lo, hi) in enumerate(ranges[first : first + size], start=first):
                 where, values = self.where(lo, hi)
                 glue = (" AND " if where else " WHERE ") + extra if extra else ""
                 parts.append(f"(SELECT {n} AS n, {select} FROM {self.table}{where}{glue})")
