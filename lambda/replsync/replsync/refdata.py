@@ -1,15 +1,25 @@
 """Make reference tables on a target equal to the source, writing only what differs.
 
-Search, all of it in the databases (only checksums and digests cross the wire):
+Search, all of it in the databases (only checksums and digests cross the wire), source and
+target at once (two connections, two threads). A range's checksum is ``COUNT(*)`` plus an
+aggregate of a NULL-safe per-row hash (see ``Dialect.range_checksum``).
 
-1. Split the table into ranges of about ``chunk_rows`` keys (``(lo, hi]`` in key order) and
-   checksum every range on both sides at once (two connections, two threads): ``COUNT(*)``
-   plus an aggregate of a NULL-safe per-row hash (see ``Dialect.range_checksum``).
-   With a single integer key, both sides compute every range's checksum in ONE aggregated
-   pass (``GROUP BY (key - base) DIV width``: the ranges are fixed-width slices of the key
-   space, so the two sides agree on them without asking each other). Other keys take the
-   boundary keys from the source (the first and last ranges open-ended, so that keys which
-   exist only on the target are covered too) and checksum the ranges in batched statements.
+Single integer key (``Differ.sliced``):
+
+1. Checksum fixed-width slices of the key space (``GROUP BY (key - base) DIV width``, about
+   ``chunk_rows`` rows a slice) in ONE aggregated query per side: the slices depend only on
+   key values, so the two sides agree on them without asking each other.
+2. Cut the differing slices ``slice_fanout``-fold and checksum them again, one query per
+   side and level, until they hold about ``slice_leaf_rows`` rows.
+3. Fetch the ``(key, digest)`` records of the differing slices, one aggregated value per
+   slice; a record on both sides is an unchanged row; full rows are fetched only for the
+   keys to insert or update.
+
+Other keys:
+
+1. Split the source into ranges of ``chunk_rows`` keys (``(lo, hi]`` in key order; the
+   boundary keys come from the source; the first and last ranges are open-ended so keys
+   that exist only on the target are covered too) and checksum every range.
 2. Split each differing range into ``fanout`` sub-ranges and repeat (bisection), until a
    range holds at most ``leaf_rows`` source rows, or until most ranges of a level differ and
    they hold at most ``leaf_rows * fanout`` rows (then splitting further would cost more
@@ -18,9 +28,10 @@ Search, all of it in the databases (only checksums and digests cross the wire):
    (``GROUP_CONCAT`` / ``string_agg``: one value on the wire instead of one row per row); the
    digests found on one side only are looked up with their keys; full rows are fetched only
    for the keys to insert or update.
-4. Apply deletes, updates and inserts in ONE target transaction (rolled back on any error),
-   a group of ranges at a time, so memory stays bounded whatever the drift; the commit comes
-   after the last group.
+
+Both: apply deletes, updates and inserts in ONE target transaction (rolled back on any
+error), a group of ranges at a time, so memory stays bounded whatever the drift; the commit
+comes after the last group.
 """
 
 from __future__ import annotations
@@ -199,8 +210,8 @@ class Side:
                 params.extend(values)
         return (" WHERE " + " AND ".join(terms)) if terms else "", params
 
-    def union(self, select: str, ranges: Sequence[Bounds], extra: str = "") -> Iterator[Any]:
-        """``SELECT n, <select> FROM table WHERE <range n> <extra>`` for every range, sent
+    def union(self, select: str, ranges: Sequence[Bounds]) -> Iterator[Any]:
+        """``SELECT n, <select> FROM table WHERE <range n>`` for every range, sent
         ``Dialect.union_parts`` ranges per statement; yields the rows (``n`` first) in range
         order."""
         cur = self.conn.cursor()
@@ -209,8 +220,7 @@ class Side:
             parts, params = [], []
             for n, (lo, hi) in enumerate(ranges[first : first + size], start=first):
                 where, values = self.where(lo, hi)
-                glue = (" AND " if where else " WHERE ") + extra if extra else ""
-                parts.append(f"(SELECT {n} AS n, {select} FROM {self.table}{where}{glue})")
+                parts.append(f"(SELECT {n} AS n, {select} FROM {self.table}{where})")
                 params.extend(values)
             cur.execute(" UNION ALL ".join(parts), params)
             yield from sorted(cur.fetchall(), key=lambda row: row[0])
