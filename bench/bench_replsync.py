@@ -35,6 +35,7 @@ import json
 import math
 import os
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -574,6 +575,7 @@ def run_engine(
         return results
     finally:
         server.stop()
+        shutil.rmtree(server.workdir, ignore_errors=True)  # a 1M-row run leaves ~1 GB
 
 
 # ============================================================================ child
