@@ -53,10 +53,12 @@ class SyncSettings:
 
     Defaults measured with bench/bench_replsync.py on 10^5..10^6-row tables: small top-level
     ranges keep the rows re-read under differing ranges few; row-level comparison ships one
-    digest string per range, so it is cheap enough to start at a few hundred rows.
+    digest string per range, so it is cheap enough to start at a few hundred rows. With a
+    single integer key a level costs one aggregated query per side whatever its number of
+    slices, so slices are cut 64-fold per level (two levels reach ~30-row slices).
     """
 
-    chunk_rows: int = 2_000  # source rows per top-level checksum range
+    chunk_rows: int = 2_000  # source rows per top-level checksum range (or key slice)
     fanout: int = 4  # sub-ranges a differing range is split into
     leaf_rows: int = 512  # ranges this small are compared row by row
     # A level where this share of ranges differs is compared row by row at once (ranges up
@@ -64,6 +66,10 @@ class SyncSettings:
     dense_fraction: float = 0.95
     fetch_rows: int = 20_000  # max rows per row-digest query (adjacent ranges are merged)
     write_batch: int = 500  # rows per multi-row INSERT / keys per DELETE
+    # Single integer keys: key slices of chunk_rows rows are cut into this many finer slices
+    # (a power of two) while they differ, until they hold about slice_leaf_rows rows.
+    slice_fanout: int = 64
+    slice_leaf_rows: int = 64
 
 
 @dataclass(frozen=True)

@@ -1,31 +1,48 @@
 """Make reference tables on a target equal to the source, writing only what differs.
 
-Search, all of it in the databases (only checksums and digests cross the wire):
+Search, all of it in the databases (only checksums and digests cross the wire), source and
+target at once (two connections, two threads). A range's checksum is ``COUNT(*)`` plus an
+aggregate of a NULL-safe per-row hash (see ``Dialect.range_checksum``).
 
-1. Split the source table into ranges of ``chunk_rows`` keys (``(lo, hi]`` in key order; the
-   boundary keys come from the source; the first and last ranges are open-ended so keys that
-   exist only on the target are covered too).
-2. Checksum every range on both sides at once (two connections, two threads): ``COUNT(*)``
-   plus an aggregate of a NULL-safe per-row hash (see ``Dialect.range_checksum``).
-3. Split each differing range into ``fanout`` sub-ranges and repeat (bisection), until a
+Single integer key (``Differ.sliced``):
+
+1. Checksum fixed-width slices of the key space (``GROUP BY (key - base) DIV width``, about
+   ``chunk_rows`` rows a slice) in ONE aggregated query per side: the slices depend only on
+   key values, so the two sides agree on them without asking each other.
+2. Cut the differing slices ``slice_fanout``-fold and checksum them again, one query per
+   side and level, until they hold about ``slice_leaf_rows`` rows.
+3. Fetch the ``(key, digest)`` records of the differing slices, one aggregated value per
+   slice; a record on both sides is an unchanged row; full rows are fetched only for the
+   keys to insert or update.
+
+Other keys:
+
+1. Split the source into ranges of ``chunk_rows`` keys (``(lo, hi]`` in key order; the
+   boundary keys come from the source; the first and last ranges are open-ended so keys
+   that exist only on the target are covered too) and checksum every range.
+2. Split each differing range into ``fanout`` sub-ranges and repeat (bisection), until a
    range holds at most ``leaf_rows`` source rows, or until most ranges of a level differ and
    they hold at most ``leaf_rows * fanout`` rows (then splitting further would cost more
    queries than it saves rows).
-4. For the remaining ranges fetch the set of per-row MD5 digests as one string per range
+3. For the remaining ranges fetch the set of per-row digests as one string per range
    (``GROUP_CONCAT`` / ``string_agg``: one value on the wire instead of one row per row); the
    digests found on one side only are looked up with their keys; full rows are fetched only
    for the keys to insert or update.
-5. Apply deletes, updates and inserts in ONE target transaction (rolled back on any error).
+
+Both: apply deletes, updates and inserts in ONE target transaction (rolled back on any
+error), a group of ranges at a time, so memory stays bounded whatever the drift; the commit
+comes after the last group.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from replsync.catalog import Column, Table
@@ -48,6 +65,14 @@ class TablePlan:
     table: str
     keys: tuple[str, ...]
     columns: tuple[Column, ...]  # synced columns (key columns included), source order
+    # Columns of one type on both sides. With ``binary_hash`` (both servers can) the dialect
+    # hashes their binary values and the other columns' text form; else every column's text.
+    typed: frozenset[str] = frozenset()
+    binary_hash: bool = False
+
+    @property
+    def hashed_typed(self) -> frozenset[str] | None:
+        return self.typed if self.binary_hash else None
 
     @property
     def value_columns(self) -> tuple[Column, ...]:
@@ -69,15 +94,29 @@ class Range:
 
 
 @dataclass
-class Changes:
+class Writes:
+    """The writes of one group of ranges (applied, then dropped: memory stays bounded)."""
+
     inserts: list[tuple[Any, ...]] = field(default_factory=list)  # full source rows
     updates: list[tuple[Any, ...]] = field(default_factory=list)  # full source rows
     deletes: list[Key] = field(default_factory=list)
+
+
+@dataclass
+class Changes:
+    inserted: int = 0
+    updated: int = 0
+    deleted: int = 0
     unchanged: int = 0
 
     @property
     def total(self) -> int:
-        return len(self.inserts) + len(self.updates) + len(self.deletes)
+        return self.inserted + self.updated + self.deleted
+
+    def add(self, writes: Writes) -> None:
+        self.inserted += len(writes.inserts)
+        self.updated += len(writes.updates)
+        self.deleted += len(writes.deletes)
 
 
 @dataclass(frozen=True)
@@ -118,7 +157,7 @@ def plan_table(
         raise SyncFailed(f"table {spec.name} has no primary key: configure a key", table=spec.name)
     if set(keys) & set(spec.exclude_columns):
         raise SyncFailed(f"table {spec.name}: key columns cannot be excluded", table=spec.name)
-    columns = []
+    columns, typed = [], set()
     for column in source.columns:
         if column.name in spec.exclude_columns or not column.writable:
             continue
@@ -128,6 +167,8 @@ def plan_table(
                 f"table {spec.name}: column {column.name} missing on the target (run schema_diff)",
                 table=spec.name,
             )
+        if other.type == column.type:
+            typed.add(column.name)
         # One hash expression for both sides: NULL-tolerant if either side allows NULL.
         columns.append(
             Column(column.name, column.type, column.nullable or other.nullable, extra=other.extra)
@@ -135,10 +176,14 @@ def plan_table(
     missing = [k for k in keys if k not in {c.name for c in columns}]
     if missing:
         raise SyncFailed(f"table {spec.name}: key columns {missing} not found", table=spec.name)
-    return TablePlan(spec.name, tuple(keys), tuple(columns))
+    return TablePlan(spec.name, tuple(keys), tuple(columns), frozenset(typed))
 
 
 # ============================================================================ one side
+
+UNION_PARTS = 256  # most merged ranges compared as one group
+RUNS_PER_QUERY = 256  # key ranges OR-ed into one sliced checksum query
+GROUP_ROWS = 100_000  # rows whose digests are held at once (about 30 MB for both sides)
 
 
 class Side:
@@ -150,9 +195,11 @@ class Side:
         self.plan = plan
         self.table = dialect.quote(plan.table)
         self.key_list = dialect.column_list(plan.keys)
-        self.checksum_sql = dialect.range_checksum(plan.columns)
-        self.digest_sql = dialect.row_digest(plan.columns)
-        self.digest_list_sql = dialect.digest_list(plan.columns)
+        typed = plan.hashed_typed
+        self.checksum_sql = dialect.range_checksum(plan.columns, typed)
+        self.digest_sql = dialect.row_digest(plan.columns, typed)
+        self.digest_list_sql = dialect.digest_list(plan.columns, typed)
+        self.digest_len = dialect.digest_length(typed)
 
     def where(self, lo: Key | None, hi: Key | None) -> tuple[str, list[Any]]:
         terms, params = [], []
@@ -162,6 +209,21 @@ class Side:
                 terms.append(sql)
                 params.extend(values)
         return (" WHERE " + " AND ".join(terms)) if terms else "", params
+
+    def union(self, select: str, ranges: Sequence[Bounds]) -> Iterator[Any]:
+        """``SELECT n, <select> FROM table WHERE <range n>`` for every range, sent
+        ``Dialect.union_parts`` ranges per statement; yields the rows (``n`` first) in range
+        order."""
+        cur = self.conn.cursor()
+        size = self.d.union_parts
+        for first in range(0, len(ranges), size):
+            parts, params = [], []
+            for n, (lo, hi) in enumerate(ranges[first : first + size], start=first):
+                where, values = self.where(lo, hi)
+                parts.append(f"(SELECT {n} AS n, {select} FROM {self.table}{where})")
+                params.extend(values)
+            cur.execute(" UNION ALL ".join(parts), params)
+            yield from sorted(cur.fetchall(), key=lambda row: row[0])
 
     def next_boundary(self, lo: Key | None, hi: Key | None, step: int) -> Key | None:
         """The key ``step`` rows after ``lo`` (within ``hi``), or None if there is none."""
@@ -190,50 +252,104 @@ class Side:
             cursor = bound
         return out
 
-    def checksums(self, ranges: Sequence[Range]) -> list[tuple[int, Any]]:
+    def key_span(self) -> tuple[int | None, int | None, int | None]:
+        """Smallest and largest key (single integer key) and the estimated row count."""
         cur = self.conn.cursor()
-        out = []
-        for r in ranges:
-            where, params = self.where(r.lo, r.hi)
-            cur.execute(f"SELECT {self.checksum_sql} FROM {self.table}{where}", params)
-            count, aggregate = cur.fetchone()
-            out.append((int(count), aggregate))
+        key = self.d.quote(self.plan.keys[0])
+        cur.execute(f"SELECT MIN({key}), MAX({key}) FROM {self.table}")
+        low, high = cur.fetchone()
+        return low, high, self.d.estimate_rows(cur, self.plan.table)
+
+    def bucket_checksums(
+        self, base: int, width: int, runs: Sequence[Bounds] | None
+    ) -> dict[int, tuple[int, Any]]:
+        """The checksum of every fixed-width key slice, ``slice -> (count, aggregate)``, in
+        one aggregated pass over the table, or over ``runs`` (key ranges of whole slices)."""
+        bucket = self.d.bucket(self.plan.keys[0])
+        select = f"SELECT {bucket} AS b, {self.checksum_sql} FROM {self.table}"
+        cur = self.conn.cursor()
+        out: dict[int, tuple[int, Any]] = {}
+        for part in [None] if runs is None else _chunks(runs, RUNS_PER_QUERY):
+            sql, params = select, [base, width]
+            if part is not None:
+                terms = [self.where(lo, hi) for lo, hi in part]
+                sql += " WHERE " + " OR ".join(f"({t[0][7:]})" for t in terms)
+                params += [v for t in terms for v in t[1]]
+            cur.execute(sql + " GROUP BY 1", params)
+            out.update((int(b), (int(n), agg)) for b, n, agg in cur.fetchall())
         return out
+
+    def checksums(self, ranges: Sequence[Range]) -> list[tuple[int, Any]]:
+        rows = self.union(self.checksum_sql, [(r.lo, r.hi) for r in ranges])
+        return [(int(count), aggregate) for _, count, aggregate in rows]
 
     def digest_sets(self, batches: Sequence[Bounds]) -> list[set[str] | None]:
         """Per range, the set of its row digests; None where the server cut the list short
         (group_concat_max_len): the caller then reads that range row by row."""
-        cur = self.conn.cursor()
         out: list[set[str] | None] = []
-        for lo, hi in batches:
-            where, params = self.where(lo, hi)
-            cur.execute(f"SELECT COUNT(*), {self.digest_list_sql} FROM {self.table}{where}", params)
-            count, blob = cur.fetchone()
+        size = self.digest_len
+        for _, count, blob in self.union(f"COUNT(*), {self.digest_list_sql}", batches):
             text = blob.decode() if isinstance(blob, bytes) else (blob or "")
-            if len(text) != DIGEST_LEN * int(count):
+            if len(text) != size * int(count):
                 out.append(None)
                 continue
-            out.append({text[i : i + DIGEST_LEN] for i in range(0, len(text), DIGEST_LEN)})
+            out.append({text[i : i + size] for i in range(0, len(text), size)})
         return out
 
-    def keyed_digests(
-        self, lo: Key | None, hi: Key | None, only: set[str] | None
-    ) -> dict[Key, str]:
-        """key -> digest of the range's rows; just the rows whose digest is in ``only``."""
-        where, params = self.where(lo, hi)
-        sql = f"SELECT {self.key_list}, {self.digest_sql} FROM {self.table}{where}"
+    def slice_pairs(
+        self, base: int, width: int, numbers: Sequence[int]
+    ) -> dict[int, dict[bytes, bytes] | None]:
+        """Integer key: per slice of ``numbers``, ``digest record -> key bytes`` of its rows
+        (see ``Dialect.pair_list``), in one aggregated query; None for a slice whose value
+        the server cut short. A slice without rows has no entry."""
+        typed = self.plan.hashed_typed
+        width_bytes = 8 + self.d.pair_digest_bytes(typed)
+        bucket = self.d.bucket(self.plan.keys[0])
+        runs = _runs(base, width, list(numbers))
+        if len(runs) <= RUNS_PER_QUERY:  # index ranges
+            terms = [self.where(lo, hi) for lo, hi in runs]
+            where = " OR ".join(f"({sql[7:]})" for sql, _ in terms)
+            params = [v for _, values in terms for v in values]
+        else:  # many small ranges: one scan of their span, the slices picked by number
+            sql, params = self.where(runs[0][0], runs[-1][1])
+            where = f"{sql[7:]} AND {bucket} IN ({', '.join(['%s'] * len(numbers))})"
+            params += [base, width, *numbers]
+        pairs = self.d.pair_list(self.plan.keys[0], self.plan.columns, typed)
         cur = self.conn.cursor()
+        cur.execute(
+            f"SELECT {bucket} AS b, COUNT(*), {pairs} FROM {self.table} WHERE {where} GROUP BY 1",
+            [base, width, *params],
+        )
+        out: dict[int, dict[bytes, bytes] | None] = {}
+        for n, count, blob in cur.fetchall():
+            data = bytes(blob or b"")
+            if len(data) != width_bytes * int(count):
+                out[int(n)] = None
+                continue
+            step = range(0, len(data), width_bytes)
+            out[int(n)] = {data[i : i + width_bytes]: data[i : i + 8] for i in step}
+        return out
+
+    def keyed_digests(self, work: Sequence[tuple[Bounds, set[str] | None]]) -> dict[Key, str]:
+        """key -> digest of the rows of the work's ranges; of a range with a digest set, just
+        the rows whose digest is in it."""
         out: dict[Key, str] = {}
         nkeys = len(self.plan.keys)
-        groups: list[Sequence[str]] = [[]] if only is None else list(_chunks(sorted(only), 1000))
-        for group in groups:
-            if group:
+        select = f"{self.key_list}, {self.digest_sql}"
+        whole = [bounds for bounds, only in work if only is None]
+        for row in self.union(select, whole):
+            out[tuple(row[1 : nkeys + 1])] = str(row[nkeys + 1])
+        for bounds, only in work:
+            for group in _chunks(sorted(only or ()), 1000):
                 test = f"{self.digest_sql} IN ({', '.join(['%s'] * len(group))})"
-                cur.execute(sql + (" AND " if where else " WHERE ") + test, [*params, *group])
-            else:
-                cur.execute(sql, params)
-            for row in cur.fetchall():
-                out[tuple(row[:nkeys])] = str(row[nkeys])
+                cur = self.conn.cursor()
+                where, params = self.where(*bounds)
+                glue = " AND " if where else " WHERE "
+                cur.execute(
+                    f"SELECT {select} FROM {self.table}{where}{glue}{test}", [*params, *group]
+                )
+                for row in cur.fetchall():
+                    out[tuple(row[:nkeys])] = str(row[nkeys])
         return out
 
     def rows(self, keys: Sequence[Key], batch: int) -> list[tuple[Any, ...]]:
@@ -255,17 +371,37 @@ def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
 
 # ============================================================================ search
 
+Sums = tuple[list[tuple[int, Any]], list[tuple[int, Any]]]
+EMPTY = (0, None)  # the checksum of a slice a side has no rows in
+
 
 class Differ:
-    """Finds the rows that differ between ``source`` and ``target`` (see module doc)."""
+    """Finds the rows that differ between ``source`` and ``target`` (see module doc) and hands
+    them to ``write`` a group of ranges at a time."""
 
     def __init__(
-        self, source: Side, target: Side, settings: SyncSettings, pool: ThreadPoolExecutor
+        self,
+        source: Side,
+        target: Side,
+        settings: SyncSettings,
+        pool: ThreadPoolExecutor,
+        write: Callable[[Writes], None],
     ) -> None:
         self.source = source
         self.target = target
         self.s = settings
         self.pool = pool
+        self.write = write
+        plan = source.plan
+        key = plan.columns[plan.key_positions[0]]
+        # A single integer key of one type on both sides: sliced ranges and keyed digests.
+        self.integer_key = (
+            len(plan.keys) == 1 and key.name in plan.typed and source.d.is_integer(key.type)
+        )
+        self.unsigned = "unsigned" in key.type.lower()
+
+    def key_value(self, raw: bytes) -> int:
+        return int.from_bytes(raw, "big", signed=not self.unsigned)
 
     def both(
         self, on_source: Callable[[Side], Any], on_target: Callable[[Side], Any] | None = None
@@ -276,19 +412,74 @@ class Differ:
 
     def run(self) -> Changes:
         changes = Changes()
+        sliced = self.sliced(changes) if self.integer_key else None
+        if sliced is not None:
+            self.compare_slices(*sliced, changes)
+            return changes
         top = self.source.boundaries(None, None, self.s.chunk_rows)
-        level = _ranges(None, top, None, ())
-        leaves: list[Range] = []
+        level, leaves = _ranges(None, top, None, ()), list[Range]()
         while level:
-            level = self.refine(level, leaves, changes)
+            sums = self.both(functools.partial(Side.checksums, ranges=level))
+            level = self.refine(level, sums, leaves, changes)
         self.compare_leaves(sorted(leaves, key=lambda r: r.path), changes)
         return changes
 
-    def refine(self, level: list[Range], leaves: list[Range], changes: Changes) -> list[Range]:
-        """Checksum one level; keep equal ranges as unchanged, split or settle the others."""
-        sums_src, sums_tgt = self.both(lambda side: side.checksums(level))
+    def sliced(self, changes: Changes) -> tuple[int, int, dict[int, int]] | None:
+        """Single integer key: fixed-width key slices, checksummed one level at a time with
+        ONE aggregated query per side and level; the differing slices of a level are cut
+        into ``slice_fanout`` finer slices, until they hold about ``slice_leaf_rows`` rows.
+
+        ``base`` is the smallest key of either side, so every key maps to a slice number
+        ``(key - base) DIV width >= 0``; slice n is the key range (base + n*width - 1,
+        base + (n+1)*width - 1]. Widths are powers of two, so a finer slice lies in one
+        coarser slice. None (use the boundary walk) when the keys span more than 64-bit
+        arithmetic allows. Returns ``base``, the last width and ``slice -> rows`` (the more
+        of the two sides) of the slices that still differ.
+        """
+        spans = [s for s in self.both(Side.key_span) if s[0] is not None]
+        if not spans:
+            return 0, 1, {}  # both sides empty
+        base = min(low for low, _, _ in spans)
+        if max(high for _, high, _ in spans) - base >= 2**62 or base - 1 < -(2**63):
+            return None
+        # Slices of about chunk_rows rows on the denser side (the row count is the server's
+        # estimate: a wrong one only makes slices bigger or smaller, never a wrong answer).
+        density = max(
+            min(max(1, rows or high - low + 1), high - low + 1) / (high - low + 1)
+            for low, high, rows in spans
+        )
+        width = 1 << max(0, math.ceil(math.log2(max(1.0, self.s.chunk_rows / density))))
+        fanout = 1 << max(1, self.s.slice_fanout.bit_length() - 1)
+        parents: set[int] | None = None  # None: the first level, every slice
+        runs: list[Bounds] | None = None
+        total = 0
+        while True:
+            step = functools.partial(Side.bucket_checksums, base=base, width=width, runs=runs)
+            src, tgt = self.both(step)
+            found: dict[int, tuple[int, int]] = {}
+            for n in sorted(src.keys() | tgt.keys()):
+                if parents is not None and n * width // (width * fanout) not in parents:
+                    continue  # a slice of an equal coarser slice (a whole-table pass)
+                s, t = src.get(n, EMPTY), tgt.get(n, EMPTY)
+                if parents is None:
+                    total += max(s[0], t[0])
+                if s == t:
+                    changes.unchanged += s[0]
+                else:
+                    found[n] = (s[0], t[0])
+            rows = sum(max(pair) for pair in found.values())
+            if not found or width == 1 or rows <= self.s.slice_leaf_rows * len(found):
+                return base, width, {n: max(pair) for n, pair in found.items()}
+            # Most of the table differs: one pass over all of it beats thousands of ranges.
+            runs = None if 2 * rows > total else _runs(base, width, sorted(found))
+            parents, width = set(found), width // fanout
+
+    def refine(
+        self, level: list[Range], sums: Sums, leaves: list[Range], changes: Changes
+    ) -> list[Range]:
+        """Keep equal ranges as unchanged, split or settle the others."""
         differing = []
-        for r, src, tgt in zip(level, sums_src, sums_tgt, strict=True):
+        for r, src, tgt in zip(level, *sums, strict=True):
             r.source_rows, r.target_rows = src[0], tgt[0]
             if src == tgt:
                 changes.unchanged += src[0]
@@ -313,10 +504,63 @@ class Differ:
         return _ranges(r.lo, cuts, r.hi, r.path)
 
     def compare_leaves(self, leaves: list[Range], changes: Changes) -> None:
-        """Row-level compare of the settled ranges, then fetch the rows to write."""
-        batches = list(_merge_adjacent(leaves, self.s.fetch_rows))
-        if not batches:
-            return
+        """Row-level compare of the settled ranges, a group of ranges at a time (so that
+        memory is bounded by the group, not the drift)."""
+        for group in _groups(_merge_adjacent(leaves, self.s.fetch_rows)):
+            self.write_group(self.compare_digests(group, changes), changes)
+
+    def compare_slices(
+        self, base: int, width: int, found: dict[int, int], changes: Changes
+    ) -> None:
+        """Row-level compare of the differing slices, GROUP_ROWS rows at a time (memory is
+        bounded by the group, not by the drift)."""
+        group: list[int] = []
+        rows = 0
+        for n in sorted(found):
+            if group and rows + found[n] > GROUP_ROWS:
+                self.write_group(self.compare_slice_group(base, width, group, changes), changes)
+                group, rows = [], 0
+            group.append(n)
+            rows += found[n]
+        if group:
+            self.write_group(self.compare_slice_group(base, width, group, changes), changes)
+
+    def write_group(self, writes: Writes, changes: Changes) -> None:
+        changes.add(writes)
+        self.write(writes)
+
+    def compare_slice_group(
+        self, base: int, width: int, numbers: list[int], changes: Changes
+    ) -> Writes:
+        """Each side's (key, digest) records of the slices: a record on both sides is an
+        unchanged row; the keys of the others are inserts, updates or deletes."""
+        step = functools.partial(Side.slice_pairs, base=base, width=width, numbers=numbers)
+        src_sets, tgt_sets = self.both(step)
+        cut: list[Bounds] = []
+        upsert: dict[int, None] = {}
+        delete: dict[int, None] = {}
+        for n in numbers:
+            src, tgt = src_sets.get(n, {}), tgt_sets.get(n, {})
+            if src is None or tgt is None:  # too big for one value: the row-by-row way
+                cut.append(((base + n * width - 1,), (base + (n + 1) * width - 1,)))
+                continue
+            for record, key in src.items():
+                if record in tgt:
+                    changes.unchanged += 1
+                else:
+                    upsert[self.key_value(key)] = None
+            for record, key in tgt.items():
+                if record not in src:
+                    delete[self.key_value(key)] = None
+        del src_sets, tgt_sets
+        writes = self.compare_digests(cut, changes) if cut else Writes()
+        writes.deletes.extend((k,) for k in delete if k not in upsert)
+        position = self.source.plan.key_positions[0]
+        for row in self.source.rows([(k,) for k in upsert], self.s.write_batch):
+            (writes.updates if row[position] in delete else writes.inserts).append(row)
+        return writes
+
+    def compare_digests(self, batches: Sequence[Bounds], changes: Changes) -> Writes:
         # 1. The digest sets of each range: rows present on both sides unchanged are done.
         src_sets, tgt_sets = self.both(lambda side: side.digest_sets(batches))
         src_work: list[tuple[Bounds, set[str] | None]] = []
@@ -330,9 +574,10 @@ class Differ:
             if src != tgt:
                 src_work.append((bounds, src - tgt))
                 tgt_work.append((bounds, tgt - src))
+        del src_sets, tgt_sets
         # 2. Keys of the rows whose digests are on one side only.
         src_keyed, tgt_keyed = self.both(
-            lambda side: _keyed(side, src_work), lambda side: _keyed(side, tgt_work)
+            lambda side: side.keyed_digests(src_work), lambda side: side.keyed_digests(tgt_work)
         )
         inserts, updates = [], []
         for key, digest in src_keyed.items():
@@ -343,20 +588,27 @@ class Differ:
                 updates.append(key)
             else:
                 changes.unchanged += 1
-        changes.deletes.extend(tgt_keyed)  # what is left exists only on the target
+        writes = Writes(deletes=list(tgt_keyed))  # what is left exists only on the target
         # 3. Full source rows, only for the keys to insert or update.
         new = set(inserts)
         positions = self.source.plan.key_positions
         for row in self.source.rows(inserts + updates, self.s.write_batch):
             key = tuple(row[i] for i in positions)
-            (changes.inserts if key in new else changes.updates).append(row)
+            (writes.inserts if key in new else writes.updates).append(row)
+        return writes
 
 
-def _keyed(side: Side, work: list[tuple[Bounds, set[str] | None]]) -> dict[Key, str]:
-    out: dict[Key, str] = {}
-    for (lo, hi), only in work:
-        if only is None or only:
-            out.update(side.keyed_digests(lo, hi, only))
+def _runs(base: int, width: int, numbers: list[int]) -> list[Bounds]:
+    """Key ranges of consecutive slices (sorted slice numbers)."""
+    out: list[Bounds] = []
+    start = prev = numbers[0]
+    for n in [*numbers[1:], None]:
+        if n is not None and n == prev + 1:
+            prev = n
+            continue
+        out.append(((base + start * width - 1,), (base + (prev + 1) * width - 1,)))
+        if n is not None:
+            start = prev = n
     return out
 
 
@@ -365,7 +617,22 @@ def _ranges(lo: Key | None, cuts: list[Key], hi: Key | None, path: tuple[int, ..
     return [Range(bounds[i], bounds[i + 1], (*path, i)) for i in range(len(bounds) - 1)]
 
 
-def _merge_adjacent(leaves: list[Range], max_rows: int) -> Iterator[Bounds]:
+def _groups(batches: Iterator[tuple[Bounds, int]]) -> Iterator[list[Bounds]]:
+    """Batches compared together: up to UNION_PARTS of them and GROUP_ROWS rows (the rows
+    of a group are in memory at once, as digests)."""
+    group: list[Bounds] = []
+    rows = 0
+    for bounds, size in batches:
+        if group and (len(group) == UNION_PARTS or rows + size > GROUP_ROWS):
+            yield group
+            group, rows = [], 0
+        group.append(bounds)
+        rows += size
+    if group:
+        yield group
+
+
+def _merge_adjacent(leaves: list[Range], max_rows: int) -> Iterator[tuple[Bounds, int]]:
     """Contiguous leaves (one's hi is the next's lo) become one query, up to ``max_rows``."""
     current: Bounds | None = None
     rows = 0
@@ -380,17 +647,17 @@ def _merge_adjacent(leaves: list[Range], max_rows: int) -> Iterator[Bounds]:
             current, rows = (current[0], r.hi), rows + size
             continue
         if current is not None:
-            yield current
+            yield current, rows
         current, rows = (r.lo, r.hi), size
     if current is not None:
-        yield current
+        yield current, rows
 
 
 # ============================================================================ writing
 
 
 def apply_changes(
-    dialect: Dialect, conn: Connection, plan: TablePlan, changes: Changes, batch: int
+    dialect: Dialect, conn: Connection, plan: TablePlan, changes: Writes, batch: int
 ) -> None:
     """Deletes, then updates, then inserts, on the target's open transaction (no commit)."""
     cur = conn.cursor()
@@ -448,12 +715,19 @@ def sync_table(
         source_table = dialect.read_table(source_conn.cursor(), spec.name)
         target_table = dialect.read_table(target_conn.cursor(), spec.name)
         plan = plan_table(dialect, source_table, target_table, spec)
+        if all(dialect.binary_hash(c.cursor()) for c in (source_conn, target_conn)):
+            plan = replace(plan, binary_hash=True)
         source = Side(dialect, source_conn, plan)
         target = Side(dialect, target_conn, plan)
+
+        def write(writes: Writes) -> None:
+            # Into the one open target transaction; the commit comes after the last group.
+            if not dry_run:
+                apply_changes(dialect, target_conn, plan, writes, settings.write_batch)
+
         with ThreadPoolExecutor(max_workers=1) as pool:
-            changes = Differ(source, target, settings, pool).run()
+            changes = Differ(source, target, settings, pool, write).run()
         if not dry_run and changes.total:
-            apply_changes(dialect, target_conn, plan, changes, settings.write_batch)
             target_conn.commit()
         else:
             target_conn.rollback()
@@ -464,9 +738,9 @@ def sync_table(
         _rollback_quietly(source_conn)  # ends the read-only snapshot
     return TableResult(
         spec.name,
-        len(changes.inserts),
-        len(changes.updates),
-        len(changes.deletes),
+        changes.inserted,
+        changes.updated,
+        changes.deleted,
         changes.unchanged,
         time.monotonic() - started,
     )
