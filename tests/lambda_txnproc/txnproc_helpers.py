@@ -202,6 +202,7 @@ def make_stack(server: Any, monkeypatch: pytest.MonkeyPatch) -> Stack:
         SESSIONS_TABLE=TABLE,
         LOG_BUCKET=BUCKET,
         SESSION_TTL_SECONDS="3600",
+        API_AUTH="none",
     )
     services_mod.reset()  # a cold start for every test
     return stack

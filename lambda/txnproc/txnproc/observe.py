@@ -27,6 +27,9 @@ METRIC_UNITS = {
     "FailoverStarted": "Count",
     "PrimaryProbeFailures": "Count",
     "FailoverRecordFailures": "Count",
+    "FailoverSignalsAgreeing": "Count",
+    "FailoverDownStreak": "Count",
+    "FailoverRecommended": "Count",
 }
 
 
