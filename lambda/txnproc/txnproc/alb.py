@@ -1,8 +1,8 @@
 """The HTTP API behind the regional Application Load Balancer.
 
-``GET /health`` is what the Route 53 health check (and the ALB's target check) calls: it
-must answer within a couple of seconds, so both checks are single cheap calls and the body
-says only which one failed (it is public; the reason goes to the log). ``POST /transactions``
+``GET /health`` is what the Route 53 health check (and the ALB's target check) calls: it is
+public, so it answers from the cached writer flag only (``health``), never from the database
+or SQS; the deep check runs privately (``{"action": "deep_health"}``). ``POST /transactions``
 validates and enqueues; the SQS consumer does the writing.
 """
 
@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from http import HTTPStatus
 from typing import Any
 
+from txnproc import health as writer_flag
 from txnproc.errors import InvalidMessage
 from txnproc.message import parse_json, parse_transaction
 from txnproc.observe import emit_metrics, log
@@ -51,29 +52,11 @@ def response(
 
 
 def health(event: Mapping[str, Any], services: Services) -> dict[str, Any]:
-    checks: dict[str, bool] = {}
-    try:
-        checks["writer"] = services.store.ping()
-        checks["database"] = True
-        if not checks["writer"]:
-            log("error", "health_check_failed", check="writer", error="database is read-only")
-    except Exception as exc:
-        checks["database"] = checks["writer"] = False
-        log("error", "health_check_failed", check="database", error=repr(exc)[:500])
-    try:
-        services.sqs.get_queue_attributes(
-            QueueUrl=services.config.queue_url, AttributeNames=["ApproximateNumberOfMessages"]
-        )
-        checks["queue"] = True
-    except Exception as exc:
-        checks["queue"] = False
-        log("error", "health_check_failed", check="queue", error=repr(exc)[:500])
-    healthy = all(checks.values())
-    if not healthy:
-        emit_metrics("processor", {"HealthCheckFailures": 1.0})
-    return response(
-        event, 200 if healthy else 503, {"status": "ok" if healthy else "unhealthy", **checks}
-    )
+    """Shallow: the cached writer flag only (see ``health``); never the database or SQS."""
+    config = services.config
+    flag = writer_flag.current(services.dynamodb, config.sessions_table, config.region)
+    healthy, body = writer_flag.shallow_verdict(flag)
+    return response(event, 200 if healthy else 503, body)
 
 
 def _body(event: Mapping[str, Any]) -> bytes:

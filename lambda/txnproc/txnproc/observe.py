@@ -24,6 +24,7 @@ METRIC_UNITS = {
     "TransactionsEnqueued": "Count",
     "BatchSeconds": "Seconds",
     "HealthCheckFailures": "Count",
+    "DeepHealthFailures": "Count",
     "FailoverStarted": "Count",
     "PrimaryProbeFailures": "Count",
     "FailoverRecordFailures": "Count",
