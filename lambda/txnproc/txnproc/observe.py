@@ -22,6 +22,8 @@ METRIC_UNITS = {
     "TransactionsRejected": "Count",
     "TransactionsFailed": "Count",
     "TransactionsEnqueued": "Count",
+    "RequestsUnauthenticated": "Count",
+    "RequestsForbidden": "Count",
     "BatchSeconds": "Seconds",
     "HealthCheckFailures": "Count",
     "DeepHealthFailures": "Count",
