@@ -115,8 +115,13 @@ def _precheck(
         _ledger(config, clients).clear(moment.timestamp(), {"writer": writer})
         return _none("already-primary", trigger=trigger, writer=writer), writer
     if promote.busy(cluster):
-        status = {"status": cluster.get("Status"), "failover_state": cluster.get("FailoverState")}
-        return _none("failover-in-progress", trigger=trigger, **status), writer
+        answer = _none(
+            "failover-in-progress",
+            trigger=trigger,
+            status=cluster.get("Status"),
+            failover_state=cluster.get("FailoverState"),
+        )
+        return answer, writer
     members = promote.members_of(cluster)
     if config.target_cluster_arn not in members:
         # Detached by hand, or a wrong ARN: failing over to it is impossible; say so loudly.
