@@ -664,3 +664,37 @@ def test_probe_garbled_answer() -> None:
     listener.close()
     assert [(r.ok, r.status) for r in results] == [(False, None), (False, None)]
     assert all(r.error for r in results) and sleeps == [2.0]
+
+
+def test_the_metric_is_found_under_any_of_its_dimension_sets(dr: DR) -> None:
+    """Published by source region only (as the console groups it): still seen, so a flood
+    against a healthy primary is still told apart from a dead one."""
+    boto3.client("cloudwatch", region_name=SECONDARY).put_metric_data(
+        Namespace="AWS/RDS",
+        MetricData=[
+            {
+                "MetricName": evidence.REPLICATION_METRIC,
+                "Dimensions": [{"Name": "SourceRegion", "Value": "us-east-1"}],
+                "Timestamp": dr.clock.at - timedelta(seconds=30),
+                "Value": 120.0,
+            }
+        ],
+    )
+    cloudwatch = boto3.client("cloudwatch", region_name=SECONDARY)
+    seen = evidence.replication_view(
+        cloudwatch,
+        "txn-secondary",
+        dr.clock.at,
+        stale_seconds=300,
+        lag_down_seconds=60,
+        source_region="us-east-1",
+    )
+    assert seen.verdict == "healthy"
+    blind = evidence.replication_view(
+        cloudwatch, "txn-secondary", dr.clock.at, stale_seconds=300, lag_down_seconds=60
+    )
+    assert blind.verdict == "no-data"
+    dr.stub_rds("failover_global_cluster")
+    dr.primary.status = 503
+    dr.clients.route53 = Checkers(healthy=0)
+    assert dr.run()["reason"] == "signals-disagree"  # the writer's region is asked for

@@ -162,6 +162,19 @@ def route53_view(route53: Any, health_check_id: str) -> Route53View:
 # --------------------------------------------------------------------------- replication
 
 
+def dimension_sets(cluster_id: str, source_region: str | None) -> list[list[dict[str, str]]]:
+    """Where Aurora may publish the metric: by cluster, by source region, or both (CloudWatch
+    matches a dimension set exactly, so each is its own query; the newest point wins). The
+    source-region set may also hold other global databases replicating from that region into
+    this account: their fresh data can only mask a dead primary, never invent one."""
+    cluster = {"Name": "DBClusterIdentifier", "Value": cluster_id}
+    sets = [[cluster]]
+    if source_region:
+        source = {"Name": "SourceRegion", "Value": source_region}
+        sets += [[cluster, source], [source]]
+    return sets
+
+
 def replication_view(
     cloudwatch: Any,
     cluster_id: str,
@@ -169,25 +182,28 @@ def replication_view(
     *,
     stale_seconds: int,
     lag_down_seconds: int,
+    source_region: str | None = None,
 ) -> ReplicationView:
     """The newest one-minute maximum of the target cluster's replication lag, judged."""
+    queries = [
+        {
+            "Id": f"lag{i}",
+            "MetricStat": {
+                "Metric": {
+                    "Namespace": "AWS/RDS",
+                    "MetricName": REPLICATION_METRIC,
+                    "Dimensions": dims,
+                },
+                "Period": 60,
+                "Stat": "Maximum",
+            },
+            "ReturnData": True,
+        }
+        for i, dims in enumerate(dimension_sets(cluster_id, source_region))
+    ]
     try:
         answer = cloudwatch.get_metric_data(
-            MetricDataQueries=[
-                {
-                    "Id": "lag",
-                    "MetricStat": {
-                        "Metric": {
-                            "Namespace": "AWS/RDS",
-                            "MetricName": REPLICATION_METRIC,
-                            "Dimensions": [{"Name": "DBClusterIdentifier", "Value": cluster_id}],
-                        },
-                        "Period": 60,
-                        "Stat": "Maximum",
-                    },
-                    "ReturnData": True,
-                }
-            ],
+            MetricDataQueries=queries,
             StartTime=now - METRIC_LOOKBACK,
             EndTime=now,
             ScanBy="TimestampDescending",

@@ -71,7 +71,13 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def gather(config: FailoverConfig, clients: Clients, sleep: Sleep, moment: datetime) -> Evidence:
+def gather(
+    config: FailoverConfig,
+    clients: Clients,
+    sleep: Sleep,
+    moment: datetime,
+    writer: str | None,
+) -> Evidence:
     probes = probe(config.primary_health_url, config.probes, config.probe_timeout_seconds, sleep)
     return Evidence(
         probes=tuple(probes),
@@ -82,6 +88,7 @@ def gather(config: FailoverConfig, clients: Clients, sleep: Sleep, moment: datet
             moment,
             stale_seconds=config.metric_stale_seconds,
             lag_down_seconds=config.lag_down_seconds,
+            source_region=promote.region_of(writer) if writer else None,
         ),
     )
 
@@ -141,7 +148,7 @@ def run(
     done, writer = _precheck(config, clients, trigger, moment)
     if done is not None:
         return done
-    evidence = gather(config, clients, sleep, moment)
+    evidence = gather(config, clients, sleep, moment, writer)
     kind = "promote" if config.mode == "automatic" else "recommend"
     decision_id = uuid.uuid4().hex[:12]
     streak, won = _ledger(config, clients).observe(
@@ -373,7 +380,7 @@ def promote_action(
     done, writer = _precheck(config, clients, "manual", moment)
     if done is not None:
         return done
-    evidence = gather(config, clients, sleep, moment)
+    evidence = gather(config, clients, sleep, moment, writer)
     answers, writer_state = _primary_answers(clients, writer, evidence)
     decision = _decision(
         config, uuid.uuid4().hex[:12], "manual-promote", moment, "manual", writer, evidence
