@@ -77,9 +77,19 @@ def test_public_health_touches_neither_database_nor_queue(stack: Stack) -> None:
     services_mod.reset()
     stack.set_env(DB_PORT=str(free_port()))
     stack.client("sqs").delete_queue(QueueUrl=stack.queue_url)
+    services = stack.services()
+    reads: list[dict[str, Any]] = []
+    real_get = services.dynamodb.get_item
+
+    def counted(**kwargs: Any) -> Any:
+        reads.append(kwargs["Key"])
+        return real_get(**kwargs)
+
+    services.dynamodb.get_item = counted
     for _ in range(20):  # a flood of health checks
         assert health_body(stack) == (200, {"status": "ok", "writer": True})
-    assert stack.services().store._conn is None  # never connected
+    assert services.store._conn is None  # never connected
+    assert reads == [{"session_id": {"S": "health#us-east-1"}}]  # once per FRESH_SECONDS
 
 
 def test_the_flag_ages_out(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:

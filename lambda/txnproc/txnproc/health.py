@@ -44,18 +44,21 @@ class Flag:
 
 
 _flag: Flag | None = None
+_learned_at = float("-inf")  # when this sandbox last refreshed its flag, from any source
 
 
 def note_writer(writer: bool, source: str) -> None:
     """What this execution environment just learnt about its database."""
-    global _flag
-    _flag = Flag(writer, CLOCK(), source)
+    global _flag, _learned_at
+    _learned_at = CLOCK()
+    _flag = Flag(writer, _learned_at, source)
 
 
 def forget() -> None:
     """A cold start (tests)."""
-    global _flag
+    global _flag, _learned_at
     _flag = None
+    _learned_at = float("-inf")
 
 
 def key(region: str) -> str:
@@ -99,21 +102,18 @@ def _shared(dynamodb: Any, table: str, region: str) -> Flag | None:
 
 def current(dynamodb: Any, table: str, region: str) -> Flag | None:
     """The freshest writer flag, or None when nothing younger than ``MAX_AGE_SECONDS`` is
-    known."""
-    global _flag
+    known. The shared item is read at most once per ``FRESH_SECONDS`` per sandbox, whatever
+    the request rate (and not more often while DynamoDB fails either)."""
+    global _flag, _learned_at
     now = CLOCK()
-    if _flag is not None and now - _flag.checked_at <= FRESH_SECONDS:
-        return _flag
-    shared = _shared(dynamodb, table, region)
-    candidates = [
-        f for f in (_flag, shared) if f is not None and now - f.checked_at <= MAX_AGE_SECONDS
-    ]
-    if not candidates:
+    if now - _learned_at > FRESH_SECONDS:
+        _learned_at = now
+        shared = _shared(dynamodb, table, region)
+        if shared is not None and (_flag is None or shared.checked_at >= _flag.checked_at):
+            _flag = shared
+    if _flag is None or now - _flag.checked_at > MAX_AGE_SECONDS:
         return None
-    best = max(candidates, key=lambda f: f.checked_at)
-    if best is shared:
-        _flag = shared
-    return best
+    return _flag
 
 
 def shallow_verdict(flag: Flag | None) -> tuple[bool, dict[str, Any]]:
