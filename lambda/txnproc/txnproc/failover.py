@@ -28,7 +28,6 @@ it does not. Every decision, with its evidence, goes to the sessions table, SNS 
 
 from __future__ import annotations
 
-import os
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -36,11 +35,11 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from txnproc import aws, promote
+from txnproc import announce, aws, promote
 from txnproc.config import FailoverConfig, load_failover
 from txnproc.errors import InvalidEvent
 from txnproc.evidence import Evidence, Sleep, probe, replication_view, route53_view
-from txnproc.ledger import Ledger, Streak, ledger_key, record_decision
+from txnproc.ledger import Ledger, Streak, ledger_key
 from txnproc.observe import emit_metrics, log
 
 Clock = Callable[[], datetime]
@@ -223,8 +222,15 @@ def _recommend(
     config: FailoverConfig, clients: Clients, decision: dict[str, Any]
 ) -> dict[str, Any]:
     decision["would"] = "failover"
-    decision["command"] = promote_command(config)
-    _publish(config, clients, decision, level="critical", event="failover_recommended")
+    decision["command"] = announce.promote_command(config)
+    announce.publish(
+        config,
+        clients.dynamodb,
+        clients.sns,
+        decision,
+        level="critical",
+        event="failover_recommended",
+    )
     return {"action": "recommend", "reason": "primary-down-sustained", **decision}
 
 
@@ -250,93 +256,11 @@ def _promote(
         ledger.release(act_id, moment.timestamp(), {"released": "failed"})
         raise
     decision.update(started)
-    _publish(config, clients, decision, level="critical", event="failover_started")
+    announce.publish(
+        config, clients.dynamodb, clients.sns, decision, level="critical", event="failover_started"
+    )
     emit_metrics("failover", {"FailoverStarted": 1.0})
     return {"action": started["operation"], "reason": decision["decision"], **decision}
-
-
-# --------------------------------------------------------------------------- the record
-
-
-def promote_command(config: FailoverConfig) -> str:
-    function = os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "<failover function>")
-    payload = (
-        f'{{"action": "promote", "global_cluster": "{config.global_cluster_id}", '
-        f'"to_region": "{config.region}"}}'
-    )
-    return (
-        f"aws lambda invoke --region {config.region} --function-name {function} "
-        f"--cli-binary-format raw-in-base64-out --payload '{payload}' answer.json"
-    )
-
-
-def message(config: FailoverConfig, decision: Mapping[str, Any]) -> str:
-    evidence = decision.get("evidence") or {}
-    probes = evidence.get("probes") or []
-    route53 = evidence.get("route53") or {}
-    replication = evidence.get("replication") or {}
-    what = {
-        "recommend": "recommends an unplanned failover (with data loss) of",
-        "promote": "started a promotion of",
-        "manual-promote": "started, on request, a promotion of",
-        "refused": "refused a promote request for",
-    }[decision["decision"]]
-    parts = [
-        f"At {decision['decided_at']} the failover function in {config.region} ({config.mode} "
-        f"mode) {what} Aurora global database {config.global_cluster_id} to "
-        f"{config.target_cluster_arn}, away from writer "
-        f"{decision.get('previous_writer') or 'unknown'}.",
-    ]
-    if decision.get("operation"):
-        loss = "with data loss" if decision.get("data_loss_allowed") else "without data loss"
-        parts.append(
-            f"Operation: {decision['operation']} ({loss}), RDS request id "
-            f"{decision.get('request_id')}."
-        )
-    if decision.get("refusal"):
-        parts.append(f"Refused: {decision['refusal']}.")
-    if evidence:
-        streak = decision.get("streak") or {}
-        parts.append(
-            f"Evidence: signals agreeing that the primary is down: "
-            f"{', '.join(evidence.get('agreeing') or []) or 'none'}; "
-            f"probes of {config.primary_health_url}: "
-            f"{'; '.join(str(p['status'] or p['error']) for p in probes) or 'none'}; "
-            f"Route 53 check {config.health_check_id}: {route53.get('verdict')} "
-            f"({route53.get('healthy')} of {route53.get('checkers')} checkers healthy); "
-            f"replication lag metric: {replication.get('verdict')} (newest "
-            f"{replication.get('latest_at')}, {replication.get('lag_ms')} ms); "
-            f"down streak: {streak.get('count', 'n/a')} evaluations."
-        )
-    if decision.get("command"):
-        parts.append(f"To carry it out: {decision['command']}")
-    return " ".join(parts)
-
-
-def _publish(
-    config: FailoverConfig,
-    clients: Clients,
-    decision: dict[str, Any],
-    *,
-    level: str,
-    event: str,
-) -> None:
-    """The decision to the sessions table, SNS and the log; never raises (it stands anyway)."""
-    decision["recorded"] = record_decision(clients.dynamodb, config.sessions_table, decision)
-    try:
-        clients.sns.publish(
-            TopicArn=config.topic_arn,
-            Subject=f"Aurora {decision['decision']} for {config.global_cluster_id} "
-            f"in {config.region}"[:100],
-            Message=message(config, decision),
-        )
-        decision["announced"] = True
-    except Exception as exc:
-        log("error", "failover_announce_failed", error=repr(exc)[:500])
-        decision["announced"] = False
-    log(level, event, **decision)
-    failures = (not decision["recorded"]) + (not decision["announced"])
-    emit_metrics("failover", {"FailoverRecordFailures": float(failures)})
 
 
 # --------------------------------------------------------------------------- a human's promote
@@ -358,7 +282,9 @@ def _refuse(
         # What was asked, cut short: it is caller input.
         "requested": {k: str(event.get(k))[:100] for k in ("global_cluster", "to_region")},
     }
-    _publish(config, clients, decision, level="error", event="promote_refused")
+    announce.publish(
+        config, clients.dynamodb, clients.sns, decision, level="error", event="promote_refused"
+    )
     return {"action": "refused", "reason": why, "decision_id": decision["decision_id"]}
 
 
