@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 from dbservers import free_port
+from txnproc import health
+from txnproc import services as services_mod
 from txnproc_helpers import (
     NOW,
     Stack,
@@ -34,35 +36,86 @@ def received(stack: Stack) -> list[dict[str, Any]]:
     return list(answer.get("Messages", []))
 
 
-def test_health_ok(stack: Stack) -> None:
+def health_body(stack: Stack) -> tuple[int, Any]:
+    response = stack.invoke(alb_event("GET", "/health"))
+    return response["statusCode"], body_of(response)
+
+
+def test_health_ok_after_the_deep_check(stack: Stack) -> None:
+    assert stack.deep_health() == {
+        "status": "ok",
+        "database": True,
+        "writer": True,
+        "queue": True,
+        "shared": True,
+    }
     response = stack.invoke(alb_event("GET", "/health"))
     assert response == {
         "statusCode": 200,
         "statusDescription": "200 OK",
         "headers": JSON,
-        "body": json.dumps(
-            {"database": True, "queue": True, "status": "ok", "writer": True}, sort_keys=True
-        ),
+        "body": json.dumps({"status": "ok", "writer": True}, sort_keys=True),
         "isBase64Encoded": False,
     }
     assert stack.invoke(alb_event("GET", "/health/"))["statusCode"] == 200
 
 
-def test_health_database_down(stack: Stack, capsys: pytest.CaptureFixture[str]) -> None:
+def test_health_with_no_evidence_is_unhealthy(
+    stack: Stack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A cold sandbox, no deep check ever ran: never healthy by default."""
+    assert health_body(stack) == (503, {"status": "unhealthy", "writer": None})
+    lines = json_lines(capsys.readouterr().out)
+    assert any(r.get("HealthCheckFailures") == 1.0 for r in lines)
+
+
+def test_public_health_touches_neither_database_nor_queue(stack: Stack) -> None:
+    """The flag comes from the deep check (via the sessions table in another sandbox);
+    the database and the queue can be gone and /health does not notice or ask."""
+    stack.deep_health()
+    health.forget()  # another execution environment: only the shared item is known
+    services_mod.reset()
     stack.set_env(DB_PORT=str(free_port()))
-    response = stack.invoke(alb_event("GET", "/health"))
-    assert response["statusCode"] == 503
-    assert response["statusDescription"] == "503 Service Unavailable"
-    assert body_of(response) == {
+    stack.client("sqs").delete_queue(QueueUrl=stack.queue_url)
+    services = stack.services()
+    reads: list[dict[str, Any]] = []
+    real_get = services.dynamodb.get_item
+
+    def counted(**kwargs: Any) -> Any:
+        reads.append(kwargs["Key"])
+        return real_get(**kwargs)
+
+    services.dynamodb.get_item = counted
+    for _ in range(20):  # a flood of health checks
+        assert health_body(stack) == (200, {"status": "ok", "writer": True})
+    assert services.store._conn is None  # never connected
+    assert reads == [{"session_id": {"S": "health#us-east-1"}}]  # once per FRESH_SECONDS
+
+
+def test_the_flag_ages_out(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = [1_000_000.0]
+    monkeypatch.setattr(health, "CLOCK", lambda: clock[0])
+    stack.deep_health()
+    clock[0] += health.FRESH_SECONDS + 1  # stale here, but the shared item is still young
+    assert health_body(stack)[0] == 200
+    clock[0] += health.MAX_AGE_SECONDS  # the schedule stopped: no evidence any more
+    assert health_body(stack) == (503, {"status": "unhealthy", "writer": None})
+
+
+def test_deep_check_database_down(stack: Stack, capsys: pytest.CaptureFixture[str]) -> None:
+    stack.set_env(DB_PORT=str(free_port()))
+    assert stack.deep_health() == {
         "status": "unhealthy",
         "database": False,
-        "queue": True,
         "writer": False,
+        "queue": True,
+        "shared": True,
     }
     lines = json_lines(capsys.readouterr().out)
-    failed = [r for r in lines if r.get("event") == "health_check_failed"]
+    failed = [r for r in lines if r.get("event") == "deep_health_failed"]
     assert [r["check"] for r in failed] == ["database"]
-    assert any(r.get("HealthCheckFailures") == 1.0 for r in lines)
+    assert any(r.get("DeepHealthFailures") == 1.0 for r in lines)
+    assert health_body(stack) == (503, {"status": "unhealthy", "writer": False})
 
 
 @pytest.mark.parametrize(
@@ -81,13 +134,12 @@ def test_a_server_that_fails_verification_is_refused(
 ) -> None:
     """The connection verifies the chain against DB_CA_BUNDLE and the host name it dialled:
     a certificate from another CA, or one that names another host, is refused before any
-    credential is sent, so /health reports the database down and nothing is written."""
+    credential is sent, so the deep check reports the database down and nothing is written."""
     other_ca = str(stack.server.tls.other_ca)
     stack.set_env(**{k: other_ca if v == "other_ca" else v for k, v in change.items()})
-    response = stack.invoke(alb_event("GET", "/health"))
-    assert body_of(response)["database"] is False
+    assert stack.deep_health()["database"] is False
     failed = next(
-        r for r in json_lines(capsys.readouterr().out) if r.get("event") == "health_check_failed"
+        r for r in json_lines(capsys.readouterr().out) if r.get("event") == "deep_health_failed"
     )
     assert "TLS verification failed: server certificate refused" in failed["error"]
     assert reason in failed["error"]
@@ -107,32 +159,42 @@ def test_a_read_only_database_fails_the_health_check(
     stack: Stack, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A Global Database secondary, or the old primary after a failover, answers read-only:
-    its region must look unhealthy so Route 53 sends nothing there."""
+    its region must look unhealthy so Route 53 sends nothing there, in every sandbox."""
     stack.query(f"ALTER DATABASE {stack.db['dbname']} SET default_transaction_read_only = on")
-    response = stack.invoke(alb_event("GET", "/health"))
-    assert response["statusCode"] == 503
-    assert body_of(response) == {
-        "status": "unhealthy",
-        "database": True,
-        "queue": True,
-        "writer": False,
-    }
+    result = stack.deep_health()
+    assert (result["database"], result["writer"]) == (True, False)
+    assert health_body(stack) == (503, {"status": "unhealthy", "writer": False})
+    health.forget()
+    assert health_body(stack) == (503, {"status": "unhealthy", "writer": False})
     failed = [
-        r for r in json_lines(capsys.readouterr().out) if r.get("event") == "health_check_failed"
+        r for r in json_lines(capsys.readouterr().out) if r.get("event") == "deep_health_failed"
     ]
     assert [r["check"] for r in failed] == ["writer"]
 
 
-def test_health_queue_gone(stack: Stack) -> None:
+def test_the_consumer_refreshes_the_flag(stack: Stack) -> None:
+    """The queue consumer's own writes tell this sandbox the truth, both ways."""
+    record = sqs_record(message(), "m-1")
+    assert stack.invoke(sqs_event(record)) == {"batchItemFailures": []}
+    assert health_body(stack) == (200, {"status": "ok", "writer": True})
+    stack.query(f"ALTER DATABASE {stack.db['dbname']} SET default_transaction_read_only = on")
+    services_mod.reset()  # new sessions see the new default
+    refused = stack.invoke(sqs_event(sqs_record(message(transaction_id="txn-2"), "m-2")))
+    assert refused == {"batchItemFailures": [{"itemIdentifier": "m-2"}]}
+    assert health_body(stack) == (503, {"status": "unhealthy", "writer": False})
+
+
+def test_deep_check_queue_gone(stack: Stack) -> None:
     stack.client("sqs").delete_queue(QueueUrl=stack.queue_url)
-    response = stack.invoke(alb_event("GET", "/health"))
-    assert response["statusCode"] == 503
-    assert body_of(response) == {
-        "status": "unhealthy",
-        "database": True,
-        "queue": False,
-        "writer": True,
-    }
+    result = stack.deep_health()
+    assert (result["status"], result["queue"], result["writer"]) == ("unhealthy", False, True)
+    assert health_body(stack)[0] == 200  # the public check answers for the writer only
+
+
+def test_the_deep_check_is_not_routed_by_the_alb(stack: Stack) -> None:
+    assert stack.invoke(alb_event("GET", "/deep_health"))["statusCode"] == 404
+    body = json.dumps({"action": "deep_health"})
+    assert stack.invoke(alb_event("POST", "/health", body))["statusCode"] == 405
 
 
 def test_post_enqueues(stack: Stack) -> None:

@@ -1,326 +1,414 @@
-"""The failover watchdog: RDS, Route 53, DynamoDB and SNS in moto, the primary's /health a
-local HTTP server. moto has no FailoverGlobalCluster: that call (and, where a test needs a
-state moto cannot produce, DescribeGlobalClusters or GetHealthCheckStatus) goes through a
-botocore Stubber on a twin client; every other call still reaches moto."""
+"""The failover watchdog: promotes only on sustained, agreeing, independent evidence, once.
+
+See ``failover_harness`` for the world (moto, a local /health, a clock the test moves, and the
+two things moto lacks injected through the ``Clients`` seam)."""
 
 from __future__ import annotations
 
-import copy
-import json
+import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import timedelta
 from typing import Any
 
 import boto3
 import pytest
 from botocore.config import Config
-from botocore.stub import Stubber
 from dbservers import free_port
-from txnproc import failover
-from txnproc.config import FailoverConfig, load_failover
-from txnproc.errors import ConfigError
-from txnproc_helpers import ACCOUNT, SECONDARY, HealthServer, json_lines, load_handler
+from failover_harness import (
+    DR,
+    GLOBAL_ID,
+    PRIMARY_ARN,
+    TABLE,
+    TARGET_ARN,
+    Checkers,
+    build,
+    failover_response,
+)
+from txnproc import evidence, failover
+from txnproc.config import load_failover
+from txnproc.errors import ConfigError, InvalidEvent
+from txnproc.ledger import Ledger, Streak, ledger_key
+from txnproc_helpers import SECONDARY, HealthServer, json_lines, load_handler
 
-GLOBAL_ID = "txn-global"
-PRIMARY_ARN = f"arn:aws:rds:us-east-1:{ACCOUNT}:cluster:txn-primary"
-TARGET_ARN = f"arn:aws:rds:{SECONDARY}:{ACCOUNT}:cluster:txn-secondary"
-TABLE = "txn-sessions"
-STARTED = datetime(2024, 5, 17, 12, 0, 1, 500_000, tzinfo=UTC)
-
-
-class Twin:
-    """An RDS/Route 53 client whose ``ops`` are served by a Stubber, the rest by moto."""
-
-    def __init__(self, real: Any, ops: set[str]) -> None:
-        self.real = real
-        self.ops = ops
-        self.twin = boto3.client(
-            real.meta.service_model.service_name, region_name=real.meta.region_name
-        )
-        self.stub = Stubber(self.twin)
-        self.stub.activate()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.twin if name in self.ops else self.real, name)
-
-
-@dataclass
-class DR:
-    config: FailoverConfig
-    clients: failover.Clients
-    primary: HealthServer
-    inbox_url: str
-    health_check_id: str
-    sleeps: list[float] = field(default_factory=list)
-
-    def run(self, **changes: Any) -> dict[str, Any]:
-        config = FailoverConfig(**{**self.config.__dict__, **changes})
-        return failover.run(
-            config, self.clients, sleep=self.sleeps.append, now=lambda: STARTED, trigger="sns"
-        )
-
-    def stub_rds(self, *ops: str) -> Stubber:
-        twin = Twin(self.clients.rds, set(ops))
-        self.clients.rds = twin
-        return twin.stub
-
-    def stub_route53(self) -> Stubber:
-        twin = Twin(self.clients.route53, {"get_health_check_status"})
-        self.clients.route53 = twin
-        return twin.stub
-
-    def route53_unreachable(self) -> None:
-        # Where Route 53's API would be, nothing answers (us-east-1 is down).
-        self.clients.route53 = boto3.client(
-            "route53",
-            endpoint_url=f"http://127.0.0.1:{free_port()}",
-            config=Config(connect_timeout=1, retries={"max_attempts": 1, "mode": "standard"}),
-        )
-
-    def described(self) -> dict[str, Any]:
-        """The global cluster as moto describes it: the base of stubbed variants."""
-        answer = boto3.client("rds", region_name=SECONDARY).describe_global_clusters()
-        return copy.deepcopy(answer["GlobalClusters"][0])
-
-    def announcements(self) -> list[dict[str, Any]]:
-        sqs = boto3.client("sqs", region_name=SECONDARY)
-        got = sqs.receive_message(QueueUrl=self.inbox_url, MaxNumberOfMessages=10)
-        return [json.loads(m["Body"]) for m in got.get("Messages", [])]
-
-    def records(self) -> list[dict[str, Any]]:
-        scan = boto3.client("dynamodb", region_name=SECONDARY).scan(TableName=TABLE)
-        return list(scan["Items"])
+MINUTE = 60.0
 
 
 @pytest.fixture
 def dr(aws: None, primary: HealthServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[DR]:
     monkeypatch.setenv("AWS_REGION", SECONDARY)
     monkeypatch.setenv("AWS_DEFAULT_REGION", SECONDARY)
-    east1 = boto3.client("rds", region_name="us-east-1")
-    east2 = boto3.client("rds", region_name=SECONDARY)
-    east1.create_global_cluster(
-        GlobalClusterIdentifier=GLOBAL_ID, Engine="aurora-postgresql", EngineVersion="15.10"
-    )
-    east1.create_db_cluster(
-        DBClusterIdentifier="txn-primary",
-        Engine="aurora-postgresql",
-        EngineVersion="15.10",
-        GlobalClusterIdentifier=GLOBAL_ID,
-        MasterUsername="app",
-        MasterUserPassword="not-a-real-password",
-    )
-    east2.create_db_cluster(
-        DBClusterIdentifier="txn-secondary",
-        Engine="aurora-postgresql",
-        EngineVersion="15.10",
-        GlobalClusterIdentifier=GLOBAL_ID,
-    )
-    boto3.client("dynamodb", region_name=SECONDARY).create_table(
-        TableName=TABLE,
-        KeySchema=[{"AttributeName": "session_id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "session_id", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    sns = boto3.client("sns", region_name=SECONDARY)
-    topic = sns.create_topic(Name="txn-dr")["TopicArn"]
-    sqs = boto3.client("sqs", region_name=SECONDARY)
-    inbox = sqs.create_queue(QueueName="oncall-inbox")["QueueUrl"]
-    inbox_arn = sqs.get_queue_attributes(QueueUrl=inbox, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
-    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=inbox_arn)
-    check = boto3.client("route53").create_health_check(
-        CallerReference="txn-primary",
-        HealthCheckConfig={
-            "Type": "HTTPS",
-            "FullyQualifiedDomainName": "us-east-1.api.txn.example.com",
-            "ResourcePath": "/health",
-            "Port": 443,
-        },
-    )["HealthCheck"]["Id"]
-    config = FailoverConfig(
-        global_cluster_id=GLOBAL_ID,
-        target_cluster_arn=TARGET_ARN,
-        primary_health_url=primary.url,
-        health_check_id=check,
-        sessions_table=TABLE,
-        topic_arn=topic,
-        region=SECONDARY,
-        probes=3,
-        probe_timeout_seconds=2.0,
-    )
-    yield DR(config, failover.Clients.create(config), primary, inbox, check)
+    yield build(primary)
 
 
-def failover_stub(stub: Stubber) -> None:
-    stub.add_response(
-        "failover_global_cluster",
-        {
-            "GlobalCluster": {
-                "GlobalClusterIdentifier": GLOBAL_ID,
-                "Status": "failing-over",
-                "FailoverState": {
-                    "Status": "pending",
-                    "FromDbClusterArn": PRIMARY_ARN,
-                    "ToDbClusterArn": TARGET_ARN,
-                    "IsDataLossAllowed": True,
-                },
-            },
-            "ResponseMetadata": {"RequestId": "req-0123", "HTTPStatusCode": 200},
-        },
-        expected_params={
-            "GlobalClusterIdentifier": GLOBAL_ID,
-            "TargetDbClusterIdentifier": TARGET_ARN,
-            "AllowDataLoss": True,
-        },
-    )
+def evaluate_every_minute(dr: DR, count: int, *, fresh_replication: bool = False) -> list[Any]:
+    """``count`` scheduled evaluations a minute apart (the first at the clock's time)."""
+    outcomes = []
+    for i in range(count):
+        if i:
+            dr.clock.advance(MINUTE)
+        if fresh_replication:
+            dr.replication_running()
+        outcomes.append(dr.run())
+    return outcomes
 
 
-def test_already_primary(dr: DR, capsys: pytest.CaptureFixture[str]) -> None:
-    dr.stub_rds("failover_global_cluster")  # nothing queued: a call would fail the test
-    assert dr.run(target_cluster_arn=PRIMARY_ARN) == {
-        "action": "none",
-        "reason": "already-primary",
-    }
-    assert dr.primary.hits == 0
-    [line] = [r for r in json_lines(capsys.readouterr().out) if r.get("event")]
-    assert line["event"] == "failover_skipped" and line["reason"] == "already-primary"
+def expect_failover(dr: DR) -> Any:
+    stub = dr.stub_rds("failover_global_cluster", "switchover_global_cluster")
+    operation, answer, params = failover_response(AllowDataLoss=True)
+    stub.add_response(operation, answer, expected_params=params)
+    return stub
 
 
-def test_primary_healthy(dr: DR) -> None:
-    stub = dr.stub_rds("failover_global_cluster")
-    assert dr.run() == {"action": "none", "reason": "primary-healthy"}
-    assert dr.primary.hits == 1 and dr.sleeps == []
-    stub.assert_no_pending_responses()
-    assert dr.records() == [] and dr.announcements() == []
+# --------------------------------------------------------------------------- the issue's cases
 
 
-def test_primary_recovers_on_second_probe(dr: DR, monkeypatch: pytest.MonkeyPatch) -> None:
-    dr.stub_rds("failover_global_cluster")
-    answers = iter([503, 200, 200])
-    original = failover.probe_once
-
-    def flaky(url: str, timeout: float, attempt: int) -> failover.Probe:
-        dr.primary.status = next(answers)
-        return original(url, timeout, attempt)
-
-    monkeypatch.setattr(failover, "probe_once", flaky)
-    assert dr.run()["reason"] == "primary-healthy"
-    assert dr.primary.hits == 2 and dr.sleeps == [failover.PROBE_INTERVAL_SECONDS]
-
-
-def test_route53_says_healthy(dr: DR, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_flood_of_failing_probes_with_a_healthy_cluster_never_promotes(dr: DR) -> None:
+    """A request flood at the primary's ALB: our probes fail, and so do Route 53's checkers
+    (they go through the same front door). Replication, seen from here, runs: no promotion,
+    however long it lasts, and no streak."""
+    stub = dr.stub_rds("failover_global_cluster", "switchover_global_cluster")  # none queued
     dr.primary.status = 503
+    dr.clients.route53 = Checkers(healthy=0)
+    outcomes = evaluate_every_minute(dr, 12, fresh_replication=True)
+    assert {o["reason"] for o in outcomes} == {"signals-disagree"}
+    assert {o["action"] for o in outcomes} == {"none"}
+    assert {o["streak"] for o in outcomes} == {0}
+    stub.assert_no_pending_responses()
+    assert dr.decisions() == [] and dr.announcements() == []
+    assert dr.ledger() is None  # never down: nothing was ever counted
+
+
+def test_probe_failures_alone_never_promote(dr: DR) -> None:
+    """Only our probes fail (our region's network): Route 53 (moto's checkers) and the
+    replication metric say the primary is fine."""
     dr.stub_rds("failover_global_cluster")
-    # moto's checkers all report success: the world reaches the primary, we do not.
-    assert dr.run() == {"action": "none", "reason": "route53-healthy"}
-    assert dr.primary.hits == 3 and dr.sleeps == [2.0, 2.0]
-    skipped = next(
-        r for r in json_lines(capsys.readouterr().out) if r.get("event") == "failover_skipped"
-    )
-    assert skipped["route53"] == {"verdict": "healthy", "checkers": 1, "healthy": 1, "error": None}
-    assert [p["status"] for p in skipped["probes"]] == [503, 503, 503]
+    dr.primary.status = 503
+    outcomes = evaluate_every_minute(dr, 6, fresh_replication=True)
+    assert {(o["action"], o["reason"]) for o in outcomes} == {("none", "signals-disagree")}
 
 
-def test_route53_unreachable_and_probes_failing_fails_over(
+@pytest.mark.parametrize(
+    "route53",
+    ["unknown", "unreachable"],
+)
+def test_route53_that_says_nothing_is_not_agreement(dr: DR, route53: str) -> None:
+    dr.stub_rds("failover_global_cluster")
+    dr.primary_down()
+    if route53 == "unknown":
+        dr.clients.route53 = Checkers(healthy=0, total=0)
+    else:  # where Route 53's API would be, nothing answers (us-east-1 is down)
+        dr.clients.route53 = boto3.client(
+            "route53",
+            endpoint_url=f"http://127.0.0.1:{free_port()}",
+            config=Config(connect_timeout=1, retries={"max_attempts": 1, "mode": "standard"}),
+        )
+    outcomes = evaluate_every_minute(dr, 6)
+    assert {o["reason"] for o in outcomes} == {"signals-disagree"}
+
+
+def test_a_replication_metric_never_seen_is_not_agreement(dr: DR) -> None:
+    """No datapoint in the whole lookback: a wrong cluster id, not a dead primary."""
+    dr.stub_rds("failover_global_cluster")
+    dr.primary.status = 503
+    dr.clients.route53 = Checkers(healthy=0)
+    outcomes = evaluate_every_minute(dr, 6)
+    assert {o["reason"] for o in outcomes} == {"signals-disagree"}
+
+
+def test_down_for_fewer_than_n_evaluations_never_promotes(
     dr: DR, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    dr.primary.status = 503
-    dr.route53_unreachable()
-    stub = dr.stub_rds("failover_global_cluster")
-    failover_stub(stub)
-
-    outcome = dr.run()
-
-    stub.assert_no_pending_responses()  # called exactly once, with exactly those arguments
-    assert outcome["action"] == "failover"
-    assert {k: v for k, v in outcome.items() if k not in ("probes", "route53")} == {
-        "action": "failover",
-        "reason": "primary-unreachable",
-        "global_cluster_id": GLOBAL_ID,
-        "target_cluster_arn": TARGET_ARN,
-        "previous_writer": PRIMARY_ARN,
-        "started_at": "2024-05-17T12:00:01.500000+00:00",
-        "trigger": "sns",
-        "request_id": "req-0123",
-        "global_cluster_status": "failing-over",
-        "recorded": True,
-        "announced": True,
-    }
-    assert [(p["attempt"], p["status"], p["error"]) for p in outcome["probes"]] == [
-        (1, 503, None),
-        (2, 503, None),
-        (3, 503, None),
+    stub = dr.stub_rds("failover_global_cluster")  # none queued: a call fails the test
+    dr.primary_down()
+    # Two evaluations (N is 3), then the primary answers: the streak is gone.
+    first = evaluate_every_minute(dr, 2)
+    assert [(o["reason"], o["streak"]) for o in first] == [
+        ("not-sustained", 1),
+        ("not-sustained", 2),
     ]
-    assert outcome["route53"]["verdict"] == "unreachable"
-    assert "Could not connect" in outcome["route53"]["error"]
-    assert dr.sleeps == [2.0, 2.0]
+    dr.clock.advance(MINUTE)
+    dr.primary.status = 200
+    assert dr.run() == {"action": "none", "reason": "primary-healthy", "streak": 0}
+    # Down again: it counts from one.
+    dr.clock.advance(MINUTE)
+    dr.primary.status = 503
+    again = evaluate_every_minute(dr, 2)
+    assert [o["streak"] for o in again] == [1, 2]
+    stub.assert_no_pending_responses()
+    assert dr.decisions() == []
+    evaluated = [
+        r for r in json_lines(capsys.readouterr().out) if r.get("event") == "failover_evaluated"
+    ]
+    assert evaluated[0]["evidence"]["agreeing"] == ["probes", "route53", "replication"]
+    assert evaluated[0]["evidence"]["replication"]["verdict"] == "stale"
 
-    [item] = dr.records()
-    assert item["session_id"] == {"S": "failover#2024-05-17T12:00:01.500000+00:00"}
-    assert item["reason"] == {"S": "primary-unreachable"}
-    assert item["request_id"] == {"S": "req-0123"}
-    assert item["region"] == {"S": SECONDARY}
+
+def test_n_evaluations_must_also_span_the_sustain_window(dr: DR) -> None:
+    """Three down evaluations a minute apart span 120 s, short of 180: not yet."""
+    dr.stub_rds("failover_global_cluster")
+    dr.primary_down()
+    outcomes = evaluate_every_minute(dr, 3)
+    assert [o["streak"] for o in outcomes] == [1, 2, 3]
+    assert outcomes[-1]["reason"] == "not-sustained"
+
+
+def test_evaluations_close_together_count_once(dr: DR) -> None:
+    """The schedule and an alarm firing together are one evaluation, not two."""
+    dr.stub_rds("failover_global_cluster")
+    dr.primary_down()
+    assert dr.run()["streak"] == 1
+    dr.clock.advance(5)
+    assert dr.run()["streak"] == 1
+    dr.clock.advance(MINUTE)
+    assert dr.run()["streak"] == 2
+
+
+def test_a_gap_in_evaluations_breaks_the_streak(dr: DR) -> None:
+    dr.stub_rds("failover_global_cluster")
+    dr.primary_down()
+    evaluate_every_minute(dr, 2)
+    dr.clock.advance(20 * MINUTE)  # nobody looked for 20 minutes
+    assert dr.run()["streak"] == 1
+
+
+def test_sustained_agreeing_evidence_promotes_exactly_once(
+    dr: DR, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stub = expect_failover(dr)  # exactly one failover answer queued
+    dr.primary_down()
+    outcomes = evaluate_every_minute(dr, 4)  # 0, 60, 120, 180 s: 4 evaluations over 180 s
+    assert [o["action"] for o in outcomes] == ["none", "none", "none", "failover"]
+    stub.assert_no_pending_responses()
+    promoted = outcomes[-1]
+    assert promoted["reason"] == "promote" and promoted["data_loss_allowed"] is True
+    assert promoted["request_id"] == "req-0123" and promoted["previous_writer"] == PRIMARY_ARN
+    assert promoted["recorded"] is True and promoted["announced"] is True
+
+    # The same moment again (an alarm), and the next scheduled run: nobody promotes twice.
+    assert dr.run()["reason"] == "already-acted"
+    dr.clock.advance(MINUTE)
+    assert dr.run()["reason"] == "already-acted"
+
+    # The decision and its evidence: an item, an SNS message, a log line.
+    [item] = dr.decisions()
+    assert item["decision"] == {"S": "promote"}
     assert item["target_cluster_arn"] == {"S": TARGET_ARN}
-    assert item["previous_writer"] == {"S": PRIMARY_ARN}
-    assert item["route53"]["M"]["verdict"] == {"S": "unreachable"}
-    assert [p["M"]["status"] for p in item["probes"]["L"]] == [{"N": "503"}] * 3
+    assert item["operation"] == {"S": "failover"}
+    proof = item["evidence"]["M"]
+    assert [v["S"] for v in proof["agreeing"]["L"]] == ["probes", "route53", "replication"]
+    assert proof["route53"]["M"]["verdict"] == {"S": "unhealthy"}
+    assert proof["replication"]["M"]["verdict"] == {"S": "stale"}
+    assert [p["M"]["status"] for p in proof["probes"]["L"]] == [{"N": "503"}] * 3
+    assert item["streak"]["M"]["count"] == {"N": "4"}
     assert "expires_at" not in item  # an audit record: no TTL
-
     [note] = dr.announcements()
-    assert note["TopicArn"] == dr.config.topic_arn
-    assert note["Subject"] == f"Aurora failover of {GLOBAL_ID} to {SECONDARY}"
-    text = note["Message"]
-    assert "\n" not in text
-    for part in (GLOBAL_ID, TARGET_ARN, PRIMARY_ARN, dr.primary.url, "req-0123", "unreachable"):
-        assert part in text
-
+    assert note["Subject"] == f"Aurora promote for {GLOBAL_ID} in {SECONDARY}"
+    for part in (GLOBAL_ID, TARGET_ARN, PRIMARY_ARN, "req-0123", "with data loss", "stale"):
+        assert part in note["Message"]
     lines = json_lines(capsys.readouterr().out)
     [started] = [r for r in lines if r.get("event") == "failover_started"]
-    assert started["level"] == "critical" and started["request_id"] == "req-0123"
-    metrics = [r for r in lines if "FailoverStarted" in r]
-    assert metrics and metrics[0]["FailoverStarted"] == 1.0
-    assert metrics[0]["FailoverRecordFailures"] == 0.0
+    assert started["level"] == "critical" and started["evidence"]["down"] is True
+    assert any(r.get("FailoverStarted") == 1.0 for r in lines)
 
 
-def test_route53_unhealthy_and_primary_unreachable_fails_over(dr: DR) -> None:
-    dr.config = FailoverConfig(
-        **{**dr.config.__dict__, "primary_health_url": f"http://127.0.0.1:{free_port()}/health"}
-    )
-    route53 = dr.stub_route53()
-    status = {
-        "HealthCheckObservations": [
-            {
-                "Region": region,
-                "IPAddress": "192.0.2.1",
-                "StatusReport": {"Status": text, "CheckedTime": STARTED},
-            }
-            for region, text in [
-                ("us-west-1", "Failure: Connection timed out."),
-                ("eu-west-1", "Failure: HTTP Status Code 503."),
-                ("ap-southeast-1", "Success: HTTP Status Code 200. OK"),
-            ]
-        ]
-    }
-    route53.add_response(
-        "get_health_check_status", status, expected_params={"HealthCheckId": dr.health_check_id}
-    )
-    stub = dr.stub_rds("failover_global_cluster")
-    failover_stub(stub)
+def test_concurrent_invocations_count_once_and_promote_once(dr: DR) -> None:
+    """Two invocations evaluate at the same instant (each its own sandbox): both read the
+    ledger before either writes; the conditional write lets exactly one of them count (and, at
+    the sustained evaluation, act)."""
+    key = ledger_key(GLOBAL_ID, SECONDARY)
+    barrier = threading.Barrier(2)
 
-    outcome = dr.run()
+    class Racing:
+        """A DynamoDB client that holds the first write until the other thread has read."""
 
-    assert outcome["action"] == "failover"
-    assert outcome["route53"] == {
-        "verdict": "unhealthy",
-        "checkers": 3,
-        "healthy": 1,
-        "error": None,
-    }
-    assert all(p["status"] is None and p["error"] for p in outcome["probes"])
+        def __init__(self) -> None:
+            self.real = boto3.client("dynamodb", region_name=SECONDARY)
+            self.waited = False
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self.real, name)
+
+        def put_item(self, **kwargs: Any) -> Any:
+            if not self.waited:
+                self.waited = True
+                barrier.wait(timeout=10)
+            return self.real.put_item(**kwargs)
+
+    def observe(now: float, results: list[Any]) -> None:
+        ledger = Ledger(Racing(), TABLE, key)
+        results.append(
+            ledger.observe(
+                True,
+                now,
+                {},
+                act_id=f"promote:{threading.get_ident()}",
+                evaluations=2,
+                sustain_seconds=60,
+            )
+        )
+
+    for step, now in enumerate((1000.0, 1060.0)):
+        results: list[Any] = []
+        threads = [threading.Thread(target=observe, args=(now, results)) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(20)
+        assert len(results) == 2
+        assert {streak.count for streak, _won in results} == {step + 1}
+        assert sorted(won for _streak, won in results) == (
+            [False, False] if step == 0 else [False, True]
+        )
+    final = Ledger(boto3.client("dynamodb", region_name=SECONDARY), TABLE, key).read()
+    assert final.count == 2 and final.acted_by is not None and final.version == 2
+
+
+def test_the_streak_survives_cold_starts(dr: DR) -> None:
+    """Each evaluation with brand-new clients (a new sandbox): the count goes on."""
+    dr.stub_rds("failover_global_cluster")
+    dr.primary_down()
+    counts = []
+    for i in range(3):
+        if i:
+            dr.clock.advance(MINUTE)
+        dr.clients = failover.Clients.create(dr.config)
+        dr.stub_rds("failover_global_cluster")
+        dr.clients.route53 = Checkers(healthy=0)
+        counts.append(dr.run()["streak"])
+    assert counts == [1, 2, 3]
+
+
+def test_manual_mode_never_promotes(dr: DR, capsys: pytest.CaptureFixture[str]) -> None:
+    stub = dr.stub_rds("failover_global_cluster", "switchover_global_cluster")  # none queued
+    dr.config = failover.FailoverConfig(**{**dr.config.__dict__, "mode": "manual"})
+    dr.primary_down()
+    outcomes = evaluate_every_minute(dr, 8)
+    assert [o["action"] for o in outcomes] == ["none"] * 3 + ["recommend"] + ["none"] * 4
+    assert outcomes[4]["reason"] == "already-acted"
     stub.assert_no_pending_responses()
-    route53.assert_no_pending_responses()
+    recommendation = outcomes[3]
+    assert recommendation["would"] == "failover"
+    assert '"action": "promote"' in recommendation["command"]
+    assert f'"global_cluster": "{GLOBAL_ID}"' in recommendation["command"]
+
+    [item] = dr.decisions()
+    assert item["decision"] == {"S": "recommend"} and "operation" not in item
+    [note] = dr.announcements()
+    assert "recommends an unplanned failover" in note["Message"]
+    assert "aws lambda invoke" in note["Message"]
+    lines = json_lines(capsys.readouterr().out)
+    recommended = [r["FailoverRecommended"] for r in lines if "FailoverRecommended" in r]
+    assert recommended == [0.0, 0.0, 0.0] + [1.0] * 5  # the alarm's metric stays up
+
+    # Still down 15 minutes later: the reminder goes out again.
+    dr.clock.advance(16 * MINUTE - 4 * MINUTE)
+    for _ in range(4):
+        dr.clock.advance(MINUTE)
+        dr.run()
+    assert len(dr.decisions()) == 2
+    stub.assert_no_pending_responses()
+
+
+# --------------------------------------------------------------------------- a human's promote
+
+
+def promote_event(**changes: Any) -> dict[str, Any]:
+    return {"action": "promote", "global_cluster": GLOBAL_ID, "to_region": SECONDARY, **changes}
+
+
+def test_manual_promote_switches_over_when_the_primary_answers(dr: DR) -> None:
+    """A drill or a human's call while replication runs: a switchover, no data loss."""
+    stub = dr.stub_rds("failover_global_cluster", "switchover_global_cluster")
+    operation, answer, params = failover_response("switchover_global_cluster")
+    stub.add_response(operation, answer, expected_params=params)
+    dr.replication_running()
+    outcome = dr.promote(promote_event())
+    stub.assert_no_pending_responses()
+    assert outcome["action"] == "switchover" and outcome["data_loss_allowed"] is False
+    [item] = dr.decisions()
+    assert item["decision"] == {"S": "manual-promote"} and item["trigger"] == {"S": "manual"}
+    [note] = dr.announcements()
+    assert "without data loss" in note["Message"]
+    # Asked twice: the right to act is taken.
+    assert dr.promote(promote_event())["reason"] == "already-acted"
+
+
+def test_manual_promote_fails_over_when_the_primary_is_gone(dr: DR) -> None:
+    stub = expect_failover(dr)
+    dr.primary_down()
+    outcome = dr.promote(promote_event())
+    stub.assert_no_pending_responses()
+    assert outcome["action"] == "failover" and outcome["data_loss_allowed"] is True
+
+
+def test_manual_promote_asks_the_writers_region_when_the_metric_is_silent(dr: DR) -> None:
+    """No replication metric at all: the writer's own region says "available" (moto)."""
+    stub = dr.stub_rds("failover_global_cluster", "switchover_global_cluster")
+    operation, answer, params = failover_response("switchover_global_cluster")
+    stub.add_response(operation, answer, expected_params=params)
+    outcome = dr.promote(promote_event())
+    assert outcome["action"] == "switchover" and outcome["writer_status"] == "available"
+
+    # The writer's region does not answer: failover with data loss.
+    assert failover.promote.writer_status(
+        boto3.client(
+            "rds",
+            region_name="us-east-1",
+            endpoint_url=f"http://127.0.0.1:{free_port()}",
+            config=Config(connect_timeout=1, retries={"max_attempts": 1, "mode": "standard"}),
+        ),
+        PRIMARY_ARN,
+    ).startswith("unreachable")
+
+
+def test_manual_promote_overrides_the_recommendation(dr: DR) -> None:
+    dr.config = failover.FailoverConfig(**{**dr.config.__dict__, "mode": "manual"})
+    dr.stub_rds("failover_global_cluster")
+    dr.primary_down()
+    assert evaluate_every_minute(dr, 4)[-1]["action"] == "recommend"
+    expect_failover(dr)
+    assert dr.promote(promote_event())["action"] == "failover"
+
+
+@pytest.mark.parametrize(
+    ("event", "why"),
+    [
+        (promote_event(global_cluster="someone-elses-global"), "global_cluster does not match"),
+        (promote_event(global_cluster=None), "global_cluster does not match"),
+        (promote_event(to_region="eu-west-1"), "to_region is not this function's region"),
+    ],
+    ids=["other-cluster", "no-cluster", "other-region"],
+)
+def test_manual_promote_refuses_a_mismatch(dr: DR, event: dict[str, Any], why: str) -> None:
+    stub = dr.stub_rds("failover_global_cluster", "switchover_global_cluster")  # none queued
+    outcome = dr.promote(event)
+    assert outcome["action"] == "refused" and outcome["reason"] == why
+    stub.assert_no_pending_responses()
+    [item] = dr.decisions()
+    assert item["decision"] == {"S": "refused"} and item["refusal"] == {"S": why}
+    [note] = dr.announcements()
+    assert "refused a promote request" in note["Message"]
+
+
+def test_manual_promote_when_already_primary(dr: DR) -> None:
+    cluster = dr.described()
+    for member in cluster["GlobalClusterMembers"]:
+        member["IsWriter"] = member["DBClusterArn"] == TARGET_ARN
+    stub = dr.stub_rds("describe_global_clusters", "switchover_global_cluster")
+    stub.add_response("describe_global_clusters", {"GlobalClusters": [cluster]})
+    assert dr.promote(promote_event()) == {"action": "none", "reason": "already-primary"}
+
+
+# --------------------------------------------------------------------------- the preconditions
+
+
+def test_already_primary_clears_the_ledger(dr: DR) -> None:
+    dr.stub_rds("failover_global_cluster")
+    dr.primary_down()
+    evaluate_every_minute(dr, 2)
+    assert dr.ledger()["streak"] == {"N": "2"}
+    assert dr.run(target_cluster_arn=PRIMARY_ARN) == {"action": "none", "reason": "already-primary"}
+    assert dr.primary.hits == 6  # that run probed nothing
 
 
 @pytest.mark.parametrize(
@@ -344,51 +432,11 @@ def test_idempotent_while_failing_over(dr: DR, state: dict[str, Any]) -> None:
     assert dr.run() == {"action": "none", "reason": "failover-in-progress"}
     assert dr.primary.hits == 0  # decided before probing anything
     stub.assert_no_pending_responses()
-    assert dr.records() == [] and dr.announcements() == []
-
-
-def test_later_invocation_after_failover(dr: DR) -> None:
-    """Once the target is the writer, the schedule keeps firing and nothing happens."""
-    cluster = dr.described()
-    for member in cluster["GlobalClusterMembers"]:
-        member["IsWriter"] = member["DBClusterArn"] == TARGET_ARN
-    stub = dr.stub_rds("describe_global_clusters", "failover_global_cluster")
-    stub.add_response("describe_global_clusters", {"GlobalClusters": [cluster]})
-    assert dr.run() == {"action": "none", "reason": "already-primary"}
-
-
-def test_lost_race_with_concurrent_invocation(dr: DR) -> None:
-    dr.primary.status = 503
-    dr.route53_unreachable()
-    before = dr.described()
-    stub = dr.stub_rds("describe_global_clusters", "failover_global_cluster")
-    stub.add_response("describe_global_clusters", {"GlobalClusters": [before]})
-    stub.add_client_error(
-        "failover_global_cluster",
-        service_error_code="InvalidGlobalClusterStateFault",
-        service_message="Global cluster txn-global is in failing-over state",
-    )
-    busy = {**before, "Status": "failing-over"}
-    stub.add_response("describe_global_clusters", {"GlobalClusters": [busy]})
-    assert dr.run() == {"action": "none", "reason": "failover-in-progress"}
-    stub.assert_no_pending_responses()
-    assert dr.records() == []
-
-
-def test_refused_failover_raises(dr: DR) -> None:
-    """The same fault with no failover under way is a real problem: the Lambda errors."""
-    dr.primary.status = 503
-    dr.route53_unreachable()
-    stub = dr.stub_rds("failover_global_cluster")
-    stub.add_client_error(
-        "failover_global_cluster", service_error_code="InvalidGlobalClusterStateFault"
-    )
-    with pytest.raises(Exception, match="InvalidGlobalClusterStateFault"):
-        dr.run()
+    assert dr.decisions() == [] and dr.announcements() == []
 
 
 def test_target_not_member(dr: DR, capsys: pytest.CaptureFixture[str]) -> None:
-    other = f"arn:aws:rds:{SECONDARY}:{ACCOUNT}:cluster:somewhere-else"
+    other = f"arn:aws:rds:{SECONDARY}:123456789012:cluster:somewhere-else"
     dr.stub_rds("failover_global_cluster")
     assert dr.run(target_cluster_arn=other) == {"action": "none", "reason": "target-not-member"}
     skipped = next(
@@ -402,14 +450,115 @@ def test_unknown_global_cluster_raises(dr: DR) -> None:
         dr.run(global_cluster_id="no-such-global")
 
 
-def test_record_failures_do_not_undo_failover(dr: DR) -> None:
-    dr.primary.status = 503
-    dr.route53_unreachable()
-    failover_stub(dr.stub_rds("failover_global_cluster"))
-    boto3.client("dynamodb", region_name=SECONDARY).delete_table(TableName=TABLE)
-    outcome = dr.run(topic_arn=f"arn:aws:sns:{SECONDARY}:{ACCOUNT}:no-such-topic")
+def sustain_then(dr: DR) -> Any:
+    """Three evaluations down; the fourth will act."""
+    dr.primary_down()
+    evaluate_every_minute(dr, 3)
+    dr.clock.advance(MINUTE)
+    return dr.stub_rds("describe_global_clusters", "failover_global_cluster")
+
+
+def test_lost_race_with_a_concurrent_failover(dr: DR) -> None:
+    before = dr.described()
+    stub = sustain_then(dr)
+    stub.add_response("describe_global_clusters", {"GlobalClusters": [before]})
+    stub.add_client_error(
+        "failover_global_cluster",
+        service_error_code="InvalidGlobalClusterStateFault",
+        service_message="Global cluster txn-global is in failing-over state",
+    )
+    stub.add_response(
+        "describe_global_clusters", {"GlobalClusters": [{**before, "Status": "failing-over"}]}
+    )
+    assert dr.run() == {"action": "none", "reason": "failover-in-progress"}
+    stub.assert_no_pending_responses()
+    assert dr.decisions() == []
+    assert "acted_by" not in dr.ledger()
+
+
+def test_refused_failover_raises_and_lets_the_next_evaluation_retry(dr: DR) -> None:
+    before = dr.described()
+    stub = sustain_then(dr)
+    stub.add_response("describe_global_clusters", {"GlobalClusters": [before]})
+    stub.add_client_error("failover_global_cluster", service_error_code="InvalidParameterValue")
+    with pytest.raises(Exception, match="InvalidParameterValue"):
+        dr.run()
+    assert "acted_by" not in dr.ledger()  # released
+    dr.clock.advance(MINUTE)
+    dr.clients.rds = dr.clients.rds.real  # moto describes again
+    expect_failover(dr)
+    assert dr.run()["action"] == "failover"
+
+
+def test_record_failures_do_not_undo_the_failover(dr: DR) -> None:
+    dr.primary_down()
+    evaluate_every_minute(dr, 3)
+    dr.clock.advance(MINUTE)
+    expect_failover(dr)
+    real = dr.clients.dynamodb
+
+    class NoAudit:
+        """The ledger works; the audit write does not."""
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(real, name)
+
+        def put_item(self, **kwargs: Any) -> Any:
+            if kwargs["Item"]["session_id"]["S"].startswith("failover#decision#"):
+                raise RuntimeError("throttled")
+            return real.put_item(**kwargs)
+
+    dr.clients.dynamodb = NoAudit()
+    outcome = dr.run(topic_arn=f"arn:aws:sns:{SECONDARY}:123456789012:no-such-topic")
     assert outcome["action"] == "failover"
     assert outcome["recorded"] is False and outcome["announced"] is False
+
+
+# --------------------------------------------------------------------------- the parts
+
+
+def test_replication_view_verdicts(dr: DR) -> None:
+    cloudwatch = boto3.client("cloudwatch", region_name=SECONDARY)
+
+    def view() -> evidence.ReplicationView:
+        return evidence.replication_view(
+            cloudwatch, "txn-secondary", dr.clock.at, stale_seconds=300, lag_down_seconds=60
+        )
+
+    assert view().verdict == "no-data"
+    dr.replication_at(dr.clock.at - timedelta(minutes=10), 100.0)
+    assert view().verdict == "stale"
+    dr.replication_at(dr.clock.at - timedelta(minutes=4), 75_000.0)
+    lagging = view()
+    assert lagging.verdict == "lagging" and lagging.lag_ms == 75_000.0
+    dr.replication_at(dr.clock.at - timedelta(seconds=20), 90.0)
+    assert view().verdict == "healthy"
+    broken = evidence.replication_view(
+        boto3.client(
+            "cloudwatch",
+            region_name=SECONDARY,
+            endpoint_url=f"http://127.0.0.1:{free_port()}",
+            config=Config(connect_timeout=1, retries={"max_attempts": 1, "mode": "standard"}),
+        ),
+        "txn-secondary",
+        dr.clock.at,
+        stale_seconds=300,
+        lag_down_seconds=60,
+    )
+    assert broken.verdict == "unreachable" and broken.error
+
+
+def test_streak_rules() -> None:
+    s = Streak().after(True, 0.0)
+    assert (s.count, s.first_down_at) == (1, 0.0)
+    s = s.after(True, 60.0).after(True, 120.0)
+    assert s.count == 3 and not s.sustained(3, 180)
+    s = s.after(True, 180.0)
+    assert s.sustained(3, 180)
+    assert s.after(False, 200.0) == Streak()
+    claimed = Streak(acted_by="recommend:x", acted_at=0.0)
+    assert not claimed.may_act(100.0) and claimed.may_act(100.0, over_recommendation=True)
+    assert claimed.may_act(1000.0)  # expired
 
 
 def test_handler_entry_point(dr: DR, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -423,14 +572,19 @@ def test_handler_entry_point(dr: DR, monkeypatch: pytest.MonkeyPatch) -> None:
     }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.setattr(failover, "SLEEP", dr.sleeps.append)
+    monkeypatch.setattr(failover, "NOW", dr.clock)
     monkeypatch.setattr(failover, "_clients", None)
     handler = load_handler()
     schedule = {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}
-    assert handler.failover(schedule, None) == {"action": "none", "reason": "primary-healthy"}
+    assert handler.failover(schedule, None)["reason"] == "primary-healthy"
     dr.primary.status = 503
     alarm = {"Records": [{"EventSource": "aws:sns", "Sns": {"Message": "{}"}}]}
-    assert handler.failover(alarm, None) == {"action": "none", "reason": "route53-healthy"}
+    assert handler.failover(alarm, None)["reason"] == "signals-disagree"
     assert dr.sleeps == [2.0, 2.0]
+    refused = handler.failover(promote_event(global_cluster="other"), None)
+    assert refused["action"] == "refused"
+    with pytest.raises(InvalidEvent):
+        handler.failover({"action": "deep_health"}, None)
 
 
 def test_trigger_of() -> None:
@@ -452,13 +606,35 @@ def test_failover_config() -> None:
     }
     config = load_failover(env)
     assert config.probes == 3 and config.probe_timeout_seconds == 5.0
-    assert load_failover({**env, "PROBES": "5", "PROBE_TIMEOUT_SECONDS": "1.5"}).probes == 5
+    assert (config.mode, config.evaluations, config.sustain_seconds) == ("manual", 3, 180)
+    assert (config.metric_stale_seconds, config.lag_down_seconds) == (300, 60)
+    assert config.target_cluster_id == "txn-secondary"
+    tuned = load_failover(
+        {
+            **env,
+            "PROBES": "5",
+            "FAILOVER_MODE": "Automatic",
+            "FAILOVER_EVALUATIONS": "5",
+            "FAILOVER_SUSTAIN_SECONDS": "300",
+        }
+    )
+    assert (tuned.probes, tuned.mode, tuned.evaluations, tuned.sustain_seconds) == (
+        5,
+        "automatic",
+        5,
+        300,
+    )
     for bad in (
         {"PROBES": "0"},
         {"PROBES": "x"},
         {"PROBE_TIMEOUT_SECONDS": "nan"},
         {"PRIMARY_HEALTH_URL": "ftp://x"},
         {"TOPIC_ARN": ""},
+        {"FAILOVER_MODE": "auto"},
+        {"FAILOVER_EVALUATIONS": "1"},
+        {"FAILOVER_SUSTAIN_SECONDS": "30"},
+        {"FAILOVER_METRIC_STALE_SECONDS": "60"},
+        {"FAILOVER_LAG_DOWN_SECONDS": "0"},
     ):
         with pytest.raises(ConfigError):
             load_failover({**env, **bad})
@@ -467,7 +643,6 @@ def test_failover_config() -> None:
 def test_probe_garbled_answer() -> None:
     """A server that answers with garbage (or hangs up) counts as a failed probe."""
     import socket
-    import threading
 
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
@@ -484,8 +659,42 @@ def test_probe_garbled_answer() -> None:
     thread.start()
     url = f"http://127.0.0.1:{listener.getsockname()[1]}/health"
     sleeps: list[float] = []
-    results = failover.probe(url, 2, 2.0, sleeps.append)
+    results = evidence.probe(url, 2, 2.0, sleeps.append)
     thread.join(5)
     listener.close()
     assert [(r.ok, r.status) for r in results] == [(False, None), (False, None)]
     assert all(r.error for r in results) and sleeps == [2.0]
+
+
+def test_the_metric_is_found_under_any_of_its_dimension_sets(dr: DR) -> None:
+    """Published by source region only (as the console groups it): still seen, so a flood
+    against a healthy primary is still told apart from a dead one."""
+    boto3.client("cloudwatch", region_name=SECONDARY).put_metric_data(
+        Namespace="AWS/RDS",
+        MetricData=[
+            {
+                "MetricName": evidence.REPLICATION_METRIC,
+                "Dimensions": [{"Name": "SourceRegion", "Value": "us-east-1"}],
+                "Timestamp": dr.clock.at - timedelta(seconds=30),
+                "Value": 120.0,
+            }
+        ],
+    )
+    cloudwatch = boto3.client("cloudwatch", region_name=SECONDARY)
+    seen = evidence.replication_view(
+        cloudwatch,
+        "txn-secondary",
+        dr.clock.at,
+        stale_seconds=300,
+        lag_down_seconds=60,
+        source_region="us-east-1",
+    )
+    assert seen.verdict == "healthy"
+    blind = evidence.replication_view(
+        cloudwatch, "txn-secondary", dr.clock.at, stale_seconds=300, lag_down_seconds=60
+    )
+    assert blind.verdict == "no-data"
+    dr.stub_rds("failover_global_cluster")
+    dr.primary.status = 503
+    dr.clients.route53 = Checkers(healthy=0)
+    assert dr.run()["reason"] == "signals-disagree"  # the writer's region is asked for

@@ -21,6 +21,7 @@ CODE = ROOT / "lambda" / "txnproc"
 if str(CODE) not in sys.path:
     sys.path.insert(0, str(CODE))  # the Lambda's code root, as in the zip
 
+from txnproc import health as health_mod  # noqa: E402
 from txnproc import services as services_mod  # noqa: E402
 from txnproc.config import load_processor  # noqa: E402
 
@@ -168,8 +169,13 @@ class Stack:
         self.services()
         return app.handler(event, None)
 
+    def deep_health(self) -> dict[str, Any]:
+        """The private deep check, as the schedule invokes it."""
+        return self.invoke({"action": "deep_health"})
+
     def close(self) -> None:
         services_mod.reset()
+        health_mod.forget()
         if self._conn is not None:
             self._conn.close()
             self._conn = None
@@ -202,8 +208,10 @@ def make_stack(server: Any, monkeypatch: pytest.MonkeyPatch) -> Stack:
         SESSIONS_TABLE=TABLE,
         LOG_BUCKET=BUCKET,
         SESSION_TTL_SECONDS="3600",
+        API_AUTH="none",
     )
     services_mod.reset()  # a cold start for every test
+    health_mod.forget()
     return stack
 
 

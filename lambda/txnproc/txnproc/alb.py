@@ -1,9 +1,10 @@
 """The HTTP API behind the regional Application Load Balancer.
 
-``GET /health`` is what the Route 53 health check (and the ALB's target check) calls: it
-must answer within a couple of seconds, so both checks are single cheap calls and the body
-says only which one failed (it is public; the reason goes to the log). ``POST /transactions``
-validates and enqueues; the SQS consumer does the writing.
+``GET /health`` is what the Route 53 health check (and the ALB's target check) calls: it is
+public, so it answers from the cached writer flag only (``health``), never from the database
+or SQS; the deep check runs privately (``{"action": "deep_health"}``). ``POST /transactions``
+authenticates the caller (``auth``: the identity the load balancer vouches for must own the
+transaction's account), validates and enqueues; the SQS consumer does the writing.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from collections.abc import Callable, Mapping
 from http import HTTPStatus
 from typing import Any
 
+from txnproc import auth
+from txnproc import health as writer_flag
 from txnproc.errors import InvalidMessage
 from txnproc.message import parse_json, parse_transaction
 from txnproc.observe import emit_metrics, log
@@ -51,29 +54,11 @@ def response(
 
 
 def health(event: Mapping[str, Any], services: Services) -> dict[str, Any]:
-    checks: dict[str, bool] = {}
-    try:
-        checks["writer"] = services.store.ping()
-        checks["database"] = True
-        if not checks["writer"]:
-            log("error", "health_check_failed", check="writer", error="database is read-only")
-    except Exception as exc:
-        checks["database"] = checks["writer"] = False
-        log("error", "health_check_failed", check="database", error=repr(exc)[:500])
-    try:
-        services.sqs.get_queue_attributes(
-            QueueUrl=services.config.queue_url, AttributeNames=["ApproximateNumberOfMessages"]
-        )
-        checks["queue"] = True
-    except Exception as exc:
-        checks["queue"] = False
-        log("error", "health_check_failed", check="queue", error=repr(exc)[:500])
-    healthy = all(checks.values())
-    if not healthy:
-        emit_metrics("processor", {"HealthCheckFailures": 1.0})
-    return response(
-        event, 200 if healthy else 503, {"status": "ok" if healthy else "unhealthy", **checks}
-    )
+    """Shallow: the cached writer flag only (see ``health``); never the database or SQS."""
+    config = services.config
+    flag = writer_flag.current(services.dynamodb, config.sessions_table, config.region)
+    healthy, body = writer_flag.shallow_verdict(flag)
+    return response(event, 200 if healthy else 503, body)
 
 
 def _body(event: Mapping[str, Any]) -> bytes:
@@ -88,7 +73,28 @@ def _body(event: Mapping[str, Any]) -> bytes:
     return raw.encode()
 
 
+def _authenticate(
+    event: Mapping[str, Any], services: Services
+) -> tuple[auth.Caller | None, dict[str, Any] | None]:
+    """(the caller, or the answer that refuses the request)."""
+    try:
+        return auth.caller(event, services.config), None
+    except auth.Unauthenticated as exc:
+        log("warning", "request_unauthenticated", mode=services.config.api_auth, reason=str(exc))
+        emit_metrics("processor", {"RequestsUnauthenticated": 1.0})
+        return None, response(
+            event, 401, {"error": "unauthenticated"}, {"WWW-Authenticate": "Bearer"}
+        )
+    except auth.KeysUnavailable as exc:
+        log("error", "auth_keys_unavailable", reason=str(exc))
+        return None, response(event, 503, {"error": "authentication unavailable"})
+
+
 def post_transaction(event: Mapping[str, Any], services: Services) -> dict[str, Any]:
+    # Identity first: an unauthenticated caller learns nothing, not even our validation rules.
+    caller, refused = _authenticate(event, services)
+    if refused is not None:
+        return refused
     body = _body(event)
     if len(body) > MAX_BODY:
         return response(event, 413, {"error": f"body larger than {MAX_BODY} bytes"})
@@ -100,6 +106,16 @@ def post_transaction(event: Mapping[str, Any], services: Services) -> dict[str, 
     except InvalidMessage as exc:
         log("warning", "request_rejected", reason=str(exc))
         return response(event, 400, {"error": "invalid transaction", "message": str(exc)})
+    if caller is not None and caller.identity != txn.account_id:
+        log(
+            "warning",
+            "request_forbidden",
+            caller=caller.identity,
+            source=caller.source,
+            account_id=txn.account_id,
+        )
+        emit_metrics("processor", {"RequestsForbidden": 1.0})
+        return response(event, 403, {"error": "account does not belong to the caller"})
     queue_url = services.config.queue_url
     params: dict[str, Any] = {
         "QueueUrl": queue_url,

@@ -5,154 +5,97 @@ when the VPC's endpoints are what broke), every minute from EventBridge (what th
 on: it needs nothing in the primary's region) and at once from SNS when an alarm of the
 primary's region publishes to its topic.
 
-It fails the Aurora global database over to this region's cluster only when three
-independent views agree the primary is gone:
+Each run is one **evaluation**. It gathers three independent signals (``evidence``: our
+probes of the primary's public ``/health``, Route 53's checkers, and the target cluster's
+replication metric in this region's CloudWatch) and judges the primary *down* only when all
+three agree. The streak of consecutive down evaluations lives in the sessions table
+(``ledger``); any evaluation that is not down resets it. The primary counts as gone only when
+the streak holds ``FAILOVER_EVALUATIONS`` evaluations spanning ``FAILOVER_SUSTAIN_SECONDS``.
+Then, by ``FAILOVER_MODE``:
 
-1. RDS: this region is not the writer already, and no failover is under way (so concurrent
-   and later invocations do nothing);
-2. our own HTTP probes of the primary's ``/health`` all fail;
-3. Route 53's checkers do not report it healthy by majority. If Route 53 cannot be asked (its
-   control plane is in us-east-1, which may be the region that is down) the probes decide.
+- ``automatic``: one invocation (a conditional write decides which) starts the managed
+  *unplanned* failover (``AllowDataLoss``: the primary cannot flush its last writes; losing up
+  to the replication lag is what the RPO allows);
+- ``manual`` (the default): nothing is promoted. The function raises ``FailoverRecommended``
+  (a metric an alarm watches), publishes the decision it would take with its evidence and the
+  command that carries it out, and repeats that every 15 minutes while the primary stays down.
 
-The failover is the managed *unplanned* one (``AllowDataLoss``): the primary cannot flush
-its last writes, and losing up to the replication lag is what the RPO allows.
+A human carries a decision out (or drills a planned switchover) by invoking this function with
+``{"action": "promote", "global_cluster": "<id>", "to_region": "<this region>"}``: a
+switchover (no data loss) when the primary still answers, a failover with data loss only when
+it does not. Every decision, with its evidence, goes to the sessions table, SNS and the log.
 """
 
 from __future__ import annotations
 
-import http.client
 import time
-import urllib.error
-import urllib.request
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
-from txnproc import aws
+from txnproc import announce, aws, promote
 from txnproc.config import FailoverConfig, load_failover
+from txnproc.errors import InvalidEvent
+from txnproc.evidence import Evidence, Sleep, probe, replication_view, route53_view
+from txnproc.ledger import Ledger, Streak, ledger_key
 from txnproc.observe import emit_metrics, log
 
-PROBE_INTERVAL_SECONDS = 2.0
-# Global cluster states in which a failover or switchover is already running.
-BUSY_STATES = frozenset({"failing-over", "switching-over"})
-
-Sleep = Callable[[float], None]
-
-
-@dataclass(frozen=True)
-class Probe:
-    attempt: int
-    status: int | None  # HTTP status, None when no answer came
-    error: str | None
-    seconds: float
-
-    @property
-    def ok(self) -> bool:
-        return self.status == 200
-
-
-@dataclass(frozen=True)
-class Route53View:
-    verdict: str  # healthy | unhealthy | unknown (no observations) | unreachable
-    checkers: int = 0
-    healthy: int = 0
-    error: str | None = None
+Clock = Callable[[], datetime]
 
 
 @dataclass
 class Clients:
-    rds: Any
+    rds: Any  # this (the secondary) region's RDS
     route53: Any
+    cloudwatch: Any  # this region's: where the target cluster's metrics are
     dynamodb: Any
     sns: Any
+    rds_in: Callable[[str], Any]  # RDS of another region (the writer's own, for a promote)
 
     @classmethod
     def create(cls, config: FailoverConfig) -> Clients:
         return cls(
             rds=aws.client("rds", config.region),
             route53=aws.client("route53", config.region, fast=True),
+            cloudwatch=aws.client("cloudwatch", config.region, fast=True),
             dynamodb=aws.client("dynamodb", config.region),
             sns=aws.client("sns", config.region),
+            rds_in=lambda region: aws.client("rds", region, fast=True),
         )
 
 
-# --------------------------------------------------------------------------- the checks
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
 
 
-def find_global_cluster(rds: Any, cluster_id: str) -> dict[str, Any]:
-    found = rds.describe_global_clusters(GlobalClusterIdentifier=cluster_id)["GlobalClusters"]
-    # Filter anyway: the identifier is matched case-insensitively by RDS (stored lower case).
-    for cluster in found:
-        if str(cluster.get("GlobalClusterIdentifier", "")).lower() == cluster_id.lower():
-            return dict(cluster)
-    raise LookupError(f"global cluster {cluster_id} not found")
-
-
-def writer_of(cluster: Mapping[str, Any]) -> str | None:
-    for member in cluster.get("GlobalClusterMembers") or ():
-        if member.get("IsWriter"):
-            return str(member["DBClusterArn"])
-    return None
-
-
-def busy(cluster: Mapping[str, Any]) -> bool:
-    """A failover or switchover is pending or running (started by us or anyone else)."""
-    return bool(cluster.get("FailoverState")) or cluster.get("Status") in BUSY_STATES
-
-
-def probe_once(url: str, timeout: float, attempt: int) -> Probe:
-    # No proxies: the answer must be the primary's own, from this region's network.
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    request = urllib.request.Request(url, headers={"User-Agent": "txnproc-failover/1"})
-    started = time.monotonic()
-    status: int | None = None
-    error: str | None = None
-    try:
-        with opener.open(request, timeout=timeout) as answer:
-            answer.read(4096)
-            status = int(answer.status)
-    except urllib.error.HTTPError as exc:  # an answer, just not a healthy one
-        status = exc.code
-        exc.close()
-    except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as exc:
-        # DNS failure, refused, reset, TLS, timeout, a garbled answer: no healthy primary.
-        error = repr(getattr(exc, "reason", exc))[:300]
-    return Probe(attempt, status, error, round(time.monotonic() - started, 3))
-
-
-def probe(url: str, count: int, timeout: float, sleep: Sleep) -> list[Probe]:
-    """Up to ``count`` probes, a short pause between them; stops at the first 200."""
-    results: list[Probe] = []
-    for attempt in range(1, count + 1):
-        if attempt > 1:
-            sleep(PROBE_INTERVAL_SECONDS)
-        result = probe_once(url, timeout, attempt)
-        results.append(result)
-        if result.ok:
-            break
-    return results
-
-
-def route53_view(route53: Any, health_check_id: str) -> Route53View:
-    try:
-        answer = route53.get_health_check_status(HealthCheckId=health_check_id)
-    except Exception as exc:  # unreachable control plane, throttling, permissions
-        return Route53View("unreachable", error=repr(exc)[:300])
-    observations = answer.get("HealthCheckObservations") or []
-    healthy = sum(
-        1
-        for o in observations
-        if str((o.get("StatusReport") or {}).get("Status", "")).startswith("Success")
+def gather(
+    config: FailoverConfig,
+    clients: Clients,
+    sleep: Sleep,
+    moment: datetime,
+    writer: str | None,
+) -> Evidence:
+    probes = probe(config.primary_health_url, config.probes, config.probe_timeout_seconds, sleep)
+    return Evidence(
+        probes=tuple(probes),
+        route53=route53_view(clients.route53, config.health_check_id),
+        replication=replication_view(
+            clients.cloudwatch,
+            config.target_cluster_id,
+            moment,
+            stale_seconds=config.metric_stale_seconds,
+            lag_down_seconds=config.lag_down_seconds,
+            source_region=promote.region_of(writer) if writer else None,
+        ),
     )
-    if not observations:
-        return Route53View("unknown")
-    verdict = "healthy" if healthy * 2 > len(observations) else "unhealthy"
-    return Route53View(verdict, len(observations), healthy)
 
 
-# --------------------------------------------------------------------------- the decision
+def _ledger(config: FailoverConfig, clients: Clients) -> Ledger:
+    return Ledger(
+        clients.dynamodb, config.sessions_table, ledger_key(config.global_cluster_id, config.region)
+    )
 
 
 def _none(reason: str, level: str = "info", **fields: Any) -> dict[str, Any]:
@@ -160,156 +103,234 @@ def _none(reason: str, level: str = "info", **fields: Any) -> dict[str, Any]:
     return {"action": "none", "reason": reason}
 
 
-def run(
-    config: FailoverConfig,
-    clients: Clients,
-    *,
-    sleep: Sleep = time.sleep,
-    now: Callable[[], datetime] = lambda: datetime.now(UTC),
-    trigger: str = "direct",
-) -> dict[str, Any]:
-    cluster = find_global_cluster(clients.rds, config.global_cluster_id)
-    writer = writer_of(cluster)
+def _streak_json(streak: Streak) -> dict[str, Any]:
+    return {k: v for k, v in asdict(streak).items() if k != "version"}
+
+
+# --------------------------------------------------------------------------- the evaluation
+
+
+def _precheck(
+    config: FailoverConfig, clients: Clients, trigger: str, moment: datetime
+) -> tuple[dict[str, Any] | None, str | None]:
+    """(an answer that ends the evaluation, or None; the current writer)."""
+    cluster = promote.find_global_cluster(clients.rds, config.global_cluster_id)
+    writer = promote.writer_of(cluster)
     if writer == config.target_cluster_arn:
-        return _none("already-primary", trigger=trigger, writer=writer)
-    if busy(cluster):
-        return _none(
+        # Promoted (by us or anyone): a new era; a later failback starts from nothing.
+        _ledger(config, clients).clear(moment.timestamp(), {"writer": writer})
+        return _none("already-primary", trigger=trigger, writer=writer), writer
+    if promote.busy(cluster):
+        answer = _none(
             "failover-in-progress",
             trigger=trigger,
             status=cluster.get("Status"),
             failover_state=cluster.get("FailoverState"),
         )
-    members = [m.get("DBClusterArn") for m in cluster.get("GlobalClusterMembers") or ()]
+        return answer, writer
+    members = promote.members_of(cluster)
     if config.target_cluster_arn not in members:
         # Detached by hand, or a wrong ARN: failing over to it is impossible; say so loudly.
-        return _none("target-not-member", "error", trigger=trigger, members=members)
+        return _none("target-not-member", "error", trigger=trigger, members=members), writer
+    return None, writer
 
-    probes = probe(config.primary_health_url, config.probes, config.probe_timeout_seconds, sleep)
-    failed = sum(1 for p in probes if not p.ok)
-    emit_metrics("failover", {"PrimaryProbeFailures": float(failed)})
-    if any(p.ok for p in probes):
-        return _none("primary-healthy", trigger=trigger, probes=[asdict(p) for p in probes])
 
-    route53 = route53_view(clients.route53, config.health_check_id)
-    if route53.verdict == "healthy":
-        # The world can reach the primary; it is our probe (or this region) that is broken.
-        return _none(
-            "route53-healthy",
-            "warning",
-            trigger=trigger,
-            probes=[asdict(p) for p in probes],
-            route53=asdict(route53),
-        )
-
-    started = now()
-    try:
-        answer = clients.rds.failover_global_cluster(
-            GlobalClusterIdentifier=config.global_cluster_id,
-            TargetDbClusterIdentifier=config.target_cluster_arn,
-            AllowDataLoss=True,
-        )
-    except Exception as exc:
-        if aws.error_code(exc) != "InvalidGlobalClusterStateFault":
-            raise
-        # Lost a race with another invocation (schedule and alarm fire together)?
-        again = find_global_cluster(clients.rds, config.global_cluster_id)
-        if busy(again) or writer_of(again) == config.target_cluster_arn:
-            return _none("failover-in-progress", trigger=trigger, raced=True)
-        raise
-
-    outcome: dict[str, Any] = {
-        "action": "failover",
-        "reason": "primary-unreachable",
-        "global_cluster_id": config.global_cluster_id,
-        "target_cluster_arn": config.target_cluster_arn,
-        "previous_writer": writer,
-        "started_at": started.isoformat(),
-        "trigger": trigger,
-        "probes": [asdict(p) for p in probes],
-        "route53": asdict(route53),
-        "request_id": answer.get("ResponseMetadata", {}).get("RequestId"),
-        "global_cluster_status": (answer.get("GlobalCluster") or {}).get("Status"),
-    }
-    outcome["recorded"] = _record(config, clients, outcome)
-    outcome["announced"] = _announce(config, clients, outcome)
-    log("critical", "failover_started", **outcome)
+def run(
+    config: FailoverConfig,
+    clients: Clients,
+    *,
+    sleep: Sleep = time.sleep,
+    now: Clock = _utcnow,
+    trigger: str = "direct",
+) -> dict[str, Any]:
+    moment = now()
+    done, writer = _precheck(config, clients, trigger, moment)
+    if done is not None:
+        return done
+    evidence = gather(config, clients, sleep, moment, writer)
+    kind = "promote" if config.mode == "automatic" else "recommend"
+    decision_id = uuid.uuid4().hex[:12]
+    streak, won = _ledger(config, clients).observe(
+        evidence.down,
+        moment.timestamp(),
+        evidence.to_json(),
+        act_id=f"{kind}:{decision_id}",
+        evaluations=config.evaluations,
+        sustain_seconds=config.sustain_seconds,
+    )
+    sustained = streak.sustained(config.evaluations, config.sustain_seconds)
     emit_metrics(
         "failover",
         {
-            "FailoverStarted": 1.0,
-            "FailoverRecordFailures": float((not outcome["recorded"]) + (not outcome["announced"])),
+            "PrimaryProbeFailures": float(sum(not p.ok for p in evidence.probes)),
+            "FailoverSignalsAgreeing": float(len(evidence.agreeing)),
+            "FailoverDownStreak": float(streak.count),
+            "FailoverRecommended": float(sustained),
         },
     )
-    return outcome
+    if not won:
+        reason = (
+            "primary-healthy"
+            if not evidence.probes_down
+            else "signals-disagree"
+            if not evidence.down
+            else "not-sustained"
+            if not sustained
+            else "already-acted"
+        )
+        log(
+            "info" if reason == "primary-healthy" else "warning",
+            "failover_evaluated",
+            reason=reason,
+            trigger=trigger,
+            mode=config.mode,
+            streak=_streak_json(streak),
+            evidence=evidence.to_json(),
+        )
+        return {"action": "none", "reason": reason, "streak": streak.count}
+    decision = _decision(config, decision_id, kind, moment, trigger, writer, evidence)
+    decision["streak"] = _streak_json(streak)
+    if kind == "recommend":
+        return _recommend(config, clients, decision)
+    return _promote(config, clients, decision, planned=False, moment=moment)
 
 
-# --------------------------------------------------------------------------- the record
-
-
-def _dynamo_value(value: Any) -> Any:
-    # The serializer refuses floats (DynamoDB numbers are decimals): convert exactly.
-    if isinstance(value, float):
-        return Decimal(str(value))
-    if isinstance(value, dict):
-        return {k: _dynamo_value(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list):
-        return [_dynamo_value(v) for v in value]
-    return value
-
-
-def _record(config: FailoverConfig, clients: Clients, outcome: dict[str, Any]) -> bool:
-    """An item in the sessions table (a global table: readable from every region). No
-    ``expires_at``: an audit record outlives the session TTL."""
-    from boto3.dynamodb.types import TypeSerializer
-
-    serialize = TypeSerializer().serialize
-    item = {
-        "session_id": f"failover#{outcome['started_at']}",
+def _decision(
+    config: FailoverConfig,
+    decision_id: str,
+    kind: str,
+    moment: datetime,
+    trigger: str,
+    writer: str | None,
+    evidence: Evidence,
+) -> dict[str, Any]:
+    return {
+        "decision_id": decision_id,
+        "decision": kind,
+        "decided_at": moment.isoformat(),
+        "mode": config.mode,
+        "trigger": trigger,
         "region": config.region,
-        **{k: v for k, v in outcome.items() if k not in ("action",)},
+        "global_cluster_id": config.global_cluster_id,
+        "target_cluster_arn": config.target_cluster_arn,
+        "previous_writer": writer,
+        "evidence": evidence.to_json(),
     }
-    try:
-        clients.dynamodb.put_item(
-            TableName=config.sessions_table,
-            Item={k: serialize(_dynamo_value(v)) for k, v in item.items() if v is not None},
-        )
-        return True
-    except Exception as exc:  # the failover is under way regardless; report, don't raise
-        log("error", "failover_record_failed", error=repr(exc)[:500])
-        return False
 
 
-def message(config: FailoverConfig, outcome: Mapping[str, Any]) -> str:
-    probes = outcome["probes"]
-    route53 = outcome["route53"]
-    r53 = route53["verdict"]
-    if r53 in ("healthy", "unhealthy"):
-        r53 = f"{r53} ({route53['healthy']} of {route53['checkers']} checkers report success)"
-    return (
-        f"At {outcome['started_at']} the failover function in {config.region} started an "
-        f"unplanned failover (with data loss) of Aurora global database "
-        f"{config.global_cluster_id} to {config.target_cluster_arn}, away from writer "
-        f"{outcome['previous_writer'] or 'unknown'}. Trigger: {outcome['trigger']}. "
-        f"All {len(probes)} probes of {config.primary_health_url} failed "
-        f"({'; '.join(str(p['status'] or p['error']) for p in probes)}), and the Route 53 "
-        f"health check {config.health_check_id} was {r53}. Writes not yet replicated from the "
-        f"old primary (up to the replication lag) are lost by design; RDS request id "
-        f"{outcome['request_id']}. Check the global cluster's status, point traffic at "
-        f"{config.region}, and rebuild the old region as a secondary once it is back."
+def _recommend(
+    config: FailoverConfig, clients: Clients, decision: dict[str, Any]
+) -> dict[str, Any]:
+    decision["would"] = "failover"
+    decision["command"] = announce.promote_command(config)
+    announce.publish(
+        config,
+        clients.dynamodb,
+        clients.sns,
+        decision,
+        level="critical",
+        event="failover_recommended",
     )
+    return {"action": "recommend", "reason": "primary-down-sustained", **decision}
 
 
-def _announce(config: FailoverConfig, clients: Clients, outcome: dict[str, Any]) -> bool:
+def _promote(
+    config: FailoverConfig,
+    clients: Clients,
+    decision: dict[str, Any],
+    *,
+    planned: bool,
+    moment: datetime,
+) -> dict[str, Any]:
+    ledger = _ledger(config, clients)
+    act_id = f"promote:{decision['decision_id']}"
     try:
-        clients.sns.publish(
-            TopicArn=config.topic_arn,
-            Subject=f"Aurora failover of {config.global_cluster_id} to {config.region}"[:100],
-            Message=message(config, outcome),
+        started = promote.start(
+            clients.rds, config.global_cluster_id, config.target_cluster_arn, planned=planned
         )
-        return True
-    except Exception as exc:
-        log("error", "failover_announce_failed", error=repr(exc)[:500])
-        return False
+    except promote.UnderWay:
+        ledger.release(act_id, moment.timestamp(), {"released": "under-way"})
+        return _none("failover-in-progress", trigger=decision["trigger"], raced=True)
+    except Exception:
+        # Let the next evaluation (or the human) try again instead of waiting for expiry.
+        ledger.release(act_id, moment.timestamp(), {"released": "failed"})
+        raise
+    decision.update(started)
+    announce.publish(
+        config, clients.dynamodb, clients.sns, decision, level="critical", event="failover_started"
+    )
+    emit_metrics("failover", {"FailoverStarted": 1.0})
+    return {"action": started["operation"], "reason": decision["decision"], **decision}
+
+
+# --------------------------------------------------------------------------- a human's promote
+
+
+def _refuse(
+    config: FailoverConfig, clients: Clients, moment: datetime, why: str, event: Mapping[str, Any]
+) -> dict[str, Any]:
+    decision = {
+        "decision_id": uuid.uuid4().hex[:12],
+        "decision": "refused",
+        "decided_at": moment.isoformat(),
+        "mode": config.mode,
+        "trigger": "manual",
+        "region": config.region,
+        "global_cluster_id": config.global_cluster_id,
+        "target_cluster_arn": config.target_cluster_arn,
+        "refusal": why,
+        # What was asked, cut short: it is caller input.
+        "requested": {k: str(event.get(k))[:100] for k in ("global_cluster", "to_region")},
+    }
+    announce.publish(
+        config, clients.dynamodb, clients.sns, decision, level="error", event="promote_refused"
+    )
+    return {"action": "refused", "reason": why, "decision_id": decision["decision_id"]}
+
+
+def promote_action(
+    config: FailoverConfig,
+    clients: Clients,
+    event: Mapping[str, Any],
+    *,
+    sleep: Sleep = time.sleep,
+    now: Clock = _utcnow,
+) -> dict[str, Any]:
+    """``{"action": "promote", "global_cluster": ..., "to_region": ...}``: a human's decision."""
+    moment = now()
+    asked = str(event.get("global_cluster") or "")
+    if asked.lower() != config.global_cluster_id.lower():
+        return _refuse(config, clients, moment, "global_cluster does not match", event)
+    if event.get("to_region") != config.region:
+        return _refuse(config, clients, moment, "to_region is not this function's region", event)
+    done, writer = _precheck(config, clients, "manual", moment)
+    if done is not None:
+        return done
+    evidence = gather(config, clients, sleep, moment, writer)
+    answers, writer_state = _primary_answers(clients, writer, evidence)
+    decision = _decision(
+        config, uuid.uuid4().hex[:12], "manual-promote", moment, "manual", writer, evidence
+    )
+    decision["writer_status"] = writer_state
+    act_id = f"promote:{decision['decision_id']}"
+    if not _ledger(config, clients).take(act_id, moment.timestamp(), decision["evidence"]):
+        return _none("already-acted", trigger="manual")
+    return _promote(config, clients, decision, planned=answers, moment=moment)
+
+
+def _primary_answers(
+    clients: Clients, writer: str | None, evidence: Evidence
+) -> tuple[bool, str | None]:
+    """Whether a switchover can work: replication runs (the metric is fresh and low), or,
+    when the metric says nothing either way, the writer's own region reports it available."""
+    verdict = evidence.replication.verdict
+    if verdict == "healthy":
+        return True, None
+    if verdict in ("stale", "lagging") or writer is None:
+        return False, None
+    region = promote.region_of(writer)
+    status = promote.writer_status(clients.rds_in(region), writer) if region else "unknown"
+    return status == "available", status
 
 
 # --------------------------------------------------------------------------- the handler
@@ -328,6 +349,7 @@ def trigger_of(event: Any) -> str:
 
 _clients: tuple[FailoverConfig, Clients] | None = None
 SLEEP: Sleep = time.sleep  # tests replace it
+NOW: Clock = _utcnow  # tests replace it
 
 
 def handler(event: Any, context: Any = None) -> dict[str, Any]:
@@ -335,4 +357,9 @@ def handler(event: Any, context: Any = None) -> dict[str, Any]:
     config = load_failover()
     if _clients is None or _clients[0] != config:
         _clients = (config, Clients.create(config))
-    return run(config, _clients[1], sleep=SLEEP, trigger=trigger_of(event))
+    clients = _clients[1]
+    if isinstance(event, Mapping) and "action" in event:
+        if event["action"] != "promote":
+            raise InvalidEvent("unknown action; the failover function takes: promote")
+        return promote_action(config, clients, event, sleep=SLEEP, now=NOW)
+    return run(config, clients, sleep=SLEEP, now=NOW, trigger=trigger_of(event))

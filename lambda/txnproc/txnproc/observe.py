@@ -22,11 +22,17 @@ METRIC_UNITS = {
     "TransactionsRejected": "Count",
     "TransactionsFailed": "Count",
     "TransactionsEnqueued": "Count",
+    "RequestsUnauthenticated": "Count",
+    "RequestsForbidden": "Count",
     "BatchSeconds": "Seconds",
     "HealthCheckFailures": "Count",
+    "DeepHealthFailures": "Count",
     "FailoverStarted": "Count",
     "PrimaryProbeFailures": "Count",
     "FailoverRecordFailures": "Count",
+    "FailoverSignalsAgreeing": "Count",
+    "FailoverDownStreak": "Count",
+    "FailoverRecommended": "Count",
 }
 
 

@@ -15,12 +15,16 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from txnproc import health
 from txnproc.errors import DatabaseUnavailable, InvalidMessage, TransactionConflict
 from txnproc.logs import write_log
 from txnproc.message import Transaction, parse_json, parse_transaction
 from txnproc.observe import emit_metrics, log
 from txnproc.services import Services
 from txnproc.sessions import record_session
+from txnproc.store import sqlstate
+
+READ_ONLY = "25006"  # read_only_sql_transaction: a write refused by a read-only database
 
 
 def is_sqs(event: Any) -> bool:
@@ -66,6 +70,7 @@ def process_batch(records: list[Mapping[str, Any]], services: Services) -> dict[
             if db_down is not None:
                 raise DatabaseUnavailable(db_down)
             stored = services.store.record(txn)
+            health.note_writer(True, "consumer")  # a committed insert proves the writer
             stage = "sessions"
             session_updated = record_session(
                 services.dynamodb,
@@ -84,6 +89,8 @@ def process_batch(records: list[Mapping[str, Any]], services: Services) -> dict[
         except Exception as exc:  # any failed write: this message goes back to the queue
             if isinstance(exc, DatabaseUnavailable):
                 db_down = str(exc)
+            if sqlstate(exc) == READ_ONLY:
+                health.note_writer(False, "consumer")  # the old primary, now a secondary
             counts["TransactionsFailed"] += 1
             failures.append({"itemIdentifier": message_id})
             log(
