@@ -424,9 +424,12 @@ def test_the_failover_function_runs_on_a_schedule_outside_the_vpc(both: dict[str
     assert "vpc_config" not in function
     assert "CKV_AWS_117" in _skipped(function)
     assert "CKV_AWS_117" not in _skipped(_one(main, "aws_lambda_function", "txnproc"))
-    target = _one(main, "aws_cloudwatch_event_target")
+    target = _one(main, "aws_cloudwatch_event_target", "failover")
     assert "role_arn" not in target  # EventBridge invokes through the permission
-    assert "function_failover" in target["arn"]
+    assert "function_failover" in target["arn"] and "input" not in target
+    # txnproc's private deep check, every minute in every region, with its constant event.
+    deep = _one(main, "aws_cloudwatch_event_target", "txnproc")
+    assert deep["input"] == '{"action":"deep_health"}' and "function_txnproc" in deep["arn"]
     schedule = _one(main, "aws_lambda_permission", "failover_schedule")
     assert schedule["principal"] == "events.amazonaws.com"
     assert schedule["source_arn"].endswith(":rule/txndr-dr01-prod-us-east-2-failover")

@@ -461,6 +461,29 @@ def test_txnproc_runs_in_the_vpc_and_failover_outside(out: dict[str, Template]) 
 # ---------------------------------------------------------------- failover
 
 
+@pytest.mark.parametrize("site", [PRIMARY, SECONDARY])
+def test_deep_health_runs_privately_every_minute(out: dict[str, Template], site: str) -> None:
+    """Not reachable through the ALB: EventBridge invokes txnproc with a constant event."""
+    slug = site.removesuffix(".json")
+    assert props(out[site], "TxnprocSchedule") == {
+        "Name": f"txndr-dr01-{slug}-deep-health",
+        "ScheduleExpression": "rate(1 minute)",
+        "State": "ENABLED",
+        "Targets": [
+            {
+                "Id": "target",
+                "Arn": getatt("TxnprocFunction", "Arn"),
+                "Input": '{"action":"deep_health"}',
+            }
+        ],
+    }
+    alarms = {
+        a["Properties"]["MetricName"] for a in of_type(out[site], "AWS::CloudWatch::Alarm").values()
+    }
+    assert "DeepHealthFailures" in alarms
+    assert ("FailoverRecommended" in alarms) == (site == SECONDARY)
+
+
 def test_failover_schedule_invokes_the_function_without_a_role(
     out: dict[str, Template],
 ) -> None:

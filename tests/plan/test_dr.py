@@ -227,15 +227,19 @@ def test_failover_function_lives_in_the_secondary_outside_the_vpc(dr: Plan) -> N
     secondary = dr.site(SECONDARY)
     fn = next(f for f in secondary.functions if f.key == "function:failover")
     env = dict(fn.environment)
-    assert not fn.vpc and fn.handler == "handler.failover" and fn.reserved_concurrency == 1
+    # Two: a human's promote is never throttled behind a scheduled run (the ledger in the
+    # sessions table keeps concurrent runs from counting or acting twice).
+    assert not fn.vpc and fn.handler == "handler.failover" and fn.reserved_concurrency == 2
     assert env["GLOBAL_CLUSTER_ID"] == "txndr-dr01-prod-global"
     assert env["TARGET_CLUSTER_ARN"] == (
         "arn:aws:rds:us-east-2:444444444444:cluster:txndr-dr01-prod-us-east-2"
     )
     assert env["PRIMARY_HEALTH_URL"] == "https://us-east-1.api.txn.example.com/health"
     assert env["HEALTH_CHECK_ID"] == Ref(PRIMARY, "healthcheck:prod-us-east-1", "id")
-    assert [s.expression for s in secondary.schedules] == ["rate(1 minute)"]
-    assert secondary.schedules[0].role is None
+    assert {(s.target, s.expression, s.input, s.role) for s in secondary.schedules} == {
+        ("function:txnproc", "rate(1 minute)", '{"action":"deep_health"}', None),
+        ("function:failover", "rate(1 minute)", None, None),
+    }
     principals = {p.key: (p.principal, p.source_arn) for p in secondary.permissions}
     assert principals["permission:failover-alerts"] == (
         "sns.amazonaws.com",
@@ -256,7 +260,7 @@ def test_failover_role_can_fail_over_only_this_global_cluster(dr: Plan) -> None:
         "arn:aws:rds:us-east-1:444444444444:cluster:txndr-dr01-prod-us-east-1",
         "arn:aws:rds:us-east-2:444444444444:cluster:txndr-dr01-prod-us-east-2",
     )
-    assert by_sid["RecordDecisions"].actions == ("dynamodb:PutItem",)
+    assert "rds:SwitchoverGlobalCluster" in by_sid["FailOverToThisRegion"].actions
 
 
 def test_sessions_global_table_with_a_replica_per_region(dr: Plan) -> None:
@@ -402,12 +406,22 @@ def test_the_lambda_code_accepts_the_environment_the_plan_gives(
     assert seen == set(loaders)
 
 
-def test_txnproc_is_granted_what_its_code_calls_on_the_sessions_table(dr: Plan) -> None:
-    role = next(r for r in dr.site(PRIMARY).roles if r.key == "role:txnproc")
-    sessions = next(s for s in role.statements if s.sid == "RecordSessions")
-    code = (LAMBDA / "txnproc" / "sessions.py").read_text()
-    assert sessions.actions == ("dynamodb:UpdateItem",) and "update_item(" in code
-    assert "put_item(" not in code and "get_item(" not in code
+def _table_calls(*modules: str) -> set[str]:
+    """The DynamoDB item actions the named txnproc modules call."""
+    names = {"get_item": "GetItem", "put_item": "PutItem", "update_item": "UpdateItem"}
+    code = "".join((LAMBDA / "txnproc" / f"{m}.py").read_text() for m in modules)
+    return {f"dynamodb:{action}" for call, action in names.items() if f".{call}(" in code}
+
+
+def test_each_function_is_granted_what_its_code_calls_on_the_sessions_table(dr: Plan) -> None:
+    """txnproc records sessions and shares its health verdict; the failover function keeps its
+    streak and records its decisions: each grant is exactly the calls its modules make."""
+    txnproc = next(r for r in dr.site(PRIMARY).roles if r.key == "role:txnproc")
+    sessions = next(s for s in txnproc.statements if s.sid == "RecordSessions")
+    assert set(sessions.actions) == _table_calls("sessions", "health", "process", "alb", "services")
+    failover = next(r for r in dr.site(SECONDARY).roles if r.key == "role:failover")
+    decisions = next(s for s in failover.statements if s.sid == "RecordDecisions")
+    assert set(decisions.actions) == _table_calls("failover", "ledger", "announce")
 
 
 def test_each_bucket_says_why_it_replicates_nowhere(dr: Plan) -> None:
@@ -474,7 +488,9 @@ def test_failover_mode_and_evidence_window_come_from_the_spec(dr: Plan, variant:
         env = dict(failover.environment)
         assert (env["FAILOVER_MODE"], env["FAILOVER_EVALUATIONS"]) == (mode, "3")
         assert env["FAILOVER_SUSTAIN_SECONDS"] == "180"
-    assert failover_evidence(60) == (720, 12)
+    assert failover_evidence(15) == (180, 3, 180)
+    assert failover_evidence(60) == (720, 12, 300)
+    assert failover_evidence(8) == (180, 3, 120)
 
 
 def test_an_explicit_none_still_gets_the_web_acl(tmp_path: Path) -> None:

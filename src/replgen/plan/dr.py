@@ -87,6 +87,10 @@ ROTATION = {
 # Characters the engines refuse in a master password, plus quotes that break connection URLs.
 EXCLUDED_CHARACTERS = "\"'@/\\:?#[]%`"
 SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+TXNPROC_METRICS = "replgen/txnproc"  # the namespace txnproc's embedded metrics use
+# txnproc's private check of its database and queue, every minute: the public /health only
+# reads the verdict it shares, so nothing on the internet can make it touch the database.
+DEEP_HEALTH_EVENT = '{"action":"deep_health"}'
 # AWS's managed rule groups every API gets: the common rule set (OWASP top risks) and known
 # bad inputs (Log4Shell and similar), evaluated after the rate limit.
 WAF_RULE_GROUPS = ("AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet")
@@ -168,7 +172,22 @@ def _member(t: _Topology, site: Site) -> Site:
             ),
         )
     ]
-    schedules: list[Schedule] = []
+    deep = Schedule(
+        t.name("rule", site, "deep-health"),
+        "rate(1 minute)",
+        txnproc.key,
+        None,
+        input=DEEP_HEALTH_EVENT,
+    )
+    schedules: list[Schedule] = [deep]
+    permissions.append(
+        Permission(
+            "permission:txnproc-deep-health",
+            txnproc.key,
+            service_principal("events", site.region),
+            arn("events", site.region, site.account_id, f"rule/{deep.name}"),
+        )
+    )
     if not site.primary:
         failover, dlq = _failover(t, site)
         functions.append(failover)
@@ -328,7 +347,15 @@ def _txnproc(t: _Topology, site: Site) -> tuple[Function, tuple[Queue, Queue]]:
         ("LOG_BUCKET", _log_bucket(t, site)),
         ("SESSION_TTL_SECONDS", "86400"),
         ("API_AUTH", t.api.auth),
-        *((("API_ACCOUNT_CLAIM", t.api.oidc.account_claim),) if t.api.oidc else ()),
+        *(
+            (
+                ("API_ACCOUNT_CLAIM", t.api.oidc.account_claim),
+                # The ALB signs the identity it passes on: txnproc checks it is this one.
+                ("ALB_ARN", Ref(site.id, "load_balancer", "arn")),
+            )
+            if t.api.oidc
+            else ()
+        ),
     )
     function = Function(
         key="function:txnproc",
@@ -390,7 +417,8 @@ def _txnproc_role(t: _Topology, site: Site, fn: Function) -> Role:
         ),
         Statement(
             "RecordSessions",
-            ("dynamodb:UpdateItem",),  # txnproc upserts: one call per message
+            # Upserts, one call per message; and the shared writer flag /health reads.
+            ("dynamodb:GetItem", "dynamodb:UpdateItem"),
             (arn("dynamodb", r, a, f"table/{t.table}"),),
         ),
         Statement(
@@ -516,12 +544,16 @@ def _record(t: _Topology, site: Site) -> Record:
     )
 
 
-def failover_evidence(rto_minutes: int) -> tuple[int, int]:
-    """(seconds, evaluations) the primary must be judged down for before a promotion: a fifth
-    of the RTO, at least three one-minute evaluations over three minutes, so a blip never
-    promotes and the promotion still lands well inside the RTO."""
-    sustain = max(180, rto_minutes * 60 // 5)
-    return sustain, sustain // 60
+def failover_evidence(rto_minutes: int) -> tuple[int, int, int]:
+    """(seconds, evaluations, stale seconds): how long, and over how many one-minute runs, the
+    primary must be judged down before a promotion (a fifth of the RTO, at least three runs
+    over three minutes, so a blip never promotes), and how old the Global Database's
+    replication metric must be to count as stopped (a fifth of the RTO, 2 to 5 minutes).
+    Detection then takes stale + sustain + a run, which leaves the rest of the RTO to RDS:
+    9 minutes of 15 for the seed DR spec."""
+    fifth = rto_minutes * 60 // 5
+    sustain = max(180, fifth)
+    return sustain, sustain // 60, min(300, max(120, fifth))
 
 
 def _failover(t: _Topology, site: Site) -> tuple[Function, Queue]:
@@ -534,7 +566,7 @@ def _failover(t: _Topology, site: Site) -> tuple[Function, Queue]:
         visibility_timeout=300,
     )
     cluster_arn = arn("rds", site.region, site.account_id, f"cluster:{site.database.cluster_id}")
-    sustain, evaluations = failover_evidence(t.dr.rto_minutes)
+    sustain, evaluations, stale = failover_evidence(t.dr.rto_minutes)
     environment: tuple[tuple[str, Value | Join], ...] = (
         ("GLOBAL_CLUSTER_ID", t.global_cluster),
         ("TARGET_CLUSTER_ARN", cluster_arn),
@@ -547,6 +579,7 @@ def _failover(t: _Topology, site: Site) -> tuple[Function, Queue]:
         ("FAILOVER_MODE", t.dr.failover),
         ("FAILOVER_EVALUATIONS", str(evaluations)),
         ("FAILOVER_SUSTAIN_SECONDS", str(sustain)),
+        ("FAILOVER_METRIC_STALE_SECONDS", str(stale)),
     )
     function = Function(
         key="function:failover",
@@ -558,7 +591,9 @@ def _failover(t: _Topology, site: Site) -> tuple[Function, Queue]:
         runtime=ctx.spec.functions.runtime,
         timeout=60,
         memory_mb=256,
-        reserved_concurrency=1,  # one decision at a time
+        # Two: a human's promote is never throttled behind a scheduled run; the ledger's
+        # conditional writes keep concurrent runs from counting or acting twice.
+        reserved_concurrency=2,
         role="role:failover",
         environment=environment,
         log_group=LogGroup(
@@ -608,13 +643,25 @@ def _failover_role(t: _Topology, site: Site, fn: Function) -> Role:
     statements = (
         Statement("WriteOwnLogs", ("logs:CreateLogStream", "logs:PutLogEvents"), (f"{logs}:*",)),
         Statement("ReadGlobalCluster", ("rds:DescribeGlobalClusters",), (global_cluster,)),
+        # A human's promote asks the writer's region whether the primary still answers.
+        Statement("ReadMemberClusters", ("rds:DescribeDBClusters",), clusters),
         Statement(
-            "FailOverToThisRegion", ("rds:FailoverGlobalCluster",), (global_cluster, *clusters)
+            "FailOverToThisRegion",
+            ("rds:FailoverGlobalCluster", "rds:SwitchoverGlobalCluster"),
+            (global_cluster, *clusters),
+        ),
+        Statement(
+            "ReadReplicationMetric",
+            ("cloudwatch:GetMetricData",),
+            ("*",),
+            reason=NO_RESOURCE_LEVEL,
         ),
         Statement("ReadPrimaryHealth", ("route53:GetHealthCheckStatus",), (health,)),
         Statement("Notify", ("sns:Publish",), (arn("sns", r, a, site.topic.name),)),
         Statement(
-            "RecordDecisions", ("dynamodb:PutItem",), (arn("dynamodb", r, a, f"table/{t.table}"),)
+            "RecordDecisions",
+            ("dynamodb:GetItem", "dynamodb:PutItem"),  # the streak, under conditional writes
+            (arn("dynamodb", r, a, f"table/{t.table}"),),
         ),
         Statement(
             "DeadLetters", ("sqs:SendMessage",), (arn("sqs", r, a, fn.dead_letter_queue.name),)
@@ -782,6 +829,33 @@ def _alarms(t: _Topology, site: Site) -> tuple[Alarm, ...]:
             "Count",
         ),
     ]
+    # txnproc's own metrics (namespace and dimensions as lambda/txnproc/observe.py writes
+    # them): its private deep check failing, and, on a secondary, the failover it advises.
+    region = (("Region", site.region),)
+    alarms.append(
+        _alarm(
+            t,
+            site,
+            "deep-health",
+            f"txnproc in {site.region} cannot reach its database or queue",
+            (TXNPROC_METRICS, "DeepHealthFailures", (("Function", "processor"), *region)),
+            0.0,
+            "Count",
+        )
+    )
+    if not site.primary:
+        alarms.append(
+            _alarm(
+                t,
+                site,
+                "failover-recommended",
+                f"the primary has been down long enough, by every signal, to promote "
+                f"{site.region} ({t.dr.failover} failover)",
+                (TXNPROC_METRICS, "FailoverRecommended", (("Function", "failover"), *region)),
+                0.0,
+                "Count",
+            )
+        )
     for fn in site.functions:
         if fn.key in ("function:txnproc", "function:failover"):
             alarms.append(

@@ -317,6 +317,7 @@ class Schedule:
     expression: str
     target: str  # component key: a state machine or function
     role: str | None  # None for a function, which a Permission lets EventBridge invoke
+    input: str | None = None  # constant JSON event, where the target needs one
 
 
 @dataclass(frozen=True)

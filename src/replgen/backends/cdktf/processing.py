@@ -83,6 +83,7 @@ class Processing(Construct):
         skip(lb, DESTROYABLE, WAF_BY_ASSOCIATION)
         ctx.keep(site, "load_balancer", lb)
         ctx.put(site, "load_balancer", "dns_name", lb.dns_name)
+        ctx.put(site, "load_balancer", "arn", lb.arn)
         target_group = self._target_group(plan_lb)
         certificate = self._certificate(plan_lb)
         forward = LbListenerDefaultAction(type="forward", target_group_arn=target_group.arn)

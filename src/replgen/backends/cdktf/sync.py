@@ -227,6 +227,7 @@ class Sync(Construct):
             target_id="target",
             arn=target.arn,
             role_arn=self.ctx.role_arn(self.site, schedule.role) if schedule.role else None,
+            input=literal(schedule.input) if schedule.input else None,
         )
 
     # ------------------------------------------------------------ invocation rights

@@ -48,6 +48,7 @@ LOCAL: dict[tuple[str, str], Callable[[Ctx, Site], Any]] = {
         ",", t.GetAtt(c.lid(s, "HostedZone"), "NameServers")
     ),
     ("load_balancer", "dns_name"): lambda c, s: t.GetAtt(c.lid(s, "LoadBalancer"), "DNSName"),
+    ("load_balancer", "arn"): lambda c, s: t.Ref(c.lid(s, "LoadBalancer")),
 }
 # Components a site has several of ("healthcheck:<slug>"), by kind: their attr given the key.
 LOCAL_KINDS: dict[tuple[str, str], Callable[[Ctx, Site, str], Any]] = {

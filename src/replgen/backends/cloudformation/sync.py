@@ -224,6 +224,7 @@ def _schedule(ctx: Ctx, site: Site, schedule: Schedule) -> None:
     kind = schedule.target.split(":", 1)[0]
     # A function is invoked through its Permission; anything else through the plan's role.
     role = {"RoleArn": ctx.role_arn(site, schedule.role)} if schedule.role else {}
+    event = {"Input": schedule.input} if schedule.input else {}
     ctx.add(
         events.Rule(
             ctx.component_lid(site, schedule.target, "Schedule"),
@@ -235,6 +236,7 @@ def _schedule(ctx: Ctx, site: Site, schedule: Schedule) -> None:
                     Id="target",
                     Arn=TARGETS[kind](ctx, site, schedule.target),
                     **role,
+                    **event,
                 )
             ],
         )
