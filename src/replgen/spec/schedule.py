@@ -2,7 +2,7 @@
 
 EventBridge refuses at deploy time what a loose pattern lets through (`rate(1 hours)`,
 five cron fields, `*` in both day fields); this grammar refuses it at validation, with
-the reason. `schedule_period_seconds` tells rules how far apart two runs can be.
+the reason. How far apart two runs can be is `cadence.period_seconds`'s to say.
 """
 
 from __future__ import annotations
@@ -146,54 +146,3 @@ def _value(text: str, spec: _Field) -> int | None:
     if text.isdigit() and spec.low <= int(text) <= spec.high:
         return int(text)
     return None
-
-
-def schedule_period_seconds(expression: str) -> int | None:
-    """The longest time between two consecutive runs, in seconds.
-
-    None where the expression is invalid or the gap depends on the calendar (days of the
-    month, months, years, L/W/#): then no fixed period exists.
-    """
-    try:
-        check(expression)
-    except ScheduleError:
-        return None
-    if _RATE.fullmatch(expression):
-        return _rate(expression)
-    minutes, hours, dom, month, dow, year = _cron(expression)
-    times = _expand(minutes, _FIELDS[0]), _expand(hours, _FIELDS[1])
-    days = _weekdays(dom, dow)
-    if None in times or days is None or month != "*" or year != "*":
-        return None
-    per_day = sorted(h * 60 + m for h in times[1] or () for m in times[0] or ())
-    runs = [d * 1440 + t for d in sorted(days) for t in per_day]
-    week = 7 * 1440
-    gaps = [b - a for a, b in zip(runs, [*runs[1:], runs[0] + week], strict=True)]
-    return max(gaps) * 60
-
-
-def _weekdays(dom: str, dow: str) -> set[int] | None:
-    """Days of the week (0 = Sunday) a cron runs on, where that is all the calendar says."""
-    if dom == "*" and dow == "?":
-        return set(range(7))
-    if dom == "?":
-        found = _expand(dow, _FIELDS[4])
-        return {d - 1 for d in found} if found is not None else None
-    return None
-
-
-def _expand(text: str, spec: _Field) -> set[int] | None:
-    """The values a plain field (numbers, names, ranges, */step) matches; None for L, W, #."""
-    out: set[int] = set()
-    for item in text.split(","):
-        base, _, step = item.partition("/")
-        if base == "*":
-            low, high = spec.low, spec.high
-        else:
-            bounds = [_value(b, spec) for b in base.split("-")]
-            if None in bounds:
-                return None
-            low, high = bounds[0], bounds[-1]  # type: ignore[assignment]
-            high = spec.high if step and len(bounds) == 1 else high
-        out.update(range(low, high + 1, int(step or 1)))
-    return out
