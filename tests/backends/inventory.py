@@ -48,6 +48,8 @@ CFN: dict[str, tuple[str, Callable[[Props, Props], tuple[Any, ...]]]] = {
     "AWS::EC2::RouteTable": ("route_table", lambda p, _: ()),
     "AWS::EC2::Route": ("route", lambda p, _: (p["DestinationCidrBlock"],)),
     "AWS::EC2::InternetGateway": ("internet_gateway", lambda p, _: ()),
+    "AWS::EC2::EIP": ("elastic_ip", lambda p, _: (p["Domain"],)),
+    "AWS::EC2::NatGateway": ("nat_gateway", lambda p, _: ()),
     "AWS::EC2::VPCPeeringConnection": ("peering", lambda p, _: ()),
     "AWS::EC2::NetworkAcl": ("network_acl", lambda p, _: ()),
     "AWS::EC2::NetworkAclEntry": (
@@ -302,6 +304,8 @@ TF: dict[str, tuple[str, Callable[[Props], tuple[Any, ...]]]] = {
     "aws_route_table": ("route_table", lambda p: ()),
     "aws_route": ("route", lambda p: (p["destination_cidr_block"],)),
     "aws_internet_gateway": ("internet_gateway", lambda p: ()),
+    "aws_eip": ("elastic_ip", lambda p: (p["domain"],)),
+    "aws_nat_gateway": ("nat_gateway", lambda p: ()),
     "aws_vpc_peering_connection": ("peering", lambda p: ()),
     "aws_network_acl": ("network_acl", lambda p: ()),
     "aws_network_acl_rule": (

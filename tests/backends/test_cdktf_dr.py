@@ -540,3 +540,13 @@ def test_a_key_created_beforehand_is_registered_not_built() -> None:
     keys = Keys(stack, "keys", ctx, site)
     assert ctx.key_arn(site) == external
     assert keys.node.children == []
+
+
+def test_oidc_sites_reach_the_alb_signing_keys_through_a_nat(both: dict[str, Path]) -> None:
+    main = _stack(both, "paydr-eu02-payments-eu-west-1", "dr-variant")
+    nat = _one(main, "aws_nat_gateway")
+    assert nat["allocation_id"].startswith("${aws_eip.") and "public_subnet_1" in nat["subnet_id"]
+    route = _one(main, "aws_route", "private_default_route")
+    assert route["destination_cidr_block"] == "0.0.0.0/0"
+    assert route["nat_gateway_id"].startswith("${aws_nat_gateway.")
+    assert "aws_nat_gateway" not in _stack(both, SECONDARY)["resource"]

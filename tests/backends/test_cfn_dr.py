@@ -390,6 +390,21 @@ def test_oidc_authenticates_everything_but_health(variant: dict[str, Template]) 
     assert "MutualAuthentication" not in listener
 
 
+def test_oidc_sites_reach_the_alb_signing_keys_through_a_nat(
+    out: dict[str, Template], variant: dict[str, Template]
+) -> None:
+    template = variant["live-eu-west-1.json"]
+    nat = props(template, "NatGateway")
+    assert nat["AllocationId"] == getatt("NatAddress", "AllocationId")
+    assert nat["SubnetId"] == ref("PublicSubnet1")
+    assert props(template, "PrivateDefaultRoute") == {
+        "RouteTableId": ref("PrivateRouteTable"),
+        "DestinationCidrBlock": "0.0.0.0/0",
+        "NatGatewayId": ref("NatGateway"),
+    }
+    assert not of_type(out[PRIMARY], "AWS::EC2::NatGateway")  # mTLS needs no way out
+
+
 def test_every_alb_is_behind_the_web_acl(out: dict[str, Template]) -> None:
     acl = props(out[PRIMARY], "WebAcl")
     assert acl["Scope"] == "REGIONAL" and acl["DefaultAction"] == {"Allow": {}}

@@ -510,3 +510,10 @@ def test_an_explicit_none_still_gets_the_web_acl(tmp_path: Path) -> None:
             443,
         )
         assert lb.web_acl.rate_limit == 2000
+
+
+def test_only_oidc_gives_the_private_subnets_a_way_out(dr: Plan, variant: Plan) -> None:
+    """txnproc verifies the ALB's OIDC token with a key no VPC endpoint serves: a NAT gateway
+    then, and only then; mTLS needs nothing beyond the endpoints."""
+    assert {s.network.internet_egress for s in variant.sites} == {True}
+    assert {s.network.internet_egress for s in dr.sites} == {False}

@@ -141,7 +141,8 @@ def _check_peerings(ctx: Context) -> None:
     for entry in ctx.entries:
         count = len(_peers(ctx, entry.id))
         quotas.enforce(ctx.limits, quotas.PEERINGS, ("peering",), entry.id, count)
-        routes = count + 1 + len(_gateway_endpoints(ctx, entry))  # + the VPC's local route
+        # + the VPC's local route, and the default route where the subnets have a NAT
+        routes = count + 1 + len(_gateway_endpoints(ctx, entry)) + _internet_egress(ctx, entry)
         subject = f"{entry.id}'s private route table"
         quotas.enforce(ctx.limits, quotas.ROUTES, ("peering",), subject, routes)
 
@@ -177,6 +178,13 @@ def _estimate(value: object, sites: dict[str, Site]) -> int:
             return len(site.database.cluster_id) + len(site.region) + quotas.ENDPOINT_EXTRA
         return quotas.REF_BYTES
     return len(str(value))
+
+
+def _internet_egress(ctx: Context, entry: SiteEntry) -> bool:
+    """txnproc verifies the ALB's OIDC token with a key fetched from the region's public-keys
+    endpoint, which has no VPC endpoint: only then do the private subnets reach the internet."""
+    dr_member = entry.environment == dr_plan.environment(ctx.spec)
+    return dr_member and ctx.spec.api is not None and ctx.spec.api.auth == "oidc"
 
 
 def _gateway_endpoints(ctx: Context, entry: SiteEntry) -> tuple[str, ...]:
@@ -311,6 +319,7 @@ def _network(
         ),
         acl_entries=acl,
         security_groups=groups,
+        internet_egress=_internet_egress(ctx, entry),
         flow_logs=LogGroup(
             ctx.namer.check("log", f"/replgen/{ctx.namer.prefix}/{s}/flow-logs"),
             settings["flow_log_retention_days"].value,

@@ -100,6 +100,9 @@ class Network:
     # Roles of the security groups functions in the VPC join: "functions", plus the groups
     # holding its database rules where those exceed one group's quota.
     function_groups: tuple[str, ...] = ("functions",)
+    # A NAT gateway for the private subnets: only where txnproc must fetch the ALB's OIDC
+    # signing keys, which no VPC endpoint serves. Everything else stays on endpoints.
+    internet_egress: bool = False
 
 
 @dataclass(frozen=True)

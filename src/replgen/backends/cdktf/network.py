@@ -9,8 +9,10 @@ from cdktf import Fn
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.data_aws_availability_zones import DataAwsAvailabilityZones
 from cdktf_cdktf_provider_aws.default_security_group import DefaultSecurityGroup
+from cdktf_cdktf_provider_aws.eip import Eip
 from cdktf_cdktf_provider_aws.flow_log import FlowLog
 from cdktf_cdktf_provider_aws.internet_gateway import InternetGateway
+from cdktf_cdktf_provider_aws.nat_gateway import NatGateway
 from cdktf_cdktf_provider_aws.network_acl import NetworkAcl
 from cdktf_cdktf_provider_aws.network_acl_rule import NetworkAclRule
 from cdktf_cdktf_provider_aws.route import Route
@@ -77,6 +79,8 @@ class Network(Construct):
         ctx.put(site, "private_route_table", "id", table.id)
         if public:
             self._public_routes(public)
+        if net.internet_egress:
+            self._nat(table, public[0])
         self._acl(private)
         for group in net.security_groups:
             ctx.keep(site, f"sg:{group.role}", self._security_group(group))
@@ -115,6 +119,19 @@ class Network(Construct):
             route_table_id=table.id,
             destination_cidr_block="0.0.0.0/0",
             gateway_id=gateway.id,
+        )
+
+    def _nat(self, table: RouteTable, subnet: Subnet) -> None:
+        address = Eip(self, "nat_address", domain="vpc")
+        nat = NatGateway(
+            self, "nat_gateway", allocation_id=address.allocation_id, subnet_id=subnet.id
+        )
+        Route(
+            self,
+            "private_default_route",
+            route_table_id=table.id,
+            destination_cidr_block="0.0.0.0/0",
+            nat_gateway_id=nat.id,
         )
 
     # ------------------------------------------------------------ network ACL

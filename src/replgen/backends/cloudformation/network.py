@@ -93,7 +93,32 @@ def _route_table(ctx: Ctx, site: Site, lid: str, subnets: tuple[Subnet, ...]) ->
 
 def _private_routes(ctx: Ctx, site: Site) -> None:
     # One table for every private subnet: peering routes and gateway endpoints go there once.
-    _route_table(ctx, site, ctx.lid(site, "PrivateRouteTable"), site.network.private_subnets)
+    table = ctx.lid(site, "PrivateRouteTable")
+    _route_table(ctx, site, table, site.network.private_subnets)
+    if site.network.internet_egress:
+        _nat(ctx, site, table)
+
+
+def _nat(ctx: Ctx, site: Site, table: str) -> None:
+    address, nat = ctx.lid(site, "NatAddress"), ctx.lid(site, "NatGateway")
+    attachment = ctx.lid(site, "GatewayAttachment")
+    ctx.add(ec2.EIP(address, Domain="vpc", Tags=tags(ctx.plan), DependsOn=[attachment]))
+    ctx.add(
+        ec2.NatGateway(
+            nat,
+            AllocationId=t.GetAtt(address, "AllocationId"),
+            SubnetId=t.Ref(_subnet_lid(ctx, site, site.network.public_subnets[0])),
+            Tags=tags(ctx.plan),
+        )
+    )
+    ctx.add(
+        ec2.Route(
+            ctx.lid(site, "PrivateDefaultRoute"),
+            RouteTableId=t.Ref(table),
+            DestinationCidrBlock="0.0.0.0/0",
+            NatGatewayId=t.Ref(nat),
+        )
+    )
 
 
 def _public_routes(ctx: Ctx, site: Site) -> None:
