@@ -234,7 +234,8 @@ def test_failover_function_lives_in_the_secondary_outside_the_vpc(dr: Plan) -> N
     assert env["TARGET_CLUSTER_ARN"] == (
         "arn:aws:rds:us-east-2:444444444444:cluster:txndr-dr01-prod-us-east-2"
     )
-    assert env["PRIMARY_HEALTH_URL"] == "https://us-east-1.api.txn.example.com/health"
+    # mTLS: the probe goes where Route 53's checks go, the port that needs no client cert.
+    assert env["PRIMARY_HEALTH_URL"] == "https://us-east-1.api.txn.example.com:8443/health"
     assert env["HEALTH_CHECK_ID"] == Ref(PRIMARY, "healthcheck:prod-us-east-1", "id")
     assert {(s.target, s.expression, s.input, s.role) for s in secondary.schedules} == {
         ("function:txnproc", "rate(1 minute)", '{"action":"deep_health"}', None),
@@ -517,3 +518,10 @@ def test_only_oidc_gives_the_private_subnets_a_way_out(dr: Plan, variant: Plan) 
     then, and only then; mTLS needs nothing beyond the endpoints."""
     assert {s.network.internet_egress for s in variant.sites} == {True}
     assert {s.network.internet_egress for s in dr.sites} == {False}
+
+
+def test_without_mutual_tls_the_primary_is_probed_on_its_api_port(variant: Plan) -> None:
+    secondary = next(s for s in variant.sites if not s.primary)
+    failover = next(f for f in secondary.functions if f.key == "function:failover")
+    url = dict(failover.environment)["PRIMARY_HEALTH_URL"]
+    assert url == "https://eu-west-1.ledger.pay.example.org/health"

@@ -544,6 +544,15 @@ def _record(t: _Topology, site: Site) -> Record:
     )
 
 
+def _health_url(t: _Topology) -> str:
+    """Where the failover function probes the primary: the port Route 53 checks too, since
+    under mutual TLS the API's own port refuses a caller without a client certificate (the
+    probe would then always fail, and one of the three signals would always say "down")."""
+    port = health_port(t.api.auth)
+    host = t.regional(t.primary) + ("" if port == 443 else f":{port}")
+    return f"https://{host}{t.dr.dns.health_check_path}"
+
+
 def failover_evidence(rto_minutes: int) -> tuple[int, int, int]:
     """(seconds, evaluations, stale seconds): how long, and over how many one-minute runs, the
     primary must be judged down before a promotion (a fifth of the RTO, at least three runs
@@ -570,7 +579,7 @@ def _failover(t: _Topology, site: Site) -> tuple[Function, Queue]:
     environment: tuple[tuple[str, Value | Join], ...] = (
         ("GLOBAL_CLUSTER_ID", t.global_cluster),
         ("TARGET_CLUSTER_ARN", cluster_arn),
-        ("PRIMARY_HEALTH_URL", f"https://{t.regional(t.primary)}{t.dr.dns.health_check_path}"),
+        ("PRIMARY_HEALTH_URL", _health_url(t)),
         ("HEALTH_CHECK_ID", Ref(t.primary.id, f"healthcheck:{t.primary.slug}", "id")),
         ("SESSIONS_TABLE", t.table),
         ("TOPIC_ARN", arn("sns", site.region, site.account_id, site.topic.name)),
