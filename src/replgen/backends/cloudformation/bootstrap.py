@@ -13,12 +13,12 @@ from troposphere import iam as cfn_iam
 from troposphere import s3
 
 from replgen.backends.cloudformation.context import Ctx, skip, tags
+from replgen.backends.cloudformation.migrations import ABORT_MULTIPART_DAYS, private_bucket
 from replgen.plan.model import Bootstrap
 
 DEPLOY_FROM = "DeployFromAccount"
 BUCKET_OUTPUT = "ArtifactBucket"
 ROLE_OUTPUT = "DeployRoleArn"
-ABORT_MULTIPART_DAYS = 7
 
 
 def render(ctx: Ctx, b: Bootstrap) -> None:
@@ -50,16 +50,7 @@ def _bucket(ctx: Ctx, b: Bootstrap) -> None:
         s3.Bucket(
             "ArtifactBucket",
             BucketName=b.bucket,
-            VersioningConfiguration=s3.VersioningConfiguration(Status="Enabled"),
-            PublicAccessBlockConfiguration=s3.PublicAccessBlockConfiguration(
-                BlockPublicAcls=True,
-                BlockPublicPolicy=True,
-                IgnorePublicAcls=True,
-                RestrictPublicBuckets=True,
-            ),
-            OwnershipControls=s3.OwnershipControls(
-                Rules=[s3.OwnershipControlsRule(ObjectOwnership="BucketOwnerEnforced")]
-            ),
+            **private_bucket(),
             BucketEncryption=s3.BucketEncryption(ServerSideEncryptionConfiguration=[encryption]),
             LifecycleConfiguration=s3.LifecycleConfiguration(Rules=[rule]),
             Tags=tags(ctx.plan, b.bucket, Purpose="replgen Lambda artifacts"),

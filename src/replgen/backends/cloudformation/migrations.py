@@ -129,21 +129,29 @@ def _skips(site: Site, bucket: Bucket) -> dict[str, Any]:
     return {"Metadata": skip(*checks)} if checks else {}
 
 
+def private_bucket() -> dict[str, Any]:
+    """What every bucket replgen builds has: versions kept, no public access, and objects
+    owned by the bucket's account (no ACLs)."""
+    return {
+        "VersioningConfiguration": s3.VersioningConfiguration(Status="Enabled"),
+        "PublicAccessBlockConfiguration": s3.PublicAccessBlockConfiguration(
+            BlockPublicAcls=True,
+            BlockPublicPolicy=True,
+            IgnorePublicAcls=True,
+            RestrictPublicBuckets=True,
+        ),
+        "OwnershipControls": s3.OwnershipControls(
+            Rules=[s3.OwnershipControlsRule(ObjectOwnership="BucketOwnerEnforced")]
+        ),
+    }
+
+
 def _bucket(ctx: Ctx, site: Site, bucket: Bucket) -> None:
     ctx.add(
         s3.Bucket(
             bucket_lid(ctx, site, bucket),
             BucketName=bucket.name,
-            VersioningConfiguration=s3.VersioningConfiguration(Status="Enabled"),
-            PublicAccessBlockConfiguration=s3.PublicAccessBlockConfiguration(
-                BlockPublicAcls=True,
-                BlockPublicPolicy=True,
-                IgnorePublicAcls=True,
-                RestrictPublicBuckets=True,
-            ),
-            OwnershipControls=s3.OwnershipControls(
-                Rules=[s3.OwnershipControlsRule(ObjectOwnership="BucketOwnerEnforced")]
-            ),
+            **private_bucket(),
             BucketEncryption=_encryption(ctx, site, bucket),
             LifecycleConfiguration=_lifecycle(bucket),
             Tags=tags(ctx.plan, bucket.name, Purpose=bucket.purpose),
