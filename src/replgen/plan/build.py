@@ -320,6 +320,7 @@ def _network(
         acl_entries=acl,
         security_groups=groups,
         internet_egress=_internet_egress(ctx, entry),
+        nat_subnet=public[0] if _internet_egress(ctx, entry) else None,
         flow_logs=LogGroup(
             ctx.namer.check("log", f"/replgen/{ctx.namer.prefix}/{s}/flow-logs"),
             settings["flow_log_retention_days"].value,

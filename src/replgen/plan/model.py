@@ -103,6 +103,8 @@ class Network:
     # A NAT gateway for the private subnets: only where txnproc must fetch the ALB's OIDC
     # signing keys, which no VPC endpoint serves. Everything else stays on endpoints.
     internet_egress: bool = False
+    # The public subnet the NAT gateway stands in, where there is one (the first AZ's).
+    nat_subnet: Subnet | None = None
 
 
 @dataclass(frozen=True)
@@ -395,6 +397,7 @@ class OidcAuth:
     user_info_endpoint: str
     client_id: str
     client_secret_arn: str  # read by the deploy: ELB takes the secret itself
+    on_unauthenticated: Literal["deny"] = "deny"  # an API answers 401, it does not redirect
 
 
 @dataclass(frozen=True)
@@ -412,9 +415,13 @@ class ApiAuth:
     ``/health``. ``none`` is an explicit choice; every mode gets the web ACL."""
 
     mode: Literal["mtls", "oidc", "none"]
-    trust_store: TrustStore | None = None
+    trust_store: TrustStore | None = None  # verified ("verify" mode), never passed through
     oidc: OidcAuth | None = None
     health_port: int = 443
+    # What reaches the function without authentication: this method on the health path;
+    # anything else on the health port is answered by the ALB itself with this status.
+    health_method: str = "GET"
+    health_port_default_status: str = "404"
 
 
 @dataclass(frozen=True)

@@ -79,8 +79,8 @@ class Network(Construct):
         ctx.put(site, "private_route_table", "id", table.id)
         if public:
             self._public_routes(public)
-        if net.internet_egress:
-            self._nat(table, public[0])
+        if net.nat_subnet is not None:
+            self._nat(table, public[net.public_subnets.index(net.nat_subnet)])
         self._acl(private)
         for group in net.security_groups:
             ctx.keep(site, f"sg:{group.role}", self._security_group(group))

@@ -115,7 +115,8 @@ class Processing(Construct):
                     LbListenerDefaultAction(
                         type="fixed-response",
                         fixed_response=LbListenerDefaultActionFixedResponse(
-                            content_type="text/plain", status_code="404"
+                            content_type="text/plain",
+                            status_code=auth.health_port_default_status,
                         ),
                     )
                 ],
@@ -139,7 +140,7 @@ class Processing(Construct):
             user_info_endpoint=o.user_info_endpoint,
             client_id=o.client_id,
             client_secret=secret.secret_string,
-            on_unauthenticated_request="deny",  # an API answers 401, it does not redirect
+            on_unauthenticated_request=o.on_unauthenticated,
         )
         return [
             LbListenerDefaultAction(type="authenticate-oidc", order=1, authenticate_oidc=config)
@@ -174,7 +175,9 @@ class Processing(Construct):
                     )
                 ),
                 LbListenerRuleCondition(
-                    http_request_method=LbListenerRuleConditionHttpRequestMethod(values=["GET"])
+                    http_request_method=LbListenerRuleConditionHttpRequestMethod(
+                        values=[plan_lb.auth.health_method]
+                    )
                 ),
             ],
             action=[LbListenerRuleAction(type="forward", target_group_arn=group.arn)],

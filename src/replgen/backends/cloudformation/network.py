@@ -100,6 +100,8 @@ def _private_routes(ctx: Ctx, site: Site) -> None:
 
 
 def _nat(ctx: Ctx, site: Site, table: str) -> None:
+    nat_subnet = site.network.nat_subnet
+    assert nat_subnet is not None  # the plan names it wherever there is egress
     address, nat = ctx.lid(site, "NatAddress"), ctx.lid(site, "NatGateway")
     attachment = ctx.lid(site, "GatewayAttachment")
     ctx.add(ec2.EIP(address, Domain="vpc", Tags=tags(ctx.plan), DependsOn=[attachment]))
@@ -107,7 +109,7 @@ def _nat(ctx: Ctx, site: Site, table: str) -> None:
         ec2.NatGateway(
             nat,
             AllocationId=t.GetAtt(address, "AllocationId"),
-            SubnetId=t.Ref(_subnet_lid(ctx, site, site.network.public_subnets[0])),
+            SubnetId=t.Ref(_subnet_lid(ctx, site, nat_subnet)),
             Tags=tags(ctx.plan),
         )
     )

@@ -144,7 +144,7 @@ def _authenticate(auth: ApiAuth) -> list[elb.Action]:
         ClientId=o.client_id,
         # Resolved by CloudFormation at deploy time: the secret is never in the template.
         ClientSecret=f"{{{{resolve:secretsmanager:{o.client_secret_arn}:SecretString}}}}",
-        OnUnauthenticatedRequest="deny",  # an API answers 401, it does not redirect
+        OnUnauthenticatedRequest=o.on_unauthenticated,
     )
     return [elb.Action(Type="authenticate-oidc", Order=1, AuthenticateOidcConfig=config)]
 
@@ -169,7 +169,9 @@ def _mutual(ctx: Ctx, site: Site, auth: ApiAuth) -> dict[str, Any]:
 
 def _health_listener(ctx: Ctx, site: Site, lb: LoadBalancer) -> None:
     lid = ctx.lid(site, "HealthListener")
-    not_found = elb.FixedResponseConfig(StatusCode="404", ContentType="text/plain")
+    not_found = elb.FixedResponseConfig(
+        StatusCode=lb.auth.health_port_default_status, ContentType="text/plain"
+    )
     ctx.add(
         elb.Listener(
             lid,
@@ -197,7 +199,9 @@ def _health_rule(ctx: Ctx, site: Site, lb: LoadBalancer, listener: str, name: st
                 ),
                 elb.Condition(
                     Field="http-request-method",
-                    HttpRequestMethodConfig=elb.HttpRequestMethodConfig(Values=["GET"]),
+                    HttpRequestMethodConfig=elb.HttpRequestMethodConfig(
+                        Values=[lb.auth.health_method]
+                    ),
                 ),
             ],
             Actions=[
