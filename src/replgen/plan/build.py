@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from replgen.errors import KeyPath
 from replgen.plan import deployment, quotas
 from replgen.plan import dr as dr_plan
 from replgen.plan import sync as sync_plan
 from replgen.plan.arns import account_root, arn, role_arn, service_principal
+from replgen.plan.context import Context, slug
 from replgen.plan.identities import assert_unique
 from replgen.plan.model import (
     AclEntry,
@@ -44,7 +45,6 @@ from replgen.plan.network import (
 from replgen.plan.refs import refs_in
 from replgen.spec.models import Spec
 from replgen.spec.view import (
-    ENGINE_PORT,
     SiteEntry,
     database_settings,
     network_settings,
@@ -52,38 +52,6 @@ from replgen.spec.view import (
 )
 
 DEFAULT_LAG_SECONDS = 60
-
-
-@dataclass(frozen=True)
-class Context:
-    """What every component builder may read: the spec, the namer and the site list."""
-
-    spec: Spec
-    namer: Namer
-    entries: tuple[SiteEntry, ...]
-    artifacts: dict[str, Code]
-    limits: quotas.Limits
-
-    def entry(self, site_id: str) -> SiteEntry:
-        return next(e for e in self.entries if e.id == site_id)
-
-    def account(self, entry: SiteEntry) -> str:
-        return self.spec.accounts[self.spec.environments[entry.environment].account]
-
-    def region(self, entry: SiteEntry) -> str:
-        assert entry.region is not None  # the rules guarantee every site has a region
-        return entry.region
-
-    def port(self, env: str) -> int:
-        db = database_settings(self.spec, env)
-        return int(db["port"].value or ENGINE_PORT[db["engine"].value])
-
-    def primary_site(self, env: str) -> SiteEntry:
-        return next(e for e in self.entries if e.environment == env and e.primary)
-
-
-def slug(entry: SiteEntry) -> str:
-    return entry.id.replace("/", "-")
 
 
 def build(spec: Spec, artifacts: dict[str, Code]) -> Plan:
@@ -273,12 +241,6 @@ def _site(ctx: Context, entry: SiteEntry, flows: list[Flow]) -> Site:
         parameter_writer_logs=writer_logs,
     )
     return site
-
-
-def with_log_groups(site: Site, *groups: LogGroup) -> Site:
-    """Grant CloudWatch Logs use of the site key for more log groups."""
-    arns = tuple(arn("logs", site.region, site.account_id, f"log-group:{g.name}") for g in groups)
-    return replace(site, key=replace(site.key, log_group_arns=site.key.log_group_arns + arns))
 
 
 def _network(

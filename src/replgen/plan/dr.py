@@ -12,9 +12,10 @@ table, objects) are encrypted with the secondaries' keys and land in their bucke
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from replgen.plan.arns import account_root, arn, partition, role_arn, service_principal
+from replgen.plan.context import Context, with_log_groups
 from replgen.plan.model import (
     Alarm,
     ApiAuth,
@@ -48,9 +49,6 @@ from replgen.plan.network import health_port
 from replgen.plan.sync import NO_RESOURCE_LEVEL, XRAY, network_statements
 from replgen.spec.models import Spec
 from replgen.spec.view import database_settings
-
-if TYPE_CHECKING:
-    from replgen.plan.build import Context
 
 # Where ALB access logs come from: the region's ELB account, for regions opened before
 # August 2022; later regions deliver with the log-delivery service principal instead.
@@ -152,8 +150,6 @@ def attach(ctx: Context, sites: list[Site]) -> list[Site]:
 
 
 def _member(t: _Topology, site: Site) -> Site:
-    from replgen.plan.build import with_log_groups
-
     buckets = site.buckets + _storage(t, site)
     site = replace(site, buckets=buckets)
     txnproc, txn_queues = _txnproc(t, site)

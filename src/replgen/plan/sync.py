@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from replgen.plan.arns import arn, partition, role_arn, service_principal
+from replgen.plan.context import Context, with_log_groups
 from replgen.plan.model import (
     Alarm,
     Function,
@@ -25,9 +26,6 @@ from replgen.plan.model import (
 from replgen.spec import cadence
 from replgen.spec.models import Spec
 from replgen.spec.view import database_settings
-
-if TYPE_CHECKING:
-    from replgen.plan.build import Context
 
 XRAY = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")
 NO_RESOURCE_LEVEL = "the service does not support resource-level permissions for these actions"
@@ -186,8 +184,6 @@ def _bucket(site: Site, key: str) -> str:
 def _host(
     ctx: Context, names: _Names, site: Site, access: dict[str, Role], db_sites: dict[str, str]
 ) -> Site:
-    from replgen.plan.build import with_log_groups
-
     sync = ctx.spec.sync
     assert sync is not None
     retention = ctx.spec.functions.log_retention_days

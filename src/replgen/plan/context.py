@@ -1,0 +1,52 @@
+"""What every component builder reads while a plan is built: the spec, the namer, the
+sites, the artifacts and the quota limits. Its own module, so that the builders of each
+component (build, sync, dr) import it without importing each other."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from replgen.plan import quotas
+from replgen.plan.arns import arn
+from replgen.plan.model import Code, LogGroup, Site
+from replgen.plan.names import Namer
+from replgen.spec.models import Spec
+from replgen.spec.view import ENGINE_PORT, SiteEntry, database_settings
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every component builder may read: the spec, the namer and the site list."""
+
+    spec: Spec
+    namer: Namer
+    entries: tuple[SiteEntry, ...]
+    artifacts: dict[str, Code]
+    limits: quotas.Limits
+
+    def entry(self, site_id: str) -> SiteEntry:
+        return next(e for e in self.entries if e.id == site_id)
+
+    def account(self, entry: SiteEntry) -> str:
+        return self.spec.accounts[self.spec.environments[entry.environment].account]
+
+    def region(self, entry: SiteEntry) -> str:
+        assert entry.region is not None  # the rules guarantee every site has a region
+        return entry.region
+
+    def port(self, env: str) -> int:
+        db = database_settings(self.spec, env)
+        return int(db["port"].value or ENGINE_PORT[db["engine"].value])
+
+    def primary_site(self, env: str) -> SiteEntry:
+        return next(e for e in self.entries if e.environment == env and e.primary)
+
+
+def slug(entry: SiteEntry) -> str:
+    return entry.id.replace("/", "-")
+
+
+def with_log_groups(site: Site, *groups: LogGroup) -> Site:
+    """Grant CloudWatch Logs use of the site key for more log groups."""
+    arns = tuple(arn("logs", site.region, site.account_id, f"log-group:{g.name}") for g in groups)
+    return replace(site, key=replace(site.key, log_group_arns=site.key.log_group_arns + arns))
