@@ -9,11 +9,10 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from outputs import SPECS, compile_all
+from outputs import compile_session
 
 
 @pytest.fixture(scope="session")
 def both(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """spec stem -> output root holding `cloudformation/` and `cdktf/`."""
-    root = tmp_path_factory.mktemp("both")
-    return {spec.stem: compile_all(spec, root / spec.stem) for spec in SPECS}
+    """spec name -> output root holding `cloudformation/` and `cdktf/`."""
+    return compile_session(tmp_path_factory.mktemp("both"))

@@ -1,9 +1,9 @@
 """Growing a topology: adding an environment leaves everything that exists byte-identical on
 both backends, and removing one touches only what belonged to it.
 
-The four-environment spec is compiled once per session (conftest); this module compiles it
-once more with a fifth environment, `uat` (same account as dev/qa/staging, peered with
-staging): the one extra CDKTF synthesis, read by both directions of the test.
+The session compiles the four-environment spec and the same with a fifth environment, `uat`
+(same account as dev/qa/staging, peered with staging; `outputs.VARIANTS`): both directions
+of the test read those two outputs.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from outputs import VALID, compile_all
+from outputs import UAT_CIDR
 
 # What must never change under an existing deployment when another environment comes or goes.
 CFN_STABLE = {
@@ -45,24 +45,11 @@ TF_STABLE = {
     "aws_kms_key",
     "aws_s3_bucket",
 }
-UAT_CIDR = "10.44.0.0/20"
-
-
-def with_uat(text: str) -> str:
-    text = text.replace(
-        "  prod:    {account: prod,",
-        f"  uat:     {{account: nonprod, cidr: {UAT_CIDR}}}\n  prod:    {{account: prod,",
-    )
-    return text.replace("  - [qa, prod]\n", "  - [qa, prod]\n  - [staging, uat]\n")
 
 
 @pytest.fixture(scope="module")
-def five(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("five")
-    spec = root / "five-envs.yaml"
-    spec.write_text(with_uat((VALID / "four-envs.yaml").read_text()))
-    assert "uat:" in spec.read_text() and "[staging, uat]" in spec.read_text()
-    return compile_all(spec, root / "out")
+def five(both: dict[str, Path]) -> Path:
+    return both["five-envs"]
 
 
 def cfn(out: Path) -> dict[tuple[str, str], Any]:
