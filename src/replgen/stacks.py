@@ -15,6 +15,7 @@ from typing import Any
 from rich.table import Table
 
 from replgen.backends import Options
+from replgen.plan.layout import PER_SITE, lay_out
 from replgen.plan.model import Plan
 
 # What a resource is, by its service, in the words of the plan's components.
@@ -69,13 +70,14 @@ def deploy_order(plan: Plan) -> list[Stack]:
 
     files = BACKEND.render(plan, Options())
     manifest = json.loads(files["manifest.json"])
+    roles = {slot.name: slot.role for slot in lay_out(plan, PER_SITE).stacks}
     return [
-        _stack(i, entry, json.loads(files[entry["template"]]))
+        _stack(i, entry, roles[entry["name"]], json.loads(files[entry["template"]]))
         for i, entry in enumerate(manifest["stacks"], 1)
     ]
 
 
-def _stack(order: int, entry: dict[str, Any], template: dict[str, Any]) -> Stack:
+def _stack(order: int, entry: dict[str, Any], role: str, template: dict[str, Any]) -> Stack:
     kinds = Counter(_kind(r["Type"]) for r in template.get("Resources", {}).values())
     inputs = tuple(
         Input(p, i["stack"], i["output"]) for p, i in sorted(entry.get("inputs", {}).items())
@@ -86,7 +88,7 @@ def _stack(order: int, entry: dict[str, Any], template: dict[str, Any]) -> Stack
         entry["template"],
         entry["account"],
         entry["region"],
-        str(template.get("Description", "")).partition(": ")[2],
+        role,
         sum(kinds.values()),
         dict(sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0]))),
         tuple(entry.get("depends_on", ())),

@@ -52,3 +52,22 @@ def test_lower_layers_never_import_backends(layer: str) -> None:
         for f in files
     }
     assert {m: i for m, i in offenders.items() if i} == {}
+
+
+# Methods that take a string apart: a backend that needs a piece of a key, a name or an ARN
+# asks the plan for it (plan/components.py), so both backends get the same answer.
+PARSERS = {"split", "rsplit", "partition", "rpartition", "removeprefix", "removesuffix", "endswith"}
+
+
+def test_backends_never_take_keys_names_or_arns_apart() -> None:
+    found = []
+    for path in sorted((SRC / "backends").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in PARSERS
+                and not (isinstance(node.func.value, ast.Name) and node.func.value.id == "re")
+            ):
+                found.append(f"{path.relative_to(SRC)}:{node.lineno}: .{node.func.attr}()")
+    assert found == []

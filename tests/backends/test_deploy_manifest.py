@@ -17,6 +17,7 @@ from replgen.backends.cloudformation import (
     capabilities,
 )
 from replgen.backends.cloudformation.context import Ctx
+from replgen.plan.layout import StackSlot
 
 
 def _manifests(both: dict[str, Path], backend: str, name: str) -> list[dict[str, Any]]:
@@ -66,7 +67,7 @@ def test_a_parameter_nobody_fills_is_an_internal_fault() -> None:
     template.add_parameter(t.Parameter("Orphan", Type="String"))
     ctx = Ctx(None, template, False, lambda r: "")  # type: ignore[arg-type]
     with pytest.raises(RuntimeError, match="Orphan has no default and no source"):
-        _parameters(StackSpec("s", "s.json", "1", "r", ctx))
+        _parameters(StackSpec(StackSlot("s", "site", "s", "1", "r", False), ctx))
 
 
 def test_bootstrap_comes_first_with_the_role_once_per_account(both: dict[str, Path]) -> None:

@@ -9,6 +9,7 @@ from replgen.plan import deployment, quotas
 from replgen.plan import dr as dr_plan
 from replgen.plan import sync as sync_plan
 from replgen.plan.arns import account_root, arn, role_arn, service_principal
+from replgen.plan.components import check_refs
 from replgen.plan.context import Context, slug
 from replgen.plan.identities import assert_unique
 from replgen.plan.model import (
@@ -93,6 +94,7 @@ def build(spec: Spec, artifacts: dict[str, Code]) -> Plan:
         ),
         deployment.pauses(sites),
     )
+    check_refs(plan)
     return assert_unique(plan)
 
 

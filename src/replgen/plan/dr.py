@@ -128,12 +128,11 @@ class _Topology:
     def name(self, service: str, site: Site, *parts: str) -> str:
         return self.ctx.namer.make(service, site.slug, *parts)
 
-    def failover_arns(self) -> tuple[str, ...]:
+    def failover_functions(self) -> tuple[tuple[str, str], ...]:
+        """(name, ARN) of the failover function of every secondary."""
+        names = [(s, self.name("function", s, "failover")) for s in self.secondaries]
         return tuple(
-            arn(
-                "lambda", s.region, s.account_id, f"function:{self.name('function', s, 'failover')}"
-            )
-            for s in self.secondaries
+            (name, arn("lambda", s.region, s.account_id, f"function:{name}")) for s, name in names
         )
 
     def secret_name(self) -> str:
@@ -208,7 +207,7 @@ def _member(t: _Topology, site: Site) -> Site:
         record=_record(t, site),
         backup=_backup(t, site),
         database=_database(t, site),
-        topic=replace(site.topic, functions=t.failover_arns()) if site.primary else site.topic,
+        topic=replace(site.topic, functions=t.failover_functions()) if site.primary else site.topic,
         zone=_zone(t) if site.primary else None,
         table=_table(t) if site.primary else None,
         foundation=(
@@ -735,9 +734,7 @@ def _backup(t: _Topology, site: Site) -> BackupPlan | None:
         completion_window_minutes=180,
         retention_days=spec.retention_days,
         role="role:backup",
-        resources=(
-            arn("rds", site.region, site.account_id, f"cluster:{site.database.cluster_id}"),
-        ),
+        resources=(Ref(site.id, "cluster", "arn"),),
     )
 
 

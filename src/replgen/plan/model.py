@@ -383,7 +383,8 @@ class Topic:
     key: str
     name: str
     emails: tuple[str, ...]
-    functions: tuple[str, ...] = ()  # ARNs of subscribed functions, in any region
+    # Subscribed functions, in any region: (function name, ARN).
+    functions: tuple[tuple[str, str], ...] = ()
 
 
 # ---------------------------------------------------------------- disaster recovery
@@ -511,7 +512,7 @@ class BackupPlan:
     completion_window_minutes: int
     retention_days: int
     role: str  # component key
-    resources: tuple[str, ...]  # cluster ARNs
+    resources: tuple[Value, ...]  # the clusters it selects: a Ref to the site's own
 
 
 # ---------------------------------------------------------------- the site and the plan

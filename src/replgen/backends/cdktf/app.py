@@ -41,26 +41,39 @@ from replgen.backends.cdktf import (
 )
 from replgen.backends.cdktf.context import Ctx, output_name, state_key
 from replgen.backends.cdktf.sync import ARTIFACT_VARIABLE
-from replgen.plan.model import Plan, Ref, Site
+from replgen.plan import model
+from replgen.plan.layout import PER_PLACE, StackSlot, deploy_order, lay_out
+from replgen.plan.model import Peering, Plan, Ref, Site
 
-# One Construct per component, in the order they read each other's values.
-COMPONENTS: tuple[Callable[[Construct, str, Ctx, Site], Construct], ...] = (
-    roles.Roles,
-    keys.Keys,
-    network.Network,
-    database.Database,
-    parameters.Parameters,
-    migrations.Migrations,
-    monitoring.Monitoring,
-    sync.Sync,
-    processing.Processing,
-    waf.Waf,
-    failover.Failover,
-    sessions.Sessions,
-    backup.Backup,
-)
+Renderer = Callable[[Construct, str, Ctx, Site], Construct]
+# The Construct building each kind of component (plan/components.py); each builds a site's
+# components of its kinds, in this order (the order they read each other's values).
+RENDERERS: dict[type, Renderer] = {
+    model.Role: roles.Roles,
+    model.Key: keys.Keys,
+    model.Network: network.Network,
+    model.Database: database.Database,
+    model.Parameter: parameters.Parameters,
+    model.Bucket: migrations.Migrations,
+    model.Topic: monitoring.Monitoring,
+    model.Alarm: monitoring.Monitoring,
+    model.Queue: sync.Sync,
+    model.Function: sync.Sync,
+    model.StateMachine: sync.Sync,
+    model.Schedule: sync.Sync,
+    model.Permission: sync.Sync,
+    model.LoadBalancer: processing.Processing,
+    model.EventSource: processing.Processing,
+    model.WebAcl: waf.Waf,
+    model.Zone: failover.Failover,
+    model.HealthCheck: failover.Failover,
+    model.Record: failover.Failover,
+    model.GlobalTable: sessions.Sessions,
+    model.BackupPlan: backup.Backup,
+}
+COMPONENTS = tuple(dict.fromkeys(RENDERERS.values()))
 # What a foundation stack builds; each of these renders only the components its stack holds.
-FOUNDATION: tuple[Callable[[Construct, str, Ctx, Site], Construct], ...] = (
+FOUNDATION: tuple[Renderer, ...] = (
     roles.Roles,
     keys.Keys,
     migrations.Migrations,
@@ -69,24 +82,6 @@ FOUNDATION: tuple[Callable[[Construct, str, Ctx, Site], Construct], ...] = (
 
 
 DEPLOY_MANIFEST = "deploy.json"  # replgen's own: cdktf owns manifest.json
-
-
-def stack_name(plan: Plan, *parts: str) -> str:
-    return "-".join((plan.name, plan.suffix, *parts))
-
-
-def groups(plan: Plan) -> dict[str, tuple[Site, ...]]:
-    """Sites by stack: every site sharing an account and region shares a stack, named
-    after the account's alias and the region, so adding or removing a site never renames
-    it (a renamed stack is a new state: everything in it would be created again)."""
-    by_place: dict[str, list[Site]] = {}
-    for site in plan.sites:
-        by_place.setdefault(stack_name(plan, site.account_alias, site.region), []).append(site)
-    return {name: tuple(sites) for name, sites in by_place.items()}
-
-
-def foundation_name(plan: Plan, site: Site) -> str:
-    return stack_name(plan, site.slug, "foundation")
 
 
 def provider(
@@ -125,56 +120,36 @@ def backend(stack: TerraformStack, plan: Plan, name: str) -> None:
 
 
 class Stacks:
-    """Every stack of a plan, built in one app."""
+    """Every stack of the plan's layout, built in one app."""
 
     def __init__(self, plan: Plan, outdir: str) -> None:
         self.plan = plan
+        self.layout = lay_out(plan, PER_PLACE)
         self.app = App(outdir=outdir, skip_validation=False)
-        self.stack_of_site: dict[str, str] = {}
-        self.contexts: list[Ctx] = []
-        # stack -> the site whose account and region it deploys in
-        self.places: dict[str, Site] = {}
-        grouped = groups(plan)
-        for name, sites in grouped.items():
-            for site in sites:
-                self.stack_of_site[site.id] = name
-        for site in plan.sites:
-            if site.foundation:
-                self.contexts.append(self._foundation_stack(site))
-        for name, sites in grouped.items():
-            self.contexts.append(self._site_stack(name, sites))
-        for p in plan.peerings:
-            self.contexts.append(self._peering_stack(p))
+        self.contexts = [self._stack(slot) for slot in self.layout.stacks]
+        self.slots = {slot.name: slot for slot in self.layout.stacks}
         by_name = {c.name: c for c in self.contexts}
         self._outputs(by_name)
         for ctx in self.contexts:
             for other in sorted(ctx.remotes):
                 ctx.stack.add_dependency(by_name[other].stack)
 
-    def stack_of(self, site_id: str, component: str) -> str:
-        site = self.plan.site(site_id)
-        if component in site.foundation:
-            return foundation_name(self.plan, site)
-        return self.stack_of_site[site_id]
-
-    def _new(self, name: str) -> Ctx:
-        stack = TerraformStack(self.app, name)
-        backend(stack, self.plan, name)
-        return Ctx(self.plan, stack, name, self.stack_of)
-
-    def _foundation_stack(self, site: Site) -> Ctx:
-        ctx = self._new(foundation_name(self.plan, site))
-        self.places[ctx.name] = site
-        provider(ctx.stack, self.plan, site)
-        scope = Construct(ctx.stack, site.slug)
-        for component in FOUNDATION:
-            component(scope, component.__name__.lower(), ctx, site)
+    def _stack(self, slot: StackSlot) -> Ctx:
+        stack = TerraformStack(self.app, slot.name)
+        backend(stack, self.plan, slot.name)
+        ctx = Ctx(self.plan, stack, slot.name, self.layout.stack_of)
+        provider(stack, self.plan, slot.sites[0])
+        if slot.peering is not None:
+            self._peering(ctx, slot.peering)
+        elif slot.kind == "foundation":
+            scope = Construct(stack, slot.sites[0].slug)
+            for component in FOUNDATION:
+                component(scope, component.__name__.lower(), ctx, slot.sites[0])
+        else:
+            self._sites(ctx, slot.sites)
         return ctx
 
-    def _site_stack(self, name: str, sites: tuple[Site, ...]) -> Ctx:
-        ctx = self._new(name)
-        self.places[name] = sites[0]
-        provider(ctx.stack, self.plan, sites[0])
+    def _sites(self, ctx: Ctx, sites: tuple[Site, ...]) -> None:
         # Component by component across the stack's sites, so a site can read another's
         # values whatever their order in the spec.
         scopes = {s.id: Construct(ctx.stack, s.slug) for s in sites}
@@ -185,7 +160,6 @@ class Stacks:
             for output, value in site.outputs:
                 # For the people deploying: the stack's own values, by the plan's names.
                 TerraformOutput(ctx.stack, output, value=ctx.value(value), sensitive=False)
-        return ctx
 
     def _outputs(self, by_name: dict[str, Ctx]) -> None:
         """An output for every value another stack reads: the plan's exports, and the
@@ -195,7 +169,7 @@ class Stacks:
         for ctx in self.contexts:
             wanted |= ctx.reads
         for ref in sorted(wanted, key=lambda r: (r.site, r.component, r.attr)):
-            producer = by_name[self.stack_of(ref.site, ref.component)]
+            producer = by_name[self.layout.stack_of(ref.site, ref.component)]
             TerraformOutput(
                 producer.stack,
                 output_name(ref, self.plan),
@@ -203,25 +177,18 @@ class Stacks:
                 sensitive=False,
             )
 
-    def _peering_stack(self, p: Any) -> Ctx:
-        ctx = self._new(stack_name(self.plan, "peering", p.id))
+    def _peering(self, ctx: Ctx, p: Peering) -> None:
         requester, accepter = self.plan.site(p.requester), self.plan.site(p.accepter)
-        self.places[ctx.name] = requester
-        provider(ctx.stack, self.plan, requester)
         other = None
         if (requester.account_id, requester.region) != (accepter.account_id, accepter.region):
             other = provider(ctx.stack, self.plan, accepter, alias="accepter")
         peering.Peering(ctx.stack, "peering", ctx, p, other)
-        return ctx
 
 
 def _order(stacks: Stacks) -> list[Ctx]:
     """Every stack after the stacks whose state it reads."""
-    done: list[Ctx] = []
-    while len(done) < len(stacks.contexts):
-        names = {c.name for c in done}
-        done += [c for c in stacks.contexts if c not in done and set(c.remotes) <= names]
-    return done
+    by_name = {c.name: c for c in stacks.contexts}
+    return [by_name[n] for n in deploy_order(by_name, {c.name: c.remotes for c in stacks.contexts})]
 
 
 def deploy_manifest(stacks: Stacks) -> dict[str, Any]:
@@ -230,7 +197,7 @@ def deploy_manifest(stacks: Stacks) -> dict[str, Any]:
     plan = stacks.plan
     entries = []
     for ctx in _order(stacks):
-        site = stacks.places[ctx.name]
+        site = stacks.slots[ctx.name].sites[0]
         boot = plan.bootstrap_for(site)
         variables = {}
         if ctx.stack.node.try_find_child(ARTIFACT_VARIABLE) is not None:
@@ -265,10 +232,13 @@ def deploy_manifest(stacks: Stacks) -> dict[str, Any]:
         },
         "pauses": [
             {
-                "after": stacks.stack_of(p.site, p.component),
+                "after": stacks.layout.stack_of(p.site, p.component),
                 "reason": p.reason,
                 "show": [
-                    {"stack": stacks.stack_of(r.site, r.component), "output": output_name(r, plan)}
+                    {
+                        "stack": stacks.layout.stack_of(r.site, r.component),
+                        "output": output_name(r, plan),
+                    }
                     for r in p.show
                 ],
             }

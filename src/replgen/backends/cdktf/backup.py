@@ -3,8 +3,6 @@ selection of the clusters it protects."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from cdktf_cdktf_provider_aws.backup_plan import (
     BackupPlan,
     BackupPlanRule,
@@ -57,12 +55,5 @@ class Backup(Construct):
             name=backup.selection,
             plan_id=plan.id,
             iam_role_arn=self.ctx.role_arn(self.site, backup.role),
-            resources=[self._resource(arn) for arn in backup.resources],
+            resources=[self.ctx.value(r) for r in backup.resources],
         )
-
-    def _resource(self, arn: str) -> Any:
-        """The site's own cluster by its resource's ARN (the same value): the selection
-        then follows the cluster, and checkov sees the cluster backed up."""
-        cluster = self.ctx.get(self.site, "cluster")
-        own = arn.endswith(f":cluster:{self.site.database.cluster_id}")
-        return cluster.arn if own else arn

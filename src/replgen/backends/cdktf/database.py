@@ -94,6 +94,7 @@ class Database(Construct):
             self.password = self._password(db.secret)
         cluster = self._cluster(db, subnets, parameters)
         ctx.keep(site, "cluster", cluster)
+        ctx.put(site, "cluster", "arn", cluster.arn)
         ctx.put(site, "cluster", "endpoint", cluster.endpoint)
         if db.managed_password:
             ctx.put(site, "cluster", "secret_arn", cluster.master_user_secret.get(0).secret_arn)

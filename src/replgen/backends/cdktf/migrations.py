@@ -54,6 +54,7 @@ from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
 from constructs import Construct
 
 from replgen.backends.cdktf.context import Ctx, document, skip, snake, tags
+from replgen.plan import components
 from replgen.plan.model import Bucket, LoadBalancer, Replication, Site
 
 ABORT_MULTIPART_DAYS = 7  # the plan has no value for it; parts older than a week are debris
@@ -265,7 +266,7 @@ def _allow_log_delivery(
 ) -> dict[str, Any]:
     """S3 may write `source`'s access logs under its prefix, and only on its behalf."""
     return {
-        "Sid": _camel("AccessLogsOf", source.key.split(":", 1)[1]),
+        "Sid": _camel("AccessLogsOf", components.name(source.key)),
         "Effect": "Allow",
         "Principal": {"Service": LOG_DELIVERY},
         "Action": "s3:PutObject",

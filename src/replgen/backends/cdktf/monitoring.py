@@ -8,6 +8,7 @@ from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
 from constructs import Construct
 
 from replgen.backends.cdktf.context import Ctx, snake, tags
+from replgen.plan import components
 from replgen.plan.model import Alarm, Site
 
 
@@ -42,12 +43,12 @@ class Monitoring(Construct):
                 protocol="email",
                 endpoint=email,
             )
-        for function in plan_topic.functions:
+        for name, function in plan_topic.functions:
             # By ARN, in whatever region: SNS invokes a function across regions, and the
             # function's own permission (in its stack) names this topic.
             SnsTopicSubscription(
                 self,
-                snake("function", function.rsplit(":", 1)[1], "subscription"),
+                snake("function", name, "subscription"),
                 topic_arn=topic.arn,
                 protocol="lambda",
                 endpoint=function,
@@ -56,10 +57,9 @@ class Monitoring(Construct):
 
     def _alarm(self, alarm: Alarm) -> None:
         topic = self.topics[alarm.topic].arn
-        prefix = f"{self.ctx.plan.name}-{self.ctx.plan.suffix}-{self.site.slug}-"
         CloudwatchMetricAlarm(
             self,
-            snake(alarm.name.removeprefix(prefix), "alarm"),
+            snake(components.in_site(self.ctx.plan, self.site, alarm.name), "alarm"),
             alarm_name=alarm.name,
             alarm_description=alarm.description,
             namespace=alarm.namespace,

@@ -10,21 +10,21 @@ from cdktf_cdktf_provider_aws.ssm_parameter import SsmParameter
 from constructs import Construct
 
 from replgen.backends.cdktf.context import Ctx, snake
+from replgen.plan import components
 from replgen.plan.model import Parameter, Site
 
 
 class Parameters(Construct):
     def __init__(self, scope: Construct, id: str, ctx: Ctx, site: Site) -> None:
         super().__init__(scope, id)
-        prefix = f"/{ctx.plan.name}/{ctx.plan.suffix}/{site.slug}/"
         for parameter in site.parameters:
-            self._parameter(ctx, site, parameter, prefix)
+            self._parameter(ctx, site, parameter)
 
-    def _parameter(self, ctx: Ctx, site: Site, parameter: Parameter, prefix: str) -> None:
+    def _parameter(self, ctx: Ctx, site: Site, parameter: Parameter) -> None:
         # Named after the path below the site's prefix: `database/connection` -> its id.
         SsmParameter(
             self,
-            snake(parameter.name.removeprefix(prefix), "parameter"),
+            snake(components.parameter_in_site(ctx.plan, site, parameter.name), "parameter"),
             name=parameter.name,
             description=parameter.description,
             type="SecureString",

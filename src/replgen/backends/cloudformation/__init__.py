@@ -28,25 +28,60 @@ from replgen.backends.cloudformation import (
     sync,
     waf,
 )
-from replgen.backends.cloudformation.context import Ctx, bootstrap_stack, camel, output_name
-from replgen.plan.model import Bootstrap, Peering, Plan, Ref, Site
-
-# One renderer per component; each adds one site's resources to the template.
-COMPONENTS: tuple[Callable[[Ctx, Site], None], ...] = (
-    roles.render,
-    keys.render,
-    network.render,
-    database.render,
-    parameters.render,
-    migrations.render,
-    monitoring.render,
-    sync.render,
-    processing.render,
-    waf.render,
-    failover.render,
-    sessions.render,
-    backup.render,
+from replgen.backends.cloudformation.context import Ctx, camel, output_name
+from replgen.plan.layout import PER_SITE, Layout, StackSlot, deploy_order, lay_out
+from replgen.plan.model import (
+    Alarm,
+    BackupPlan,
+    Bucket,
+    Database,
+    EventSource,
+    Function,
+    GlobalTable,
+    HealthCheck,
+    Key,
+    LoadBalancer,
+    Network,
+    Parameter,
+    Permission,
+    Plan,
+    Queue,
+    Record,
+    Role,
+    Schedule,
+    Site,
+    StateMachine,
+    Topic,
+    WebAcl,
+    Zone,
 )
+
+# The renderer of each kind of component (plan/components.py); each adds a site's
+# components of its kinds to the template, in this order.
+RENDERERS: dict[type, Callable[[Ctx, Site], None]] = {
+    Role: roles.render,
+    Key: keys.render,
+    Network: network.render,
+    Database: database.render,
+    Parameter: parameters.render,
+    Bucket: migrations.render,
+    Topic: monitoring.render,
+    Alarm: monitoring.render,
+    Queue: sync.render,
+    Function: sync.render,
+    StateMachine: sync.render,
+    Schedule: sync.render,
+    Permission: sync.render,
+    LoadBalancer: processing.render,
+    EventSource: processing.render,
+    WebAcl: waf.render,
+    Zone: failover.render,
+    HealthCheck: failover.render,
+    Record: failover.render,
+    GlobalTable: sessions.render,
+    BackupPlan: backup.render,
+}
+COMPONENTS = tuple(dict.fromkeys(RENDERERS.values()))
 # What a foundation can hold; each renders only the components its template owns.
 FOUNDATION: tuple[Callable[[Ctx, Site], None], ...] = (
     roles.render,
@@ -76,44 +111,30 @@ DEPLOYER = {
 
 @dataclass(frozen=True)
 class StackSpec:
-    name: str
-    template: str
-    account: str
-    region: str
+    slot: StackSlot
     ctx: Ctx
-    production: bool = False  # holds a production environment's resources (or its peering)
-    bootstrap: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.slot.name
+
+    @property
+    def template(self) -> str:
+        return f"{self.slot.stem}.json"
 
 
-def stack_name(plan: Plan, *parts: str) -> str:
-    return "-".join((plan.name, plan.suffix, *parts))
-
-
-def _new_template(description: str) -> t.Template:
-    template = t.Template(Description=description)
+def _new_ctx(layout: Layout, slot: StackSlot, foundation: bool = False) -> Ctx:
+    plan = layout.plan
+    template = t.Template(Description=f"replgen {plan.name}-{plan.suffix}: {slot.role}")
     template.set_version("2010-09-09")
-    return template
-
-
-def _stack_of(plan: Plan) -> Callable[[Ref], str]:
-    """The stack holding a component: its site's foundation, or its site's main stack."""
-
-    def stack_of(ref: Ref) -> str:
-        site = plan.site(ref.site)
-        if ref.component in site.foundation:
-            return stack_name(plan, site.slug, "foundation")
-        return stack_name(plan, site.slug)
-
-    return stack_of
-
-
-def _site_stack(plan: Plan, site: Site) -> StackSpec:
-    ctx = Ctx(
-        plan,
-        _new_template(f"replgen {plan.name}-{plan.suffix}: site {site.id}"),
-        False,
-        _stack_of(plan),
+    return Ctx(
+        plan, template, False, lambda r: layout.stack_of(r.site, r.component), foundation=foundation
     )
+
+
+def _site_stack(layout: Layout, slot: StackSlot) -> StackSpec:
+    (site,) = slot.sites
+    ctx = _new_ctx(layout, slot)
     for component in COMPONENTS:
         component(ctx, site)
     for ref in site.exports:
@@ -123,14 +144,7 @@ def _site_stack(plan: Plan, site: Site) -> StackSpec:
     if site.database.secret is not None:
         # Hosted rotation (RotationSchedule.HostedRotationLambda) is expanded by this macro.
         ctx.template.set_transform("AWS::SecretsManager-2020-07-23")
-    return StackSpec(
-        stack_name(plan, site.slug),
-        f"{site.slug}.json",
-        site.account_id,
-        site.region,
-        ctx,
-        site.production,
-    )
+    return StackSpec(slot, ctx)
 
 
 def _outputs(ctx: Ctx, site: Site) -> None:
@@ -142,55 +156,31 @@ def _outputs(ctx: Ctx, site: Site) -> None:
             ctx.template.add_output(t.Output(lid, Value=ctx.value(value, site)))
 
 
-def _foundation_stack(plan: Plan, site: Site) -> StackSpec:
-    ctx = Ctx(
-        plan,
-        _new_template(f"replgen {plan.name}-{plan.suffix}: foundation of site {site.id}"),
-        False,
-        _stack_of(plan),
-        foundation=True,
-    )
+def _foundation_stack(layout: Layout, slot: StackSlot) -> StackSpec:
+    (site,) = slot.sites
+    ctx = _new_ctx(layout, slot, foundation=True)
     for component in FOUNDATION:
         component(ctx, site)
-    return StackSpec(
-        stack_name(plan, site.slug, "foundation"),
-        f"{site.slug}-foundation.json",
-        site.account_id,
-        site.region,
-        ctx,
-        site.production,
-    )
+    return StackSpec(slot, ctx)
 
 
-def _bootstrap_stack(plan: Plan, boot: Bootstrap) -> StackSpec:
-    ctx = Ctx(
-        plan,
-        _new_template(
-            f"replgen {plan.name}-{plan.suffix}: bootstrap of {boot.account_id} {boot.region}"
-        ),
-        False,
-        _stack_of(plan),
-    )
-    bootstrap.render(ctx, boot)
-    return StackSpec(
-        bootstrap_stack(plan, boot),
-        f"bootstrap-{boot.slug}.json",
-        boot.account_id,
-        boot.region,
-        ctx,
-        bootstrap=True,
-    )
+def _bootstrap_stack(layout: Layout, slot: StackSlot) -> StackSpec:
+    assert slot.bootstrap is not None
+    ctx = _new_ctx(layout, slot)
+    bootstrap.render(ctx, slot.bootstrap)
+    return StackSpec(slot, ctx)
 
 
-def _export_read_values(plan: Plan, stacks: list[StackSpec]) -> None:
+def _export_read_values(layout: Layout, stacks: list[StackSpec]) -> None:
     """Each stack outputs what the plan exports from it, what any stack reads from it, and
     what a pause after it shows the people deploying."""
+    plan = layout.plan
     by_name = {s.name: s for s in stacks}
     wanted = [r for site in plan.sites for r in site.exports if r.component in site.foundation]
     wanted += [i.ref for s in stacks for i in s.ctx.inputs.values() if i.ref is not None]
     wanted += [r for pause in plan.pauses for r in pause.show]
     for ref in wanted:
-        stack = by_name.get(_stack_of(plan)(ref))
+        stack = by_name.get(layout.stack_of(ref.site, ref.component))
         if stack is not None and output_name(ref) not in stack.ctx.template.outputs:
             site = plan.site(ref.site)
             stack.ctx.template.add_output(
@@ -198,58 +188,32 @@ def _export_read_values(plan: Plan, stacks: list[StackSpec]) -> None:
             )
 
 
-def _peering_stacks(plan: Plan, p: Peering) -> list[StackSpec]:
-    name = _stack_of(plan)
-    req, acc = plan.site(p.requester), plan.site(p.accepter)
-    request = Ctx(
-        plan,
-        _new_template(f"replgen {plan.name}-{plan.suffix}: peering {p.id} (requester)"),
-        False,
-        name,
-    )
-    peering.render_requester(request, p)
-    accept = Ctx(
-        plan,
-        _new_template(f"replgen {plan.name}-{plan.suffix}: peering {p.id} (accepter)"),
-        False,
-        name,
-    )
-    request_name = stack_name(plan, "peering", p.id)
-    peering.render_accepter(accept, p, request_name)
-    production = req.production or acc.production
-    return [
-        StackSpec(
-            request_name,
-            f"peering-{p.id}.json",
-            req.account_id,
-            req.region,
-            request,
-            production,
-        ),
-        StackSpec(
-            stack_name(plan, "peering", p.id, "accept"),
-            f"peering-{p.id}-accept.json",
-            acc.account_id,
-            acc.region,
-            accept,
-            production,
-        ),
-    ]
+def _peering_stack(layout: Layout, slot: StackSlot) -> StackSpec:
+    p = slot.peering
+    assert p is not None
+    ctx = _new_ctx(layout, slot)
+    if slot.kind == "peering":
+        peering.render_requester(ctx, p)
+    else:
+        peering.render_accepter(ctx, p, layout.requester_of(p))
+    return StackSpec(slot, ctx)
+
+
+# Each kind of stack in the layout, and what renders it.
+STACKS: dict[str, Callable[[Layout, StackSlot], StackSpec]] = {
+    "bootstrap": _bootstrap_stack,
+    "foundation": _foundation_stack,
+    "site": _site_stack,
+    "peering": _peering_stack,
+    "accept": _peering_stack,
+}
 
 
 def _ordered(stacks: list[StackSpec]) -> list[tuple[StackSpec, list[str]]]:
     """Stacks with their dependencies, each after everything it reads from."""
     deps = {s.name: sorted({i.stack for i in s.ctx.inputs.values()}) for s in stacks}
-    done: list[str] = []
-    while len(done) < len(stacks):
-        ready = [
-            s.name for s in stacks if s.name not in done and all(d in done for d in deps[s.name])
-        ]
-        if not ready:
-            raise RuntimeError(f"stack dependency cycle among {sorted(set(deps) - set(done))}")
-        done.extend(ready)
     by_name = {s.name: s for s in stacks}
-    return [(by_name[n], deps[n]) for n in done]
+    return [(by_name[n], deps[n]) for n in deploy_order(by_name, deps)]
 
 
 def capabilities(template: dict[str, Any]) -> list[str]:
@@ -292,10 +256,10 @@ def _entry(s: StackSpec, deps: list[str], body: bytes) -> dict[str, Any]:
         "template": s.template,
         "template_bytes": len(body),
         "template_via": "s3" if len(body) > TEMPLATE_BODY_LIMIT else "inline",
-        "account": s.account,
-        "region": s.region,
-        "bootstrap": s.bootstrap,
-        "production": s.production,
+        "account": s.slot.account_id,
+        "region": s.slot.region,
+        "bootstrap": s.slot.kind == "bootstrap",
+        "production": s.slot.production,
         "capabilities": capabilities(s.ctx.template.to_dict()),
         "depends_on": deps,
         "parameters": _parameters(s),
@@ -305,21 +269,24 @@ def _entry(s: StackSpec, deps: list[str], body: bytes) -> dict[str, Any]:
     }
 
 
-def _pauses(plan: Plan) -> list[dict[str, Any]]:
-    stack_of = _stack_of(plan)
+def _pauses(layout: Layout) -> list[dict[str, Any]]:
     return [
         {
-            "after": stack_of(Ref(p.site, p.component, "")),
+            "after": layout.stack_of(p.site, p.component),
             "reason": p.reason,
-            "show": [{"stack": stack_of(r), "output": output_name(r)} for r in p.show],
+            "show": [
+                {"stack": layout.stack_of(r.site, r.component), "output": output_name(r)}
+                for r in p.show
+            ],
         }
-        for p in plan.pauses
+        for p in layout.plan.pauses
     ]
 
 
 def _manifest(
-    plan: Plan, ordered: list[tuple[StackSpec, list[str]]], files: dict[str, bytes]
+    layout: Layout, ordered: list[tuple[StackSpec, list[str]]], files: dict[str, bytes]
 ) -> dict[str, object]:
+    plan = layout.plan
     return {
         "topology": plan.name,
         "suffix": plan.suffix,
@@ -329,7 +296,7 @@ def _manifest(
             "prefix": plan.bootstrap[0].artifact_prefix if plan.bootstrap else "",
             "zips": sorted({f.code.filename for site in plan.sites for f in site.functions}),
         },
-        "pauses": _pauses(plan),
+        "pauses": _pauses(layout),
         "stacks": [_entry(s, d, files[s.template]) for s, d in ordered],
     }
 
@@ -342,9 +309,9 @@ def _render_single(plan: Plan) -> dict[str, bytes]:
     accounts = {(s.account_id, s.region) for s in plan.sites}
     if len(accounts) != 1:
         raise Unsupported("--layout single needs every site in one account and region")
-    ctx = Ctx(
-        plan, _new_template(f"replgen {plan.name}-{plan.suffix}: every site"), True, lambda r: ""
-    )
+    template = t.Template(Description=f"replgen {plan.name}-{plan.suffix}: every site")
+    template.set_version("2010-09-09")
+    ctx = Ctx(plan, template, True, lambda r: "")
     for site in plan.sites:
         for component in COMPONENTS:
             component(ctx, site)
@@ -359,15 +326,12 @@ class CloudFormation:
     def render(self, plan: Plan, options: Options) -> dict[str, bytes]:
         if options.layout == "single":
             return _render_single(plan)
-        stacks = [_bootstrap_stack(plan, b) for b in plan.bootstrap]
-        stacks += [_foundation_stack(plan, s) for s in plan.sites if s.foundation]
-        stacks += [_site_stack(plan, s) for s in plan.sites]
-        for p in plan.peerings:
-            stacks.extend(_peering_stacks(plan, p))
-        _export_read_values(plan, stacks)
+        stacks_layout = lay_out(plan, PER_SITE)
+        stacks = [STACKS[slot.kind](stacks_layout, slot) for slot in stacks_layout.stacks]
+        _export_read_values(stacks_layout, stacks)
         ordered = _ordered(stacks)
         files = {s.template: _json(s.ctx.template.to_dict()) for s, _ in ordered}
-        files["manifest.json"] = _json(_manifest(plan, ordered, files))
+        files["manifest.json"] = _json(_manifest(stacks_layout, ordered, files))
         return files
 
 

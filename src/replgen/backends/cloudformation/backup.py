@@ -57,7 +57,7 @@ def _selection(ctx: Ctx, site: Site, plan: BackupPlan) -> None:
             BackupSelection=backup.BackupSelectionResourceType(
                 SelectionName=plan.selection,
                 IamRoleArn=ctx.role_arn(site, plan.role),
-                Resources=list(plan.resources),
+                Resources=[ctx.value(r, site) for r in plan.resources],
             ),
         )
     )

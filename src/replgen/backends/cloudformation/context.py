@@ -16,8 +16,8 @@ from typing import Any
 
 import troposphere as t
 
-from replgen.plan import iam
-from replgen.plan.model import Bootstrap, Join, Plan, Ref, Role, Site, Statement, Value
+from replgen.plan import components, iam
+from replgen.plan.model import Join, Plan, Ref, Role, Site, Statement, Value
 
 
 def camel(*parts: str) -> str:
@@ -26,18 +26,15 @@ def camel(*parts: str) -> str:
     return "".join(w[:1].upper() + w[1:] for w in words if w)
 
 
-def bootstrap_stack(plan: Plan, boot: Bootstrap) -> str:
-    return f"{plan.name}-{plan.suffix}-bootstrap-{boot.slug}"
-
-
 def output_name(ref: Ref) -> str:
-    return camel(ref.component.replace(":", "-"), ref.attr)
+    return camel(components.slug(ref.component), ref.attr)
 
 
 # (component, attr) -> how a site's own template reads it. Keyed by the plan's vocabulary.
 LOCAL: dict[tuple[str, str], Callable[[Ctx, Site], Any]] = {
     ("vpc", "id"): lambda c, s: t.Ref(c.lid(s, "Vpc")),
     ("private_route_table", "id"): lambda c, s: t.Ref(c.lid(s, "PrivateRouteTable")),
+    ("cluster", "arn"): lambda c, s: t.GetAtt(c.lid(s, "Cluster"), "DBClusterArn"),
     ("cluster", "endpoint"): lambda c, s: t.GetAtt(c.lid(s, "Cluster"), "Endpoint.Address"),
     ("cluster", "secret_arn"): lambda c, s: c.secret_arn(s),
     ("key", "arn"): lambda c, s: s.key.external_arn or t.GetAtt(c.lid(s, "Key"), "Arn"),
@@ -59,8 +56,7 @@ LOCAL_KINDS: dict[tuple[str, str], Callable[[Ctx, Site, str], Any]] = {
 def _local(ctx: Ctx, site: Site, ref: Ref) -> Any:
     if (ref.component, ref.attr) in LOCAL:
         return LOCAL[(ref.component, ref.attr)](ctx, site)
-    kind = ref.component.split(":", 1)[0]
-    return LOCAL_KINDS[(kind, ref.attr)](ctx, site, ref.component)
+    return LOCAL_KINDS[(components.kind(ref.component), ref.attr)](ctx, site, ref.component)
 
 
 @dataclass
@@ -128,7 +124,7 @@ class Ctx:
         owner = self.plan.site(ref.site)
         if self.is_local(ref, site):
             return _local(self, owner, ref)
-        name = camel(owner.slug, ref.component.replace(":", "-"), ref.attr)
+        name = camel(owner.slug, components.slug(ref.component), ref.attr)
         if name not in self.template.parameters:
             self.template.add_parameter(
                 t.Parameter(
@@ -161,7 +157,7 @@ class Ctx:
         return t.GetAtt(self.lid(site, role, "SecurityGroup"), "GroupId")
 
     def role_lid(self, site: Site, key: str) -> str:
-        return self.lid(site, key.split(":", 1)[1], "Role")
+        return self.lid(site, components.name(key), "Role")
 
     def role_arn(self, site: Site, key: str) -> Any:
         """GetAtt, not the known ARN string, so CloudFormation creates the role first."""
@@ -169,7 +165,7 @@ class Ctx:
 
     def component_lid(self, site: Site, key: str, kind: str) -> str:
         """`bucket:migrations` -> `MigrationsBucket`, `queue:replsync-dlq` -> `ReplsyncDlqQueue`."""
-        return self.lid(site, key.split(":", 1)[1], kind)
+        return self.lid(site, components.name(key), kind)
 
     def topic_arn(self, site: Site) -> Any:
         return t.Ref(self.lid(site, "Topic"))

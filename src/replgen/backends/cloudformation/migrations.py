@@ -10,6 +10,7 @@ from awacs import aws as iam
 from troposphere import s3
 
 from replgen.backends.cloudformation.context import Ctx, camel, skip, tags
+from replgen.plan import components
 from replgen.plan.model import Bucket, Replication, Site
 
 ABORT_MULTIPART_DAYS = 7  # the plan has no value for it; parts older than a week are debris
@@ -185,7 +186,7 @@ def _deny_insecure_transport(name: str) -> iam.Statement:
 def _allow_log_delivery(site: Site, target: Bucket, source: Bucket) -> iam.Statement:
     """S3 may write `source`'s access logs under its prefix, and only on its behalf."""
     return iam.Statement(
-        Sid=camel("AccessLogsOf", source.key.split(":", 1)[1]),
+        Sid=camel("AccessLogsOf", components.name(source.key)),
         Effect=iam.Allow,
         Principal=iam.Principal("Service", [LOG_DELIVERY]),
         Action=[iam.Action("s3", "PutObject")],

@@ -7,6 +7,7 @@ from typing import Any
 from troposphere import cloudwatch, sns
 
 from replgen.backends.cloudformation.context import Ctx, camel, tags
+from replgen.plan import components
 from replgen.plan.model import Alarm, Site
 
 
@@ -35,11 +36,11 @@ def _topic(ctx: Ctx, site: Site) -> None:
                 Endpoint=email,
             )
         )
-    for arn in site.topic.functions:
+    for name, arn in site.topic.functions:
         # A function of another region (failover) may subscribe: an ARN, not a reference.
         ctx.add(
             sns.SubscriptionResource(
-                ctx.lid(site, "Alert", arn.rsplit(":", 1)[1], "Subscription"),
+                ctx.lid(site, "Alert", name, "Subscription"),
                 TopicArn=ctx.topic_arn(site),
                 Protocol="lambda",
                 Endpoint=arn,
@@ -55,8 +56,7 @@ def _topic_arn(ctx: Ctx, site: Site, key: str) -> Any:
 
 def alarm_lid(ctx: Ctx, site: Site, name: str) -> str:
     """`dbrepl-prod01-prod-replica-lag` -> `ReplicaLagAlarm`: the site prefix adds nothing."""
-    prefix = f"{ctx.plan.name}-{ctx.plan.suffix}-{site.slug}-"
-    return ctx.lid(site, camel(name.removeprefix(prefix)), "Alarm")
+    return ctx.lid(site, camel(components.in_site(ctx.plan, site, name)), "Alarm")
 
 
 def _alarm(ctx: Ctx, site: Site, alarm: Alarm) -> None:

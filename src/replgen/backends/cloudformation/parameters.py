@@ -13,6 +13,7 @@ from troposphere import awslambda, cloudformation, logs, sqs
 from troposphere import iam as cfn_iam
 
 from replgen.backends.cloudformation.context import Ctx, skip, tags
+from replgen.plan import components
 from replgen.plan.arns import service_principal
 from replgen.plan.model import Parameter, Site
 
@@ -263,10 +264,11 @@ def _writer(ctx: Ctx, site: Site) -> None:
 
 
 def _parameter(ctx: Ctx, site: Site, parameter: Parameter) -> None:
-    prefix = f"/{ctx.plan.name}/{ctx.plan.suffix}/{site.slug}/"
     ctx.add(
         SecureStringParameter(
-            ctx.lid(site, parameter.name.removeprefix(prefix), "Parameter"),
+            ctx.lid(
+                site, components.parameter_in_site(ctx.plan, site, parameter.name), "Parameter"
+            ),
             ServiceToken=t.GetAtt(_lid(ctx, site, "Function"), "Arn"),
             ServiceTimeout=SERVICE_TIMEOUT,
             Name=parameter.name,

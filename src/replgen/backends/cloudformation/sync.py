@@ -10,7 +10,9 @@ import troposphere as t
 from troposphere import awslambda, events, logs, sqs, stepfunctions
 
 from replgen.backends.cloudformation.bootstrap import BUCKET_OUTPUT
-from replgen.backends.cloudformation.context import Ctx, Input, bootstrap_stack, skip, tags
+from replgen.backends.cloudformation.context import Ctx, Input, skip, tags
+from replgen.plan import components
+from replgen.plan.layout import bootstrap_name
 from replgen.plan.model import (
     Function,
     LogGroup,
@@ -134,7 +136,7 @@ def artifact_bucket(ctx: Ctx, site: Site) -> t.Ref:
                 f"`replgen package` under {boot.artifact_prefix} (from the bootstrap stack)",
             )
         )
-        ctx.inputs[name] = Input(bootstrap_stack(ctx.plan, boot), BUCKET_OUTPUT)
+        ctx.inputs[name] = Input(bootstrap_name(ctx.plan, boot), BUCKET_OUTPUT)
     return t.Ref(name)
 
 
@@ -221,7 +223,7 @@ TARGETS: dict[str, Callable[[Ctx, Site, str], Any]] = {
 
 
 def _schedule(ctx: Ctx, site: Site, schedule: Schedule) -> None:
-    kind = schedule.target.split(":", 1)[0]
+    kind = components.kind(schedule.target)
     # A function is invoked through its Permission; anything else through the plan's role.
     role = {"RoleArn": ctx.role_arn(site, schedule.role)} if schedule.role else {}
     event = {"Input": schedule.input} if schedule.input else {}
