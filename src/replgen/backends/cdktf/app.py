@@ -25,10 +25,11 @@ from constructs import Construct
 
 from replgen.backends.cdktf import (
     backup,
+    buckets,
     database,
-    failover,
+    dns,
+    functions,
     keys,
-    migrations,
     monitoring,
     network,
     parameters,
@@ -36,11 +37,10 @@ from replgen.backends.cdktf import (
     processing,
     roles,
     sessions,
-    sync,
     waf,
 )
 from replgen.backends.cdktf.context import Ctx, output_name, state_key
-from replgen.backends.cdktf.sync import ARTIFACT_VARIABLE
+from replgen.backends.cdktf.functions import ARTIFACT_VARIABLE
 from replgen.plan import model
 from replgen.plan.layout import PER_PLACE, StackSlot, deploy_order, lay_out
 from replgen.plan.model import Peering, Plan, Ref, Site
@@ -54,30 +54,47 @@ RENDERERS: dict[type, Renderer] = {
     model.Network: network.Network,
     model.Database: database.Database,
     model.Parameter: parameters.Parameters,
-    model.Bucket: migrations.Migrations,
+    model.Bucket: buckets.Buckets,
     model.Topic: monitoring.Monitoring,
     model.Alarm: monitoring.Monitoring,
-    model.Queue: sync.Sync,
-    model.Function: sync.Sync,
-    model.StateMachine: sync.Sync,
-    model.Schedule: sync.Sync,
-    model.Permission: sync.Sync,
+    model.Queue: functions.Functions,
+    model.Function: functions.Functions,
+    model.StateMachine: functions.Functions,
+    model.Schedule: functions.Functions,
+    model.Permission: functions.Functions,
     model.LoadBalancer: processing.Processing,
     model.EventSource: processing.Processing,
     model.WebAcl: waf.Waf,
-    model.Zone: failover.Failover,
-    model.HealthCheck: failover.Failover,
-    model.Record: failover.Failover,
+    model.Zone: dns.Dns,
+    model.HealthCheck: dns.Dns,
+    model.Record: dns.Dns,
     model.GlobalTable: sessions.Sessions,
     model.BackupPlan: backup.Backup,
 }
 COMPONENTS = tuple(dict.fromkeys(RENDERERS.values()))
+# The construct id of each renderer: a part of every Terraform address inside it, so it
+# never changes when a module or class is renamed (a new address destroys and recreates).
+ADDRESS: dict[Renderer, str] = {
+    roles.Roles: "roles",
+    keys.Keys: "keys",
+    network.Network: "network",
+    database.Database: "database",
+    parameters.Parameters: "parameters",
+    buckets.Buckets: "migrations",
+    monitoring.Monitoring: "monitoring",
+    functions.Functions: "sync",
+    processing.Processing: "processing",
+    waf.Waf: "waf",
+    dns.Dns: "failover",
+    sessions.Sessions: "sessions",
+    backup.Backup: "backup",
+}
 # What a foundation stack builds; each of these renders only the components its stack holds.
 FOUNDATION: tuple[Renderer, ...] = (
     roles.Roles,
     keys.Keys,
-    migrations.Migrations,
-    failover.Failover,
+    buckets.Buckets,
+    dns.Dns,
 )
 
 
@@ -144,7 +161,7 @@ class Stacks:
         elif slot.kind == "foundation":
             scope = Construct(stack, slot.sites[0].slug)
             for component in FOUNDATION:
-                component(scope, component.__name__.lower(), ctx, slot.sites[0])
+                component(scope, ADDRESS[component], ctx, slot.sites[0])
         else:
             self._sites(ctx, slot.sites)
         return ctx
@@ -155,7 +172,7 @@ class Stacks:
         scopes = {s.id: Construct(ctx.stack, s.slug) for s in sites}
         for component in COMPONENTS:
             for site in sites:
-                component(scopes[site.id], component.__name__.lower(), ctx, site)
+                component(scopes[site.id], ADDRESS[component], ctx, site)
         for site in sites:
             for output, value in site.outputs:
                 # For the people deploying: the stack's own values, by the plan's names.

@@ -25,8 +25,8 @@ from cdktf_cdktf_provider_aws.wafv2_web_acl_logging_configuration import (
 from constructs import Construct
 
 from replgen.backends.cdktf.context import Ctx, skip, tags
+from replgen.backends.cdktf.functions import SHORT_RETENTION
 from replgen.backends.cdktf.network import YEAR
-from replgen.backends.cdktf.sync import SHORT_RETENTION
 from replgen.plan import waf as plan_waf
 from replgen.plan.model import Site
 

@@ -14,10 +14,11 @@ from replgen.backends import Options, Unsupported
 from replgen.backends.cloudformation import (
     backup,
     bootstrap,
+    buckets,
     database,
-    failover,
+    dns,
+    functions,
     keys,
-    migrations,
     monitoring,
     network,
     parameters,
@@ -25,7 +26,6 @@ from replgen.backends.cloudformation import (
     processing,
     roles,
     sessions,
-    sync,
     waf,
 )
 from replgen.backends.cloudformation.context import Ctx, camel, output_name
@@ -64,20 +64,20 @@ RENDERERS: dict[type, Callable[[Ctx, Site], None]] = {
     Network: network.render,
     Database: database.render,
     Parameter: parameters.render,
-    Bucket: migrations.render,
+    Bucket: buckets.render,
     Topic: monitoring.render,
     Alarm: monitoring.render,
-    Queue: sync.render,
-    Function: sync.render,
-    StateMachine: sync.render,
-    Schedule: sync.render,
-    Permission: sync.render,
+    Queue: functions.render,
+    Function: functions.render,
+    StateMachine: functions.render,
+    Schedule: functions.render,
+    Permission: functions.render,
     LoadBalancer: processing.render,
     EventSource: processing.render,
     WebAcl: waf.render,
-    Zone: failover.render,
-    HealthCheck: failover.render,
-    Record: failover.render,
+    Zone: dns.render,
+    HealthCheck: dns.render,
+    Record: dns.render,
     GlobalTable: sessions.render,
     BackupPlan: backup.render,
 }
@@ -86,8 +86,8 @@ COMPONENTS = tuple(dict.fromkeys(RENDERERS.values()))
 FOUNDATION: tuple[Callable[[Ctx, Site], None], ...] = (
     roles.render,
     keys.render,
-    migrations.render,
-    failover.render,
+    buckets.render,
+    dns.render,
 )
 
 

@@ -12,8 +12,8 @@ from awacs import aws as iam
 from troposphere import iam as cfn_iam
 from troposphere import s3
 
+from replgen.backends.cloudformation.buckets import ABORT_MULTIPART_DAYS, private_bucket
 from replgen.backends.cloudformation.context import Ctx, skip, tags
-from replgen.backends.cloudformation.migrations import ABORT_MULTIPART_DAYS, private_bucket
 from replgen.plan.model import Bootstrap
 
 DEPLOY_FROM = "DeployFromAccount"

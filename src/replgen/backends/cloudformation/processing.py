@@ -12,7 +12,7 @@ from troposphere import elasticloadbalancingv2 as elb
 from troposphere.validators import integer
 
 from replgen.backends.cloudformation.context import Ctx, skip, tags
-from replgen.backends.cloudformation.sync import function_arn, permission_lid
+from replgen.backends.cloudformation.functions import function_arn, permission_lid
 from replgen.plan.model import ApiAuth, EventSource, LoadBalancer, Site
 
 

@@ -60,7 +60,7 @@ NO_CODE_SIGNING = (
 )
 
 
-class Sync(Construct):
+class Functions(Construct):
     def __init__(self, scope: Construct, id: str, ctx: Ctx, site: Site) -> None:
         super().__init__(scope, id)
         self.ctx, self.site = ctx, site

@@ -67,7 +67,7 @@ NO_EVENTS = (
 )
 
 
-class Migrations(Construct):
+class Buckets(Construct):
     def __init__(self, scope: Construct, id: str, ctx: Ctx, site: Site) -> None:
         super().__init__(scope, id)
         self.ctx, self.site = ctx, site

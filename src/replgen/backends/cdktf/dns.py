@@ -28,7 +28,7 @@ NO_QUERY_LOGS = (
 )
 
 
-class Failover(Construct):
+class Dns(Construct):
     def __init__(self, scope: Construct, id: str, ctx: Ctx, site: Site) -> None:
         super().__init__(scope, id)
         self.ctx, self.site = ctx, site
