@@ -219,7 +219,7 @@ def _site(ctx: Context, entry: SiteEntry, flows: list[Flow]) -> Site:
     topic = Topic(
         "topic", ctx.namer.make("topic", slug(entry), "alerts"), ctx.spec.notifications.emails
     )
-    roles = (_flow_logs_role(ctx, entry, network.flow_logs), _monitoring_role(ctx, entry, database))
+    roles = (_flow_logs_role(ctx, entry, network), _monitoring_role(ctx, entry, database))
     writer_logs = LogGroup(
         ctx.namer.check("log", f"/replgen/{ctx.namer.prefix}/{slug(entry)}/parameter-writer"), 365
     )
@@ -289,7 +289,7 @@ def _network(
             ctx.namer.check("log", f"/replgen/{ctx.namer.prefix}/{s}/flow-logs"),
             settings["flow_log_retention_days"].value,
         ),
-        flow_logs_role=ctx.namer.make("role", s, "flow-logs"),
+        flow_logs_role="role:flowlogs",
         function_groups=tuple(g.role for g in groups if g.role.startswith("functions")),
     )
 
@@ -325,17 +325,17 @@ def _key(ctx: Context, entry: SiteEntry, log_groups: tuple[LogGroup, ...]) -> Ke
     )
 
 
-def _flow_logs_role(ctx: Context, entry: SiteEntry, logs: LogGroup) -> Role:
+def _flow_logs_role(ctx: Context, entry: SiteEntry, network: Network) -> Role:
     region, account = ctx.region(entry), ctx.account(entry)
     name = ctx.namer.make("role", slug(entry), "flow-logs")
-    group = arn("logs", region, account, f"log-group:{logs.name}")
+    group = arn("logs", region, account, f"log-group:{network.flow_logs.name}")
     statement = Statement(
         "DeliverFlowLogs",
         ("logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"),
         (group, f"{group}:*"),
     )
     return Role(
-        "role:flowlogs",
+        network.flow_logs_role,
         name,
         role_arn(region, account, name),
         service_principal("vpc-flow-logs", region),
@@ -349,10 +349,11 @@ def _monitoring_role(ctx: Context, entry: SiteEntry, db: Database) -> Role:
     managed = arn(
         "iam", region, "aws", "policy/service-role/AmazonRDSEnhancedMonitoringRole", regional=False
     )
+    name = ctx.namer.make("role", slug(entry), "rds-monitoring")
     return Role(
-        "role:monitoring",
         db.monitoring_role,
-        role_arn(region, account, db.monitoring_role),
+        name,
+        role_arn(region, account, name),
         service_principal("monitoring.rds", region),
         (),
         (),
@@ -432,7 +433,7 @@ def _database(ctx: Context, entry: SiteEntry) -> Database:
         if engine == "aurora-mysql"
         else ("postgresql",),
         monitoring_interval=60,
-        monitoring_role=ctx.namer.make("role", s, "rds-monitoring"),
+        monitoring_role="role:monitoring",
         performance_insights_days=7,
         ca_certificate=CA_CERTIFICATE,
         global_cluster_id=ctx.namer.make("cluster", entry.environment, "global")

@@ -96,7 +96,7 @@ class Network:
     acl_entries: tuple[AclEntry, ...]
     security_groups: tuple[SecurityGroup, ...]
     flow_logs: LogGroup
-    flow_logs_role: str
+    flow_logs_role: str  # component key of the role VPC Flow Logs delivers with
     # Roles of the security groups functions in the VPC join: "functions", plus the groups
     # holding its database rules where those exceed one group's quota.
     function_groups: tuple[str, ...] = ("functions",)
@@ -192,7 +192,7 @@ class Database:
     maintenance_window: str
     log_exports: tuple[str, ...]
     monitoring_interval: int
-    monitoring_role: str
+    monitoring_role: str  # component key of the Enhanced Monitoring role
     performance_insights_days: int
     ca_certificate: str  # the CA that signs the instances' TLS certificates
     global_cluster_id: str | None
@@ -457,6 +457,8 @@ class LoadBalancer:
     permission: str  # component key of the Permission letting ELB invoke the function
     auth: ApiAuth
     web_acl: WebAcl
+    health_check_matcher: str = "200"  # txnproc answers 503 when unhealthy
+    certificate_key_algorithm: str = "RSA_2048"  # what every client still accepts
 
 
 @dataclass(frozen=True)
@@ -468,6 +470,8 @@ class HealthCheck:
     port: int
     interval: int
     failure_threshold: int
+    protocol: Literal["HTTPS"] = "HTTPS"
+    sni: bool = True  # the ALB picks the certificate by name
 
 
 @dataclass(frozen=True)
@@ -489,6 +493,10 @@ class Record:
     set_identifier: str
     weight: int  # 100 for the primary, 0 for a secondary: traffic moves only on health
     health_check: Ref
+    # The regional name answers whatever the ALB's health (the health check probes it); the
+    # weighted name only while the ALB has healthy targets.
+    regional_evaluates_health: bool = False
+    weighted_evaluates_health: bool = True
 
 
 @dataclass(frozen=True)
@@ -499,6 +507,10 @@ class GlobalTable:
     hash_key: str
     ttl_attribute: str
     replicas: tuple[tuple[str, Ref], ...]  # (region, KMS key ARN), the primary's first
+    billing_mode: Literal["PAY_PER_REQUEST"] = "PAY_PER_REQUEST"  # sessions come in bursts
+    point_in_time_recovery: bool = True  # in every replica
+    # Global tables replicate through streams, which need both images.
+    stream_view: Literal["NEW_AND_OLD_IMAGES"] = "NEW_AND_OLD_IMAGES"
 
 
 @dataclass(frozen=True)

@@ -314,7 +314,7 @@ class Database(Construct):
             engine=db.engine,
             db_subnet_group_name=subnets.name,  # must be the cluster's
             monitoring_interval=db.monitoring_interval,
-            monitoring_role_arn=self.ctx.role_arn(self.site, "role:monitoring"),
+            monitoring_role_arn=self.ctx.role_arn(self.site, db.monitoring_role),
             performance_insights_enabled=True,
             performance_insights_kms_key_id=key,
             performance_insights_retention_period=db.performance_insights_days,

@@ -57,13 +57,13 @@ class Dns(Construct):
         resource = Route53HealthCheck(
             self,
             snake(check.key),
-            type="HTTPS",
+            type=check.protocol,
             fqdn=check.fqdn,
             port=check.port,
             resource_path=check.path,
             request_interval=check.interval,
             failure_threshold=check.failure_threshold,
-            enable_sni=True,  # the ALB picks the certificate by name
+            enable_sni=check.sni,
             tags=tags(check.name),
         )
         self.ctx.put(self.site, check.key, "id", resource.id)
@@ -79,11 +79,15 @@ class Dns(Construct):
             name=record.regional_name,
             type="A",
             alias=Route53RecordAlias(
-                name=lb.dns_name, zone_id=lb.zone_id, evaluate_target_health=False
+                name=lb.dns_name,
+                zone_id=lb.zone_id,
+                evaluate_target_health=record.regional_evaluates_health,
             ),
         )
         alias = Route53RecordAlias(
-            name=lb.dns_name, zone_id=lb.zone_id, evaluate_target_health=True
+            name=lb.dns_name,
+            zone_id=lb.zone_id,
+            evaluate_target_health=record.weighted_evaluates_health,
         )
         Route53Record(
             self,

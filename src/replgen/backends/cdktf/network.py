@@ -226,7 +226,7 @@ class Network(Construct):
             traffic_type="ALL",
             log_destination_type="cloud-watch-logs",
             log_destination=logs.arn,
-            iam_role_arn=self.ctx.role_arn(self.site, "role:flowlogs"),
+            iam_role_arn=self.ctx.role_arn(self.site, self.site.network.flow_logs_role),
         )
 
 

@@ -191,7 +191,7 @@ class Processing(Construct):
             name=plan_lb.target_group,
             target_type="lambda",
             health_check=LbTargetGroupHealthCheck(
-                enabled=True, path=plan_lb.health_check_path, matcher="200"
+                enabled=True, path=plan_lb.health_check_path, matcher=plan_lb.health_check_matcher
             ),
             tags=tags(plan_lb.target_group),
         )
@@ -214,7 +214,7 @@ class Processing(Construct):
             domain_name=plan_lb.domain,
             subject_alternative_names=list(plan_lb.alternative_names),
             validation_method="DNS",
-            key_algorithm="RSA_2048",
+            key_algorithm=plan_lb.certificate_key_algorithm,
             lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
             tags=tags(plan_lb.domain),
         )

@@ -30,14 +30,16 @@ class Sessions(Construct):
             self,
             "table",
             name=table.name,
-            billing_mode="PAY_PER_REQUEST",
+            billing_mode=table.billing_mode,
             hash_key=table.hash_key,
             attribute=[DynamodbTableAttribute(name=table.hash_key, type="S")],
             ttl=DynamodbTableTtl(attribute_name=table.ttl_attribute, enabled=True),
             # Global tables replicate through the stream.
             stream_enabled=True,
-            stream_view_type="NEW_AND_OLD_IMAGES",
-            point_in_time_recovery=DynamodbTablePointInTimeRecovery(enabled=True),
+            stream_view_type=table.stream_view,
+            point_in_time_recovery=DynamodbTablePointInTimeRecovery(
+                enabled=table.point_in_time_recovery
+            ),
             server_side_encryption=DynamodbTableServerSideEncryption(
                 enabled=True, kms_key_arn=self.ctx.ref(own_key)
             ),
@@ -45,7 +47,7 @@ class Sessions(Construct):
                 DynamodbTableReplica(
                     region_name=region,
                     kms_key_arn=self.ctx.ref(key),
-                    point_in_time_recovery=True,
+                    point_in_time_recovery=table.point_in_time_recovery,
                 )
                 for region, key in others
             ],

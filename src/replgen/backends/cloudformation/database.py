@@ -287,7 +287,7 @@ def _instance(
             Engine=db.engine,
             DBClusterIdentifier=t.Ref(ctx.lid(site, "Cluster")),
             MonitoringInterval=db.monitoring_interval,
-            MonitoringRoleArn=ctx.role_arn(site, "role:monitoring"),
+            MonitoringRoleArn=ctx.role_arn(site, db.monitoring_role),
             EnablePerformanceInsights=True,
             PerformanceInsightsKMSKeyId=ctx.key_arn(site),
             PerformanceInsightsRetentionPeriod=db.performance_insights_days,

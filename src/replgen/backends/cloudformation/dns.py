@@ -37,13 +37,13 @@ def _health_check(ctx: Ctx, site: Site, check: HealthCheck) -> None:
         route53.HealthCheck(
             ctx.component_lid(site, check.key, "HealthCheck"),
             HealthCheckConfig=route53.HealthCheckConfig(
-                Type="HTTPS",
+                Type=check.protocol,
                 FullyQualifiedDomainName=check.fqdn,
                 ResourcePath=check.path,
                 Port=check.port,
                 RequestInterval=check.interval,
                 FailureThreshold=check.failure_threshold,
-                EnableSNI=True,  # the ALB picks the certificate by name
+                EnableSNI=check.sni,
             ),
             HealthCheckTags=tags(ctx.plan, check.name),  # the console lists checks by Name
         )
@@ -68,7 +68,7 @@ def _records(ctx: Ctx, site: Site, record: Record) -> None:
             HostedZoneId=zone,
             Name=record.regional_name,
             Type="A",
-            AliasTarget=_alias(ctx, site, False),
+            AliasTarget=_alias(ctx, site, record.regional_evaluates_health),
         )
     )
     # The name clients use: answered by the healthy regions, by weight.
@@ -81,6 +81,6 @@ def _records(ctx: Ctx, site: Site, record: Record) -> None:
             SetIdentifier=record.set_identifier,
             Weight=record.weight,
             HealthCheckId=ctx.ref(record.health_check, site),
-            AliasTarget=_alias(ctx, site, True),
+            AliasTarget=_alias(ctx, site, record.weighted_evaluates_health),
         )
     )

@@ -271,7 +271,7 @@ def _flow_logs(ctx: Ctx, site: Site) -> None:
             TrafficType="ALL",
             LogDestinationType="cloud-watch-logs",
             LogGroupName=t.Ref(lid),
-            DeliverLogsPermissionArn=ctx.role_arn(site, "role:flowlogs"),
+            DeliverLogsPermissionArn=ctx.role_arn(site, site.network.flow_logs_role),
             Tags=tags(ctx.plan),
         )
     )

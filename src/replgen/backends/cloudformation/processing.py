@@ -81,7 +81,7 @@ def _certificate(ctx: Ctx, site: Site, lb: LoadBalancer) -> None:
             DomainName=lb.domain,
             SubjectAlternativeNames=list(lb.alternative_names),
             ValidationMethod="DNS",
-            KeyAlgorithm="RSA_2048",
+            KeyAlgorithm=lb.certificate_key_algorithm,
             # CloudFormation writes the validation records into the zone itself.
             DomainValidationOptions=[
                 acm.DomainValidationOption(DomainName=name, HostedZoneId=zone)
@@ -101,7 +101,7 @@ def _target_group(ctx: Ctx, site: Site, lb: LoadBalancer) -> None:
             Targets=[elb.TargetDescription(Id=function_arn(ctx, site, lb.function))],
             HealthCheckEnabled=True,
             HealthCheckPath=lb.health_check_path,
-            Matcher=elb.Matcher(HttpCode="200"),  # txnproc answers 503 when unhealthy
+            Matcher=elb.Matcher(HttpCode=lb.health_check_matcher),
             Tags=tags(ctx.plan, lb.target_group),
             # Registering a function target fails until ELB may invoke it.
             DependsOn=[permission_lid(ctx, site, lb.permission)],

@@ -19,7 +19,7 @@ def _replica(ctx: Ctx, table: GlobalTable, region: str, key: Any) -> dynamodb.Re
     return dynamodb.ReplicaSpecification(
         Region=region,
         PointInTimeRecoverySpecification=dynamodb.PointInTimeRecoverySpecification(
-            PointInTimeRecoveryEnabled=True
+            PointInTimeRecoveryEnabled=table.point_in_time_recovery
         ),
         # Each replica is encrypted with its own region's key.
         SSESpecification=dynamodb.ReplicaSSESpecification(KMSMasterKeyId=key),
@@ -32,7 +32,7 @@ def _table(ctx: Ctx, site: Site, table: GlobalTable) -> None:
         dynamodb.GlobalTable(
             ctx.lid(site, "SessionsTable"),
             TableName=table.name,
-            BillingMode="PAY_PER_REQUEST",
+            BillingMode=table.billing_mode,
             AttributeDefinitions=[
                 dynamodb.AttributeDefinition(AttributeName=table.hash_key, AttributeType="S")
             ],
@@ -40,8 +40,7 @@ def _table(ctx: Ctx, site: Site, table: GlobalTable) -> None:
             TimeToLiveSpecification=dynamodb.TimeToLiveSpecification(
                 AttributeName=table.ttl_attribute, Enabled=True
             ),
-            # Global tables replicate through streams; CloudFormation requires both images.
-            StreamSpecification=dynamodb.StreamSpecification(StreamViewType="NEW_AND_OLD_IMAGES"),
+            StreamSpecification=dynamodb.StreamSpecification(StreamViewType=table.stream_view),
             SSESpecification=dynamodb.GlobalTableSSESpecification(SSEEnabled=True, SSEType="KMS"),
             Replicas=[
                 _replica(ctx, table, region, ctx.ref(key, site)) for region, key in table.replicas
