@@ -82,9 +82,10 @@ def render(plan: Plan, backend: Backend, options: Options) -> dict[str, bytes]:
         raise UsageError(str(exc), "--layout") from None
     except Unavailable as exc:
         raise UsageError(f"the {backend.name} backend cannot run: {exc}", "--backend") from None
-    except NotImplementedError as exc:  # a component this backend does not render yet
-        message = f"{backend.name} cannot render this yet: {exc}"
-        raise SpecError([Problem((), message)]) from None
+    except NotImplementedError as exc:  # a component this backend does not render yet:
+        # neither the spec's fault nor a crash; another backend may render it.
+        message = f"the {backend.name} backend cannot render this yet: {exc}"
+        raise UsageError(message, "--backend") from None
 
 
 def describe(plan: Plan) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from replgen import compiler
 from replgen.backends import Options
 from replgen.cli import main
-from replgen.errors import SpecError
+from replgen.errors import UsageError
 from replgen.plan.model import Plan
 
 INVALID = sorted(Path(__file__).parents[1].joinpath("specs", "invalid").glob("*.yaml"))
@@ -106,12 +106,14 @@ class _Partial:
         raise NotImplementedError("Global Database members")
 
 
-def test_unrendered_component_is_a_clean_error() -> None:
+def test_unrendered_component_is_a_usage_error_naming_the_backend() -> None:
     plan = compiler.plan_for(compiler.load_spec(Path("specs/dr.yaml")))
-    with pytest.raises(SpecError) as caught:
+    with pytest.raises(UsageError) as caught:
         compiler.render(plan, _Partial(), Options())
-    (problem,) = caught.value.problems
-    assert problem.message == "partial cannot render this yet: Global Database members"
+    assert str(caught.value) == (
+        "the partial backend cannot render this yet: Global Database members"
+    )
+    assert caught.value.param == "--backend"
 
 
 def test_options_are_silent_by_default(capsys: pytest.CaptureFixture[str]) -> None:
