@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from replgen.plan.build import build
-from replgen.plan.dr import ELB_ACCOUNTS, LOG_DELIVERY, failover_evidence
+from replgen.plan.dr.api import ELB_ACCOUNTS, LOG_DELIVERY
+from replgen.plan.dr.failover import failover_evidence
 from replgen.plan.model import Alarm, Code, Function, Join, Plan, Ref, Site, TrustStore, Value
 from replgen.spec.load import load
 

@@ -1,0 +1,53 @@
+"""AWS Backup of each member's cluster: the vault, the daily plan, and the role it runs with."""
+
+from __future__ import annotations
+
+from replgen.plan.arns import arn, role_arn, service_principal
+from replgen.plan.dr.topology import Topology
+from replgen.plan.model import (
+    BackupPlan,
+    Ref,
+    Role,
+    Site,
+)
+
+
+def backup_plan(t: Topology, site: Site) -> BackupPlan | None:
+    spec = t.ctx.spec.backup
+    if spec is None:
+        return None
+    return BackupPlan(
+        vault=t.name("vault", site),
+        plan=t.name("tag", site, "backup"),
+        rule="daily",
+        selection=t.name("tag", site, "clusters"),
+        schedule=spec.schedule,
+        start_window_minutes=60,
+        completion_window_minutes=180,
+        retention_days=spec.retention_days,
+        role="role:backup",
+        resources=(Ref(site.id, "cluster", "arn"),),
+    )
+
+
+def backup_role(t: Topology, site: Site) -> Role:
+    name = t.name("role", site, "backup")
+    # Backups only: a restore is a person's decision, made with a role of their own.
+    policies = (
+        arn(
+            "iam",
+            site.region,
+            "aws",
+            "policy/service-role/AWSBackupServiceRolePolicyForBackup",
+            regional=False,
+        ),
+    )
+    return Role(
+        "role:backup",
+        name,
+        role_arn(site.region, site.account_id, name),
+        service_principal("backup", site.region),
+        (),
+        (),
+        policies,
+    )

@@ -1,0 +1,59 @@
+"""The Global Database member's cluster settings (its generated, rotated master secret on
+the primary) and the sessions global table."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from replgen.plan.dr.topology import Topology
+from replgen.plan.model import (
+    Database,
+    GlobalTable,
+    MasterSecret,
+    Ref,
+    Site,
+)
+
+# engine -> (Serverless Application Repository app, CloudFormation's rotation type)
+ROTATION = {
+    "aurora-postgresql": ("SecretsManagerRDSPostgreSQLRotationSingleUser", "PostgreSQLSingleUser"),
+    "aurora-mysql": ("SecretsManagerRDSMySQLRotationSingleUser", "MySQLSingleUser"),
+}
+
+
+# Characters the engines refuse in a master password, plus quotes that break connection URLs.
+EXCLUDED_CHARACTERS = "\"'@/\\:?#[]%`"
+
+
+SESSION_KEY, SESSION_TTL = "session_id", "expires_at"
+
+
+def sessions_table(t: Topology) -> GlobalTable:
+    return GlobalTable(
+        t.table,
+        SESSION_KEY,
+        SESSION_TTL,
+        tuple((m.region, Ref(m.id, "key", "arn")) for m in t.members),
+    )
+
+
+def member_database(t: Topology, site: Site) -> Database:
+    db = site.database
+    if not site.primary:
+        return replace(db, global_cluster=Ref(t.primary.id, "global_cluster", "id"))
+    app, kind = ROTATION[db.engine]
+    secret = MasterSecret(
+        name=t.secret_name(),
+        description=f"Master password of {db.cluster_id} (global cluster {t.global_cluster})",
+        username=db.master_username,
+        rotation_days=30,
+        rotation_function=t.name("function", site, "rotate-master"),
+        rotation_app=app,
+        rotation_type=kind,
+        exclude_characters=EXCLUDED_CHARACTERS,
+        # The functions group reaches the cluster and the VPC's endpoints; the database
+        # group has no egress at all.
+        security_group="functions",
+        replicas=tuple((s.region, Ref(s.id, "key", "arn")) for s in t.secondaries),
+    )
+    return replace(db, secret=secret)

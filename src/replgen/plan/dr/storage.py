@@ -1,0 +1,88 @@
+"""The members' replicated buckets and the role S3 replicates them with."""
+
+from __future__ import annotations
+
+from replgen.plan.arns import partition, role_arn, service_principal
+from replgen.plan.dr.topology import Topology, bucket_arn, bucket_name
+from replgen.plan.model import (
+    Bucket,
+    Ref,
+    Replication,
+    Role,
+    Site,
+    Statement,
+)
+
+
+def dr_buckets(t: Topology, site: Site) -> tuple[Bucket, ...]:
+    out = []
+    for b in t.storage.buckets:
+        replication: tuple[Replication, ...] = ()
+        if b.replicate and site.primary:
+            replication = tuple(
+                Replication(
+                    rule_id=f"replicate-to-{other.region}",
+                    destination_bucket=bucket_arn(t, other, b.name),
+                    destination_region=other.region,
+                    destination_key=Ref(other.id, "key", "arn"),
+                    role="role:replication",
+                    time_minutes=15,
+                )
+                for other in t.secondaries
+            )
+        out.append(
+            Bucket(
+                f"bucket:{b.name}",
+                bucket_name(t, site, b.name),
+                f"{b.name} (disaster recovery storage)",
+                kms=True,
+                expire_days=b.expire_days,
+                noncurrent_expire_days=30,
+                access_log_bucket="bucket:access-logs",
+                access_log_prefix=f"{b.name}/",
+                replication=replication,
+                replica_of=bucket_name(t, t.primary, b.name)
+                if b.replicate and not site.primary
+                else None,
+            )
+        )
+    return tuple(out)
+
+
+def replication_role(t: Topology, site: Site) -> Role:
+    replicated = [b for b in site.buckets if b.replication]
+    sources = tuple(f"arn:{partition(site.region)}:s3:::{b.name}" for b in replicated)
+    targets = tuple(r.destination_bucket for b in replicated for r in b.replication)
+    keys = tuple(dict.fromkeys(r.destination_key for b in replicated for r in b.replication))
+    name = t.name("role", site, "replication")
+    statements = (
+        Statement(
+            "ReadReplicationConfiguration",
+            ("s3:GetReplicationConfiguration", "s3:ListBucket"),
+            sources,
+        ),
+        Statement(
+            "ReadSourceVersions",
+            (
+                "s3:GetObjectVersionForReplication",
+                "s3:GetObjectVersionAcl",
+                "s3:GetObjectVersionTagging",
+            ),
+            tuple(f"{s}/*" for s in sources),
+        ),
+        Statement(
+            "WriteReplicas",
+            ("s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"),
+            tuple(f"{d}/*" for d in targets),
+        ),
+        Statement("DecryptSource", ("kms:Decrypt",), (Ref(site.id, "key", "arn"),)),
+        Statement("EncryptReplicas", ("kms:Encrypt", "kms:GenerateDataKey"), keys),
+    )
+    return Role(
+        "role:replication",
+        name,
+        role_arn(site.region, site.account_id, name),
+        service_principal("s3", site.region),
+        (),
+        statements,
+    )
