@@ -15,6 +15,7 @@ from replgen.backends.cloudformation import (
     backup,
     bootstrap,
     database,
+    emptier,
     failover,
     keys,
     migrations,
@@ -46,6 +47,7 @@ COMPONENTS: tuple[Callable[[Ctx, Site], None], ...] = (
     failover.render,
     sessions.render,
     backup.render,
+    emptier.render,
 )
 # What a foundation can hold; each renders only the components its template owns.
 FOUNDATION: tuple[Callable[[Ctx, Site], None], ...] = (
@@ -53,6 +55,7 @@ FOUNDATION: tuple[Callable[[Ctx, Site], None], ...] = (
     keys.render,
     migrations.render,
     failover.render,
+    emptier.render,
 )
 
 
