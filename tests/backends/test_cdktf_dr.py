@@ -472,6 +472,7 @@ def test_the_sessions_table_is_global_and_encrypted_per_region(both: dict[str, P
                 "paydr-eu02-live-eu-south-2-foundation", "live_eu_south_2_key_arn"
             ),
             "point_in_time_recovery": True,
+            "deletion_protection_enabled": True,  # live is production
         }
     ]
     assert (

@@ -21,7 +21,9 @@ KEPT = {
     "AWS::KMS::Key": "Retain",
     "AWS::S3::Bucket": "Retain",
     "AWS::Backup::BackupVault": "Retain",
+    "AWS::DynamoDB::GlobalTable": "Retain",
 }
+TABLE = "AWS::DynamoDB::GlobalTable"
 
 
 @pytest.fixture(scope="module")
@@ -64,6 +66,8 @@ def _cfn_protected(template: Template) -> int:
         assert (instance["DeletionPolicy"], instance["UpdateReplacePolicy"]) == ("Retain", "Delete")
     for key in of_type(template, "AWS::KMS::Key").values():
         assert key["Properties"]["PendingWindowInDays"] == 30
+    for table in of_type(template, TABLE).values():
+        assert all(r["DeletionProtectionEnabled"] for r in table["Properties"]["Replicas"])
     assert of_type(template, "Custom::EmptyOnDelete") == {}
     return seen
 
@@ -97,6 +101,8 @@ def _cfn_destroyable(template: Template) -> None:
         assert "LockConfiguration" not in vault["Properties"]
     for key in of_type(template, "AWS::KMS::Key").values():
         assert key["Properties"]["PendingWindowInDays"] == 7
+    for table in of_type(template, TABLE).values():
+        assert not any(r["DeletionProtectionEnabled"] for r in table["Properties"]["Replicas"])
 
 
 def _emptier(template: Template) -> dict[str, Any] | None:
@@ -192,6 +198,7 @@ def _tf_protected(stack: dict[str, Any]) -> int:
         "aws_kms_key",
         "aws_s3_bucket",
         "aws_backup_vault",
+        "aws_dynamodb_table",
     ):
         for resource in _each(stack, kind):
             seen += 1
@@ -203,6 +210,9 @@ def _tf_protected(stack: dict[str, Any]) -> int:
             assert resource["force_destroy"] is False
     for key in _each(stack, "aws_kms_key"):
         assert key["deletion_window_in_days"] == 30
+    for table in _each(stack, "aws_dynamodb_table"):
+        assert table["deletion_protection_enabled"] is True
+        assert all(r["deletion_protection_enabled"] for r in table["replica"])
     return seen
 
 
@@ -216,6 +226,7 @@ def _tf_destroyable(stack: dict[str, Any]) -> None:
         "aws_kms_key",
         "aws_s3_bucket",
         "aws_backup_vault",
+        "aws_dynamodb_table",
     ):
         for resource in _each(stack, kind):
             assert "prevent_destroy" not in resource.get("lifecycle", {}), kind
@@ -223,6 +234,9 @@ def _tf_destroyable(stack: dict[str, Any]) -> None:
         for resource in _each(stack, kind):
             assert resource["force_destroy"] is True  # Terraform empties them itself
     assert _each(stack, "aws_backup_vault_lock_configuration") == []
+    for table in _each(stack, "aws_dynamodb_table"):
+        assert table["deletion_protection_enabled"] is False
+        assert not any(r["deletion_protection_enabled"] for r in table["replica"])
 
 
 def test_cdktf_protected_sites_keep_everything(both: dict[str, Path]) -> None:
