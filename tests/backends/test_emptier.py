@@ -1,6 +1,6 @@
-"""The CloudFormation emptier's inline code, run against moto: on Delete it empties a tagged
-bucket (every version and delete marker) and deletes a tagged vault's recovery points, and
-touches nothing else.
+"""The CloudFormation emptier's inline code, run against moto: on Delete, while its stack is
+being deleted, it empties a tagged bucket (every version and delete marker) and deletes a
+tagged vault's recovery points, and touches nothing else.
 
 moto 5 models backup vaults and their tags but not recovery points: `recovery_points` adds
 the two calls the emptier makes (list by vault, delete) to moto's own backup service, so the
@@ -21,6 +21,8 @@ import pytest
 from moto import mock_aws
 from moto.backup import urls as backup_urls
 from moto.backup.responses import BackupResponse
+from moto.cloudformation.models import cloudformation_backends
+from moto.core import DEFAULT_ACCOUNT_ID
 
 from replgen.backends.cloudformation.emptier import CODE
 
@@ -94,6 +96,16 @@ def handler(aws: None, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, list[dict[
     return namespace["handler"], answers
 
 
+@pytest.fixture()
+def stack(aws: None) -> Any:
+    """The emptier's own stack, in moto; a test sets the status CloudFormation would be in
+    when it sends the Delete (moto's own delete completes at once)."""
+    cfn = boto3.client("cloudformation", region_name=REGION)
+    template = {"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}}}
+    stack_id = cfn.create_stack(StackName="site", TemplateBody=json.dumps(template))["StackId"]
+    return cloudformation_backends[DEFAULT_ACCOUNT_ID][REGION].stacks[stack_id]
+
+
 def _bucket(s3: Any, name: str, tagged: bool) -> None:
     s3.create_bucket(Bucket=name)
     s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
@@ -116,16 +128,27 @@ def _vault(backup: Any, name: str, tagged: bool) -> str:
     return str(created["BackupVaultArn"])
 
 
-def _event(kind: str, buckets: list[str], vault: str | None, vault_arn: str | None) -> dict:
+def _event(
+    stack: Any, kind: str, buckets: list[str], vault: str | None, vault_arn: str | None
+) -> dict:
     props: dict[str, Any] = {"Buckets": buckets, "TagKey": TAG[0], "TagValue": TAG[1]}
     if vault:
         props |= {"Vault": vault, "VaultArn": vault_arn}
-    event = {"RequestType": kind, "LogicalResourceId": "Emptier", "ResourceProperties": props}
+    event = {
+        "RequestType": kind,
+        "StackId": stack.stack_id,
+        "LogicalResourceId": "Emptier",
+        "ResourceProperties": props,
+    }
     return event if kind == "Create" else event | {"PhysicalResourceId": "Emptier"}
 
 
-def test_delete_empties_tagged_buckets_and_vault(handler: Any, recovery_points: dict) -> None:
+@pytest.mark.parametrize("status", ["DELETE_IN_PROGRESS", "ROLLBACK_IN_PROGRESS"])
+def test_delete_empties_tagged_buckets_and_vault(
+    handler: Any, recovery_points: dict, stack: Any, status: str
+) -> None:
     run, answers = handler
+    stack.status = status
     s3, backup = boto3.client("s3", region_name=REGION), boto3.client("backup", REGION)
     _bucket(s3, "logs-tagged", tagged=True)
     _bucket(s3, "docs-tagged", tagged=True)
@@ -139,7 +162,7 @@ def test_delete_empties_tagged_buckets_and_vault(handler: Any, recovery_points: 
     listed = backup.list_recovery_points_by_backup_vault(BackupVaultName="vault")
     assert [p["RecoveryPointArn"] for p in listed["RecoveryPoints"]] == points
 
-    run(_event("Delete", ["logs-tagged", "docs-tagged"], "vault", vault_arn), Context())
+    run(_event(stack, "Delete", ["logs-tagged", "docs-tagged"], "vault", vault_arn), Context())
 
     assert answers == [{"status": "SUCCESS", "physical": "Emptier", "reason": None}]
     assert _versions(s3, "logs-tagged") == 0 and _versions(s3, "docs-tagged") == 0
@@ -159,15 +182,16 @@ def test_delete_empties_tagged_buckets_and_vault(handler: Any, recovery_points: 
     backup.delete_backup_vault(BackupVaultName="vault")
 
 
-def test_delete_leaves_untagged_ones_alone(handler: Any, recovery_points: dict) -> None:
+def test_delete_leaves_untagged_ones_alone(handler: Any, recovery_points: dict, stack: Any) -> None:
     """The site became protected: the update removed the tag, then the emptier."""
     run, answers = handler
+    stack.status = "DELETE_IN_PROGRESS"
     s3, backup = boto3.client("s3", region_name=REGION), boto3.client("backup", REGION)
     _bucket(s3, "kept", tagged=False)
     vault_arn = _vault(backup, "kept-vault", tagged=False)
     recovery_points["kept-vault"] = ["arn:aws:backup:us-east-1:123456789012:recovery-point:1"]
 
-    run(_event("Delete", ["kept", "gone-already"], "kept-vault", vault_arn), Context())
+    run(_event(stack, "Delete", ["kept", "gone-already"], "kept-vault", vault_arn), Context())
 
     assert answers[0]["status"] == "SUCCESS"
     assert _versions(s3, "kept") == 5
@@ -178,25 +202,38 @@ def test_delete_leaves_untagged_ones_alone(handler: Any, recovery_points: dict) 
         s3.get_bucket_policy(Bucket="kept")
 
 
-@pytest.mark.parametrize("kind", ["Create", "Update"])
-def test_create_and_update_empty_nothing(handler: Any, kind: str) -> None:
+@pytest.mark.parametrize(
+    ("kind", "status"),
+    [
+        ("Create", "CREATE_IN_PROGRESS"),
+        ("Update", "UPDATE_IN_PROGRESS"),
+        # An update that removed or renamed the emptier: the stack and its buckets stay.
+        ("Delete", "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"),
+        ("Delete", "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS"),
+    ],
+)
+def test_nothing_is_emptied_unless_the_stack_goes(
+    handler: Any, stack: Any, kind: str, status: str
+) -> None:
     run, answers = handler
+    stack.status = status
     s3 = boto3.client("s3", region_name=REGION)
     _bucket(s3, "live", tagged=True)
 
-    run(_event(kind, ["live"], None, None), Context())
+    run(_event(stack, kind, ["live"], None, None), Context())
 
     assert answers == [{"status": "SUCCESS", "physical": "Emptier", "reason": None}]
     assert _versions(s3, "live") == 5
 
 
-def test_a_failure_is_reported_to_cloudformation(handler: Any) -> None:
+def test_a_failure_is_reported_to_cloudformation(handler: Any, stack: Any) -> None:
     """No recovery-point API (moto's own backup service): the delete fails, and says why."""
     run, answers = handler
+    stack.status = "DELETE_IN_PROGRESS"
     backup = boto3.client("backup", REGION)
     vault_arn = _vault(backup, "vault", tagged=True)
 
-    run(_event("Delete", [], "vault", vault_arn), Context())
+    run(_event(stack, "Delete", [], "vault", vault_arn), Context())
 
     assert answers[0]["status"] == "FAILED"
     assert answers[0]["physical"] == "Emptier"

@@ -4,9 +4,10 @@ CloudFormation deletes neither a bucket holding objects nor a vault holding reco
 points, so a stack holding them would stop half-deleted. A custom resource that depends on
 them is deleted first: its function (inline code, like the parameter writer) refuses new
 writes to each bucket, deletes every object version and delete marker, and deletes every
-recovery point of the vault. It acts only on Delete, and only on a bucket or vault that
-still carries the plan's tag: a site that becomes protected loses the tag in the same
-update that removes the emptier, so that removal empties nothing.
+recovery point of the vault. It acts only on Delete while its own stack is being deleted
+(or rolled back from a failed create), and only on a bucket or vault that still carries the
+plan's tag: an update that removes or renames the emptier empties nothing, and a site that
+becomes protected loses the tag in the same update.
 """
 
 from __future__ import annotations
@@ -43,8 +44,16 @@ from botocore.exceptions import ClientError
 CONFIG = Config(connect_timeout=5, read_timeout=30, retries={"max_attempts": 5})
 S3 = boto3.client("s3", config=CONFIG)
 BACKUP = boto3.client("backup", config=CONFIG)
+CFN = boto3.client("cloudformation", config=CONFIG)
 GONE = ("NoSuchBucket", "NoSuchTagSet", "ResourceNotFoundException")
 MARGIN_MS = 60000  # left to answer CloudFormation
+# Only when the stack goes: an update dropping or renaming the emptier empties nothing.
+DELETING = ("DELETE_IN_PROGRESS", "ROLLBACK_IN_PROGRESS")
+
+
+def stack_deleting(stack_id):
+    stack = CFN.describe_stacks(StackName=stack_id)["Stacks"][0]
+    return stack["StackStatus"] in DELETING
 
 
 def tags(read):
@@ -113,7 +122,7 @@ def handler(event, context):
     physical_id = event.get("PhysicalResourceId") or event["LogicalResourceId"]
     status, reason = cfnresponse.FAILED, None
     try:
-        if event["RequestType"] == "Delete":
+        if event["RequestType"] == "Delete" and stack_deleting(event["StackId"]):
             empty(event["ResourceProperties"], context)
         status = cfnresponse.SUCCESS
     except Exception as error:
@@ -167,9 +176,11 @@ def _emptier(ctx: Ctx, site: Site, emptier: Emptier) -> None:
 
 
 def _plumbing(ctx: Ctx, site: Site, emptier: Emptier) -> list[dict[str, Any]]:
-    """What the function itself needs: its logs, its dead letters, tracing."""
+    """What the function itself needs: its own stack's status, its logs, its dead letters,
+    tracing."""
     sqs_endpoint = service_principal(f"sqs.{site.region}", site.region)
     return [
+        _allow("OwnStackStatus", ["cloudformation:DescribeStacks"], [t.Ref("AWS::StackId")]),
         _allow(
             "WriteOwnLogs",
             ["logs:CreateLogStream", "logs:PutLogEvents"],
