@@ -535,8 +535,9 @@ class Emptier:
     """What must be emptied before the stack deleting it can: CloudFormation deletes neither a
     bucket holding objects nor a vault holding recovery points. Only on destroyable sites;
     Terraform empties both itself (`force_destroy`). A backend that needs a function for it
-    logs to `log_group`, and acts only on resources carrying `tag`, so that removing the
-    emptier from a stack (the site became protected) empties nothing."""
+    logs to `log_group`, and acts only while the stack itself is deleted and only on
+    resources carrying `tag`: removing the emptier from a stack (the site became protected,
+    an identity changed) empties nothing."""
 
     foundation: bool  # in the site's foundation stack, else its main stack
     log_group: LogGroup
