@@ -41,7 +41,8 @@ environments:
   prod:
     account: prod
     cidr: 10.2.0.0/16
-    production: true            # its data never leaves it
+    production: true            # its data never leaves it, and outlives its stacks
+                                # (deletion_protection: false makes it destroyable)
     database: {{instances: 2}}    # overrides defaults.database
 
 peering:                        # only the database port crosses a peering

@@ -229,8 +229,9 @@ CFN_ONLY = {
     # Terraform writes the host and port into the secret's version itself.
     "AWS::SecretsManager::SecretTargetAttachment",
 }
-# CloudFormation writes SecureStrings through a function; Terraform needs none of it.
-CFN_WRITER = "ParameterWriter"
+# CloudFormation writes SecureStrings, and empties a destroyable site's buckets and vault on
+# delete, through functions; Terraform needs none of it (force_destroy empties them itself).
+CFN_WRITER = ("ParameterWriter", "Emptier", "FoundationEmptier")
 
 
 def _sg_rules(props: Props) -> list[tuple[Any, ...]]:
@@ -282,6 +283,9 @@ def cloudformation(folder: Path) -> Inventory:
             if kind == "AWS::EC2::SecurityGroup":
                 for rule in _sg_rules(props):
                     _add(inventory, "security_rule", rule)
+            lock = props.get("LockConfiguration") if kind == "AWS::Backup::BackupVault" else None
+            if lock:
+                _add(inventory, "vault_lock", (lock["MinRetentionDays"], lock["MaxRetentionDays"]))
             for rule in props.get("ReplicationConfiguration", {}).get("Rules", []):
                 _add(inventory, "replication_rule", _cfn_replication(rule))
     return inventory
@@ -456,6 +460,11 @@ TF: dict[str, tuple[str, Callable[[Props], tuple[Any, ...]]]] = {
     ),
     "aws_lambda_permission": ("permission", lambda p: (p["principal"], p["source_arn"])),
     "aws_backup_vault": ("backup_vault", lambda p: (p["name"],)),
+    # CloudFormation's is the vault's LockConfiguration.
+    "aws_backup_vault_lock_configuration": (
+        "vault_lock",
+        lambda p: (p["min_retention_days"], p["max_retention_days"]),
+    ),
     "aws_backup_plan": (
         "backup_plan",
         lambda p: (

@@ -472,6 +472,7 @@ def test_the_sessions_table_is_global_and_encrypted_per_region(both: dict[str, P
                 "paydr-eu02-live-eu-south-2-foundation", "live_eu_south_2_key_arn"
             ),
             "point_in_time_recovery": True,
+            "deletion_protection_enabled": True,  # live is production
         }
     ]
     assert (
@@ -483,7 +484,7 @@ def test_the_sessions_table_is_global_and_encrypted_per_region(both: dict[str, P
 def test_backups_select_the_sites_cluster(both: dict[str, Path]) -> None:
     main = _stack(both, "paydr-eu02-payments-eu-south-2", "dr-variant")
     vault = _one(main, "aws_backup_vault")
-    assert vault["force_destroy"] is True
+    assert vault["force_destroy"] is False  # live is production: its recovery points stay
     assert vault["kms_key_arn"] == _remote(
         "paydr-eu02-live-eu-south-2-foundation", "live_eu_south_2_key_arn"
     )

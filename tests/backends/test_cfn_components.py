@@ -791,5 +791,6 @@ def test_single_layout_prefixes_every_component_name() -> None:
             f"{slug}ParameterWriterFunction", "Arn"
         )
         assert f"{slug}MigrationsBucket" in template["Resources"]
+        assert res(template, f"{slug}Emptier")["DependsOn"][0] == f"{slug}AccessLogsBucket"
     assert props(template, "ProdReplicaLagAlarm")["AlarmActions"] == [ref("ProdTopic")]
     assert "StagingReplsyncFunction" in template["Resources"]

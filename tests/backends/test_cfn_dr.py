@@ -61,6 +61,8 @@ def test_foundation_holds_exactly_the_plan_foundation(out: dict[str, Template]) 
         "ReplicationRole",
         # Delegated before the certificates validate in it.
         "HostedZone", "ProdUsEast1HealthCheck", "ProdUsEast2HealthCheck",
+        # Empties the buckets when the stack is deleted (the example is destroyable).
+        *(f"FoundationEmptier{p}" for p in ("", "LogGroup", "Dlq", "Role", "Function")),
     }  # fmt: skip
     # The secondary replicates nothing: no replication role.
     assert "ReplicationRole" not in out[S_FOUNDATION]["Resources"]

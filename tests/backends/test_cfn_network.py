@@ -367,8 +367,10 @@ def test_staging_key_admits_the_sync_log_groups(out: dict[str, Template]) -> Non
         "arn:aws:logs:us-east-1:222222222222:log-group:/aws/lambda/dbrepl-prod01-staging-replsync"
         in arns
     )
-    assert len(arns) == 4  # flow logs, the parameter writer, the function, the state machine
+    # flow logs, the parameter writer, the function, the state machine, the emptier
+    assert len(arns) == 5
     assert any(a.endswith("/staging/parameter-writer") for a in arns)
+    assert any(a.endswith("/staging/emptier") for a in arns)
 
 
 def site_ctx(plan: Plan) -> Ctx:

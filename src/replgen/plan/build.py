@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from replgen.errors import KeyPath
-from replgen.plan import deployment, quotas
+from replgen.plan import deployment, protection, quotas
 from replgen.plan import dr as dr_plan
 from replgen.plan import sync as sync_plan
 from replgen.plan.arns import account_root, arn, role_arn, service_principal
@@ -48,6 +48,7 @@ from replgen.spec.models import Spec
 from replgen.spec.view import (
     SiteEntry,
     database_settings,
+    deletion_protection,
     network_settings,
     site_entries,
 )
@@ -66,6 +67,7 @@ def build(spec: Spec, artifacts: dict[str, Code]) -> Plan:
     if spec.sync:
         sites = sync_plan.attach(ctx, sites)
     sites = dr_plan.attach(ctx, sites)
+    sites = protection.attach(spec, namer, sites)
     peerings = tuple(_peering(ctx, a, b) for a, b in spec.peering)
     sites = _with_accept_roles(ctx, sites, peerings)
     namer.raise_problems()
@@ -231,6 +233,7 @@ def _site(ctx: Context, entry: SiteEntry, flows: list[Flow]) -> Site:
         account_id=ctx.account(entry),
         account_alias=env.account,
         production=env.production,
+        deletion_protection=deletion_protection(ctx.spec, entry.environment),
         primary=entry.primary,
         network=network,
         key=_key(ctx, entry, (network.flow_logs, writer_logs)),

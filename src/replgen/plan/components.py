@@ -15,6 +15,7 @@ from replgen.plan.model import (
     BackupPlan,
     Bucket,
     Database,
+    Emptier,
     EventSource,
     Function,
     GlobalTable,
@@ -39,8 +40,8 @@ from replgen.plan.model import (
 from replgen.plan.refs import refs_in
 
 # Every kind of component a site holds. Each backend maps every one of these to the
-# renderer that builds it (a test holds them to it); peerings and bootstraps have stacks
-# of their own (plan/layout.py).
+# renderer that builds it, or says why it needs none (a test holds them to it); peerings
+# and bootstraps have stacks of their own (plan/layout.py).
 SITE_COMPONENTS: tuple[type, ...] = (
     Role,
     Key,
@@ -63,6 +64,7 @@ SITE_COMPONENTS: tuple[type, ...] = (
     Record,
     GlobalTable,
     BackupPlan,
+    Emptier,
 )
 
 # What other components and stacks may read of each kind: every backend renders exactly

@@ -162,6 +162,9 @@ class Key:
     external_arn: str | None
     service_principals: tuple[str, ...]  # services that encrypt with it in this site
     log_group_arns: tuple[str, ...]  # encryption-context condition for CloudWatch Logs
+    # Days a deleted key waits before it is gone (7 to 30): the longest where it is protected,
+    # since every snapshot and recovery point it encrypts is unreadable without it.
+    deletion_window_days: int = 7
 
 
 # ---------------------------------------------------------------- database
@@ -203,6 +206,9 @@ class Database:
     # the secondary is deployed after it.
     global_cluster: Ref | None
     replica_lag_alarm: Alarm | None
+    # The snapshot deleting the cluster leaves behind, where the site is protected (None:
+    # deleted without one). Derived from the cluster's identity, so it is known in advance.
+    final_snapshot: str | None = None
 
 
 @dataclass(frozen=True)
@@ -525,6 +531,33 @@ class BackupPlan:
     retention_days: int
     role: str  # component key
     resources: tuple[Value, ...]  # the clusters it selects: a Ref to the site's own
+    lock: VaultLock | None = None  # where the spec asks, on protected sites only
+
+
+@dataclass(frozen=True)
+class VaultLock:
+    """AWS Backup Vault Lock in governance mode (no `changeable_for_days`: a user with
+    `backup:DeleteBackupVaultLockConfiguration` can still remove it)."""
+
+    min_retention_days: int
+    max_retention_days: int
+
+
+@dataclass(frozen=True)
+class Emptier:
+    """What must be emptied before the stack deleting it can: CloudFormation deletes neither a
+    bucket holding objects nor a vault holding recovery points. Only on destroyable sites;
+    Terraform empties both itself (`force_destroy`). A backend that needs a function for it
+    logs to `log_group`, and acts only while the stack itself is deleted and only on
+    resources carrying `tag`: removing the emptier from a stack (the site became protected,
+    an identity changed) empties nothing."""
+
+    foundation: bool  # in the site's foundation stack, else its main stack
+    log_group: LogGroup
+    buckets: tuple[str, ...]  # component keys
+    vault: bool  # the site's backup vault
+    statements: tuple[Statement, ...]  # what emptying them takes, on their exact ARNs
+    tag: tuple[str, str] = ("replgen:empty-on-delete", "true")
 
 
 # ---------------------------------------------------------------- the site and the plan
@@ -539,6 +572,9 @@ class Site:
     account_id: str
     account_alias: str  # the spec's name for the account: stable, unlike the set of sites
     production: bool
+    # Protected: clusters refuse deletion and leave a final snapshot; keys, buckets and the
+    # backup vault are retained. Otherwise every stack deletes, emptying what it holds.
+    deletion_protection: bool
     primary: bool
     network: Network
     key: Key
@@ -569,6 +605,7 @@ class Site:
     table: GlobalTable | None = None
     backup: BackupPlan | None = None
     outputs: tuple[tuple[str, Value], ...] = ()  # (name, value) for the people deploying
+    emptiers: tuple[Emptier, ...] = ()  # destroyable sites only
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ LIMITS: dict[str, tuple[int, str, str]] = {
     "alb": (32, r"^[A-Za-z0-9](?!.*--)[A-Za-z0-9-]*[A-Za-z0-9]$", "load balancer"),
     "table": (255, r"^[A-Za-z0-9_.-]+$", "DynamoDB table"),
     "vault": (50, r"^[A-Za-z0-9_-]+$", "backup vault"),
+    "snapshot": (255, r"^[a-z](?!.*--)[a-z0-9-]*[a-z0-9]$", "DB cluster snapshot"),
 }
 
 

@@ -210,6 +210,10 @@ class Environment(Model):
     """Region -> its site, for an environment in several regions; the first is the primary."""
     production: bool = False
     """Production data never leaves it: never a reference-data source; deletion protection on."""
+    deletion_protection: bool | None = None
+    """Keep its data when its stacks are deleted (default: the value of `production`): clusters
+    refuse deletion and leave a final snapshot; keys, buckets and backup vaults are retained.
+    `false` makes every stack destroyable, emptying its buckets and vaults on delete."""
     kms_key_arn: str | None = Field(None, pattern=ARN)
     """A KMS key created beforehand in the environment's account; none is created when given."""
     database: DatabaseSettings = DatabaseSettings()
@@ -404,6 +408,10 @@ class Backup(Model):
     """Days each recovery point is kept (1 to 35)."""
     schedule: CronSchedule = "cron(0 5 * * ? *)"
     """When the daily backup runs: a cron expression with six fields."""
+    vault_lock: bool = False
+    """Lock each vault (AWS Backup Vault Lock, governance mode): no recovery point is deleted
+    before `retention_days`, except by someone allowed to remove the lock. Needs the
+    environment's deletion protection."""
 
 
 class Quotas(Model):

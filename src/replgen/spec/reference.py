@@ -28,7 +28,8 @@ def markdown() -> str:
         required = set(model.get("required", ()))
         for key, field in model.get("properties", {}).items():
             default = "required" if key in required else _default(field)
-            description = field.get("description", "").replace("|", "\\|")
+            # One table row: a docstring's line breaks would end the row mid-sentence.
+            description = " ".join(field.get("description", "").split()).replace("|", "\\|")
             out.append(f"| `{key}` | {_type(field)} | {default} | {description} |")
         out.append("")
     return "\n".join(out).rstrip("\n") + "\n"

@@ -16,7 +16,13 @@ from replgen.errors import Problem
 from replgen.spec import cadence, catalog
 from replgen.spec.models import Spec
 from replgen.spec.suggest import did_you_mean
-from replgen.spec.view import Setting, database_settings, network_settings, site_entries
+from replgen.spec.view import (
+    Setting,
+    database_settings,
+    deletion_protection,
+    network_settings,
+    site_entries,
+)
 
 # The smallest subnet replgen carves: ALBs need /27 and Lambda ENIs need room.
 SMALLEST_SUBNET = 27
@@ -366,6 +372,22 @@ def api_valid(spec: Spec) -> Iterator[Problem]:
             yield Problem(("api", field), f"only auth: {mode} uses {field}")
 
 
+def vault_lock_protected(spec: Spec) -> Iterator[Problem]:
+    """A locked vault keeps its recovery points for their retention: nothing can then delete
+    the environment's stacks, which contradicts an environment declared destroyable."""
+    if spec.backup is None or not spec.backup.vault_lock:
+        return
+    envs = [e for e in spec.environments if database_settings(spec, e)["global_"].value]
+    for env in envs:
+        if not deletion_protection(spec, env):
+            yield Problem(
+                ("backup", "vault_lock"),
+                f"a locked vault cannot be emptied, so environments.{env} could not be "
+                f"destroyed: set environments.{env}.deletion_protection: true, or vault_lock: "
+                "false",
+            )
+
+
 RULES: tuple[Rule, ...] = (
     accounts_exist,
     deploy_from_known,
@@ -379,6 +401,7 @@ RULES: tuple[Rule, ...] = (
     runtime_supported,
     dr_valid,
     api_valid,
+    vault_lock_protected,
 )
 
 

@@ -101,3 +101,12 @@ def resolve_site(spec: Spec, ref: str) -> SiteEntry | None:
         if site.id == ref:
             return site
     return None
+
+
+def deletion_protection(spec: Spec, env: str) -> bool:
+    """Whether an environment keeps its data when its stacks are deleted: as the spec says,
+    else protected exactly when it is production."""
+    environment = spec.environments[env]
+    if environment.deletion_protection is None:
+        return environment.production
+    return environment.deletion_protection

@@ -71,6 +71,10 @@ RENDERERS: dict[type, Renderer] = {
     model.GlobalTable: sessions.Sessions,
     model.BackupPlan: backup.Backup,
 }
+# Kinds this backend builds nothing for, and why.
+NOT_RENDERED: dict[type, str] = {
+    model.Emptier: "force_destroy on buckets and vaults empties them on destroy",
+}
 COMPONENTS = tuple(dict.fromkeys(RENDERERS.values()))
 # The construct id of each renderer: a part of every Terraform address inside it, so it
 # never changes when a module or class is renamed (a new address destroys and recreates).

@@ -10,9 +10,12 @@ from cdktf_cdktf_provider_aws.backup_plan import (
 )
 from cdktf_cdktf_provider_aws.backup_selection import BackupSelection
 from cdktf_cdktf_provider_aws.backup_vault import BackupVault
+from cdktf_cdktf_provider_aws.backup_vault_lock_configuration import (
+    BackupVaultLockConfiguration,
+)
 from constructs import Construct
 
-from replgen.backends.cdktf.context import Ctx, tags
+from replgen.backends.cdktf.context import Ctx, kept, tags
 from replgen.plan.model import BackupPlan as PlanBackup
 from replgen.plan.model import Site
 
@@ -30,9 +33,20 @@ class Backup(Construct):
             "vault",
             name=backup.vault,
             kms_key_arn=self.ctx.key_arn(self.site),
-            force_destroy=True,  # environments must be destroyable, recovery points too
+            # A destroyable site's recovery points go with it; a protected site keeps them.
+            force_destroy=not self.site.deletion_protection,
             tags=tags(backup.vault),
+            **kept(self.site),
         )
+        if backup.lock is not None:
+            # Governance mode: no changeable_for_days, so an allowed user can still lift it.
+            BackupVaultLockConfiguration(
+                self,
+                "vault_lock",
+                backup_vault_name=vault.name,
+                min_retention_days=backup.lock.min_retention_days,
+                max_retention_days=backup.lock.max_retention_days,
+            )
         plan = BackupPlan(
             self,
             "plan",

@@ -3,8 +3,9 @@ the disaster-recovery buckets with their cross-region replication.
 
 AWS provider 6 splits a bucket's settings into resources of their own: versioning,
 encryption, public access block, ownership, policy, logging, lifecycle and replication
-each name the bucket. `force_destroy` empties a bucket on destroy, so an environment can
-be torn down. Where the site has a foundation, its buckets are built in that stack.
+each name the bucket. `force_destroy` empties a destroyable site's bucket on destroy, so
+the environment can be torn down; a protected site's bucket is never destroyed. Where the
+site has a foundation, its buckets are built in that stack.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
 )
 from constructs import Construct
 
-from replgen.backends.cdktf.context import Ctx, document, skip, snake, tags
+from replgen.backends.cdktf.context import Ctx, document, kept, skip, snake, tags
 from replgen.plan import components
 from replgen.plan.model import Bucket, LoadBalancer, Replication, Site
 
@@ -92,8 +93,10 @@ class Buckets(Construct):
             self,
             name,
             bucket=bucket.name,
-            force_destroy=True,  # environments must be destroyable, like CFN's Delete policy
+            # Destroyable sites' buckets are emptied on destroy; protected ones are kept.
+            force_destroy=not self.site.deletion_protection,
             tags=tags(bucket.name, Purpose=bucket.purpose),
+            **kept(self.site),
         )
         skips = _skips(self.site, bucket)
         if skips:

@@ -22,6 +22,7 @@ from cdktf import (
     Lazy,
     TerraformDataSource,
     TerraformElement,
+    TerraformResourceLifecycle,
     TerraformStack,
 )
 
@@ -152,6 +153,18 @@ def literal(text: str) -> str:
 def document(doc: dict[str, Any]) -> str:
     """A JSON policy; tokens inside strings are interpolations Terraform resolves."""
     return json.dumps(doc, sort_keys=True, separators=(",", ":"))
+
+
+def kept(site: Site, ignore_changes: list[str] | None = None) -> dict[str, Any]:
+    """A resource's lifecycle: `prevent_destroy` where the plan protects the site (a destroy,
+    or a change that replaces it, then stops at plan time), and what it must not undo."""
+    if not site.deletion_protection and not ignore_changes:
+        return {}
+    lifecycle = TerraformResourceLifecycle(
+        prevent_destroy=True if site.deletion_protection else None,
+        ignore_changes=ignore_changes or None,
+    )
+    return {"lifecycle": lifecycle}
 
 
 def skip(resource: TerraformElement, *checks: tuple[str, str]) -> None:

@@ -44,7 +44,7 @@ from cdktf_cdktf_provider_aws.serverlessapplicationrepository_cloudformation_sta
 )
 from constructs import Construct
 
-from replgen.backends.cdktf.context import Ctx, skip, tags
+from replgen.backends.cdktf.context import Ctx, kept, skip, tags
 from replgen.plan.model import Database as PlanDatabase
 from replgen.plan.model import Instance, MasterSecret, Site
 
@@ -152,14 +152,15 @@ class Database(Construct):
             db_subnet_group_name=subnets.name,
             db_cluster_parameter_group_name=parameters.name,
             vpc_security_group_ids=[self.ctx.get(self.site, "sg:database").id],
-            # Nothing outlives the stack: no final snapshot, no deletion protection.
-            deletion_protection=False,
-            skip_final_snapshot=True,
+            # Protected: deletion refused, and a final snapshot named by the plan.
+            deletion_protection=self.site.deletion_protection,
+            skip_final_snapshot=db.final_snapshot is None,
+            final_snapshot_identifier=db.final_snapshot,
             tags=tags(db.cluster_id),
             **self._credentials(db),
             **self._global(db),
             **_scaling(db),
-            **_changed_elsewhere(db),
+            **kept(self.site, _changed_elsewhere(db)),
         )
         skip(cluster, *_cluster_skips(self.site))
         return cluster
@@ -192,7 +193,8 @@ class Database(Construct):
                 engine=db.engine,
                 engine_version=db.engine_version,
                 storage_encrypted=True,
-                deletion_protection=False,
+                deletion_protection=self.site.deletion_protection,
+                **kept(self.site),
             )
             self.ctx.put(self.site, "global_cluster", "id", global_cluster.id)
             return {"global_cluster_identifier": global_cluster.id}
@@ -328,7 +330,7 @@ class Database(Construct):
 def _cluster_skips(site: Site) -> list[tuple[str, str]]:
     """The checks the plan's cluster fails on purpose; engine-specific ones only where they run."""
     db = site.database
-    checks = [DESTROYABLE]
+    checks = [] if site.deletion_protection else [DESTROYABLE]
     if site.backup is None:  # otherwise the site's backup selection names the cluster
         checks.append(NO_BACKUP_PLAN)
     if db.engine == "aurora-mysql":  # checkov's backtrack check skips PostgreSQL itself
@@ -339,13 +341,13 @@ def _cluster_skips(site: Site) -> list[tuple[str, str]]:
     return checks
 
 
-def _changed_elsewhere(db: PlanDatabase) -> dict[str, Any]:
+def _changed_elsewhere(db: PlanDatabase) -> list[str]:
     """What changes outside Terraform, so a plan must not undo it: rotation changes the
     generated password, and a failover which member replicates from which."""
     fields = ["master_password"] if db.secret is not None else []
     if db.global_role is not None:
         fields.append("replication_source_identifier")
-    return {"lifecycle": TerraformResourceLifecycle(ignore_changes=fields)} if fields else {}
+    return fields
 
 
 def _scaling(db: PlanDatabase) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
 from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from constructs import Construct
 
-from replgen.backends.cdktf.context import Ctx, document
+from replgen.backends.cdktf.context import Ctx, document, kept
 from replgen.plan import iam
 from replgen.plan.model import Site
 
@@ -24,8 +24,10 @@ class Keys(Construct):
             "key",
             description=site.key.description,
             enable_key_rotation=True,
-            deletion_window_in_days=7,
+            deletion_window_in_days=site.key.deletion_window_days,
             policy=document(iam.key_policy(site.key, site.region, site.account_id)),
+            # Kept where protected: without it no snapshot or recovery point can be read.
+            **kept(site),
         )
         KmsAlias(self, "alias", name=site.key.alias, target_key_id=key.key_id)
         ctx.put(site, "key", "arn", key.arn)

@@ -13,7 +13,7 @@ from cdktf_cdktf_provider_aws.dynamodb_table import (
 )
 from constructs import Construct
 
-from replgen.backends.cdktf.context import Ctx, tags
+from replgen.backends.cdktf.context import Ctx, kept, tags
 from replgen.plan.model import GlobalTable, Site
 
 
@@ -48,9 +48,11 @@ class Sessions(Construct):
                     region_name=region,
                     kms_key_arn=self.ctx.ref(key),
                     point_in_time_recovery=table.point_in_time_recovery,
+                    deletion_protection_enabled=self.site.deletion_protection,
                 )
                 for region, key in others
             ],
-            deletion_protection_enabled=False,  # environments must be destroyable
+            deletion_protection_enabled=self.site.deletion_protection,
             tags=tags(table.name),
+            **kept(self.site),
         )

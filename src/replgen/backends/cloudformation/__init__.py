@@ -17,6 +17,7 @@ from replgen.backends.cloudformation import (
     buckets,
     database,
     dns,
+    emptier,
     functions,
     keys,
     monitoring,
@@ -57,6 +58,7 @@ RENDERERS: dict[type, Callable[[Ctx, Site], None]] = {
     model.Record: dns.render,
     model.GlobalTable: sessions.render,
     model.BackupPlan: backup.render,
+    model.Emptier: emptier.render,
 }
 COMPONENTS = tuple(dict.fromkeys(RENDERERS.values()))
 # What a foundation can hold; each renders only the components its template owns.
@@ -65,6 +67,7 @@ FOUNDATION: tuple[Callable[[Ctx, Site], None], ...] = (
     keys.render,
     buckets.render,
     dns.render,
+    emptier.render,
 )
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import troposphere as t
 from troposphere import backup
 
-from replgen.backends.cloudformation.context import Ctx
+from replgen.backends.cloudformation import emptier
+from replgen.backends.cloudformation.context import Ctx, emptied_tag, on_delete
 from replgen.plan.model import BackupPlan, Site
 
 
@@ -17,14 +18,26 @@ def render(ctx: Ctx, site: Site) -> None:
 
 
 def _vault(ctx: Ctx, site: Site, plan: BackupPlan) -> None:
+    lock = (
+        # Governance mode: no ChangeableForDays, so the lock can still be lifted by someone
+        # allowed to (compliance mode could never be undone).
+        {
+            "LockConfiguration": backup.LockConfigurationType(
+                MinRetentionDays=plan.lock.min_retention_days,
+                MaxRetentionDays=plan.lock.max_retention_days,
+            )
+        }
+        if plan.lock
+        else {}
+    )
     ctx.add(
         backup.BackupVault(
             ctx.lid(site, "BackupVault"),
             BackupVaultName=plan.vault,
             EncryptionKeyArn=ctx.key_arn(site),
-            BackupVaultTags=dict(ctx.plan.tags),
-            DeletionPolicy="Delete",
-            UpdateReplacePolicy="Delete",
+            BackupVaultTags=dict(ctx.plan.tags) | emptied_tag(site, "vault"),
+            **lock,
+            **on_delete(site),
         )
     )
 
@@ -45,6 +58,7 @@ def _plan(ctx: Ctx, site: Site, plan: BackupPlan) -> None:
                 BackupPlanName=plan.plan, BackupPlanRule=[rule]
             ),
             BackupPlanTags=dict(ctx.plan.tags),
+            **_after_emptier(ctx, site),
         )
     )
 
@@ -61,3 +75,9 @@ def _selection(ctx: Ctx, site: Site, plan: BackupPlan) -> None:
             ),
         )
     )
+
+
+def _after_emptier(ctx: Ctx, site: Site) -> dict[str, list[str]]:
+    """The plan is deleted before the vault's emptier runs: no backup starts meanwhile."""
+    lids = [emptier.lid(ctx, site, e) for e in site.emptiers if e.vault]
+    return {"DependsOn": lids} if lids else {}

@@ -9,7 +9,14 @@ import troposphere as t
 from awacs import aws as iam
 from troposphere import s3
 
-from replgen.backends.cloudformation.context import Ctx, camel, skip, tags
+from replgen.backends.cloudformation.context import (
+    Ctx,
+    camel,
+    emptied_tag,
+    on_delete,
+    skip,
+    tags,
+)
 from replgen.plan import components
 from replgen.plan.model import Bucket, Replication, Site
 
@@ -72,7 +79,7 @@ def _logging(ctx: Ctx, site: Site, bucket: Bucket) -> dict[str, Any]:
             DestinationBucketName=t.Ref(target), LogFilePrefix=bucket.access_log_prefix
         ),
         # Log delivery is authorised by the target's policy, so it must exist first.
-        "DependsOn": [_policy_lid(target)],
+        "DependsOn": [policy_lid(target)],
     }
 
 
@@ -155,9 +162,10 @@ def _bucket(ctx: Ctx, site: Site, bucket: Bucket) -> None:
             **private_bucket(),
             BucketEncryption=_encryption(ctx, site, bucket),
             LifecycleConfiguration=_lifecycle(bucket),
-            Tags=tags(ctx.plan, bucket.name, Purpose=bucket.purpose),
-            DeletionPolicy="Delete",
-            UpdateReplacePolicy="Delete",
+            Tags=tags(
+                ctx.plan, bucket.name, Purpose=bucket.purpose, **emptied_tag(site, bucket.key)
+            ),
+            **on_delete(site),
             **_logging(ctx, site, bucket),
             **_replication(ctx, site, bucket),
             **_skips(site, bucket),
@@ -168,7 +176,7 @@ def _bucket(ctx: Ctx, site: Site, bucket: Bucket) -> None:
 # ---------------------------------------------------------------- bucket policies
 
 
-def _policy_lid(bucket_lid: str) -> str:
+def policy_lid(bucket_lid: str) -> str:
     return f"{bucket_lid}Policy"
 
 
@@ -229,7 +237,7 @@ def _policy(ctx: Ctx, site: Site, bucket: Bucket) -> None:
     lid = bucket_lid(ctx, site, bucket)
     ctx.add(
         s3.BucketPolicy(
-            _policy_lid(lid),
+            policy_lid(lid),
             Bucket=t.Ref(lid),
             PolicyDocument=iam.PolicyDocument(Version="2012-10-17", Statement=statements),
         )

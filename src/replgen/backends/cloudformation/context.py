@@ -179,6 +179,23 @@ class Ctx:
         return iam.trust(role)
 
 
+def on_delete(site: Site, kept: str = "Retain") -> dict[str, str]:
+    """DeletionPolicy and UpdateReplacePolicy: `kept` (Retain, Snapshot) where the plan
+    protects the site, Delete where it is destroyable."""
+    policy = kept if site.deletion_protection else "Delete"
+    return {"DeletionPolicy": policy, "UpdateReplacePolicy": policy}
+
+
+def emptied_tag(site: Site, component: str) -> dict[str, str]:
+    """The tag that lets the site's emptier empty `component` ("bucket:<name>", "vault") when
+    its stack is deleted; none where the site is protected."""
+    for emptier in site.emptiers:
+        if component in emptier.buckets or (component == "vault" and emptier.vault):
+            key, value = emptier.tag
+            return {key: value}
+    return {}
+
+
 def skip(*checks: tuple[str, str]) -> dict[str, Any]:
     """Resource metadata that skips checkov checks, each with the reason it cannot apply."""
     return {"checkov": {"skip": [{"id": check, "comment": reason} for check, reason in checks]}}

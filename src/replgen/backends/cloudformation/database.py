@@ -15,7 +15,7 @@ from typing import Any
 import troposphere as t
 from troposphere import rds, secretsmanager
 
-from replgen.backends.cloudformation.context import Ctx, skip, tags
+from replgen.backends.cloudformation.context import Ctx, on_delete, skip, tags
 from replgen.plan.model import Database, Instance, MasterSecret, Site
 
 MAX_OR = 10  # Fn::Or takes at most ten conditions
@@ -122,7 +122,7 @@ def _cluster(ctx: Ctx, site: Site, db: Database) -> None:
             BackupRetentionPeriod=_backup_retention(ctx, site, db),
             PreferredBackupWindow=db.backup_window,
             PreferredMaintenanceWindow=db.maintenance_window,
-            DeletionProtection=False,
+            DeletionProtection=site.deletion_protection,
             EnableIAMDatabaseAuthentication=True,
             EnableCloudwatchLogsExports=list(db.log_exports),
             CopyTagsToSnapshot=True,
@@ -130,10 +130,9 @@ def _cluster(ctx: Ctx, site: Site, db: Database) -> None:
             DBClusterParameterGroupName=t.Ref(ctx.lid(site, "ClusterParameterGroup")),
             VpcSecurityGroupIds=[ctx.security_group(site, "database")],
             Tags=tags(ctx.plan, db.cluster_id),
-            # Nothing outlives the stack: no final snapshot, nothing retained.
-            DeletionPolicy="Delete",
-            UpdateReplacePolicy="Delete",
-            Metadata=skip(DESTROYABLE),
+            # Protected: a final snapshot on delete or replacement; else nothing outlives it.
+            **on_delete(site, "Snapshot"),
+            **({} if site.deletion_protection else {"Metadata": skip(DESTROYABLE)}),
             **_credentials(ctx, site, db),
             **_scaling(db),
         )
@@ -152,10 +151,10 @@ def _global_cluster(ctx: Ctx, site: Site, db: Database) -> None:
             Engine=db.engine,
             EngineVersion=db.engine_version,
             StorageEncrypted=True,
-            DeletionProtection=False,  # destroyable with its stacks, like the clusters
+            DeletionProtection=site.deletion_protection,
             Tags=tags(ctx.plan, db.global_cluster_id),
-            DeletionPolicy="Delete",
-            UpdateReplacePolicy="Delete",
+            # CloudFormation snapshots no global cluster: its members' snapshots hold the data.
+            **on_delete(site),
         )
     )
 
@@ -295,7 +294,10 @@ def _instance(
             AutoMinorVersionUpgrade=True,
             CACertificateIdentifier=db.ca_certificate,
             Tags=tags(ctx.plan, instance.id),
-            DeletionPolicy="Delete",
+            # Aurora snapshots clusters, not instances. Protected: a stack delete, which stops
+            # at the cluster's deletion protection, leaves the instances serving; a replaced
+            # instance is deleted once its successor exists.
+            DeletionPolicy="Retain" if site.deletion_protection else "Delete",
             UpdateReplacePolicy="Delete",
             **extra,
         )

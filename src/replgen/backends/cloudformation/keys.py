@@ -5,12 +5,9 @@ from __future__ import annotations
 import troposphere as t
 import troposphere.kms as kms
 
-from replgen.backends.cloudformation.context import Ctx, tags
+from replgen.backends.cloudformation.context import Ctx, on_delete, tags
 from replgen.plan import iam
 from replgen.plan.model import Site
-
-# Nothing in a site is retained on delete: a new deployment starts from the spec.
-DELETE = {"DeletionPolicy": "Delete", "UpdateReplacePolicy": "Delete"}
 
 
 def render(ctx: Ctx, site: Site) -> None:
@@ -21,10 +18,11 @@ def render(ctx: Ctx, site: Site) -> None:
             ctx.lid(site, "Key"),
             Description=site.key.description,
             EnableKeyRotation=True,
-            PendingWindowInDays=7,
+            PendingWindowInDays=site.key.deletion_window_days,
             KeyPolicy=iam.key_policy(site.key, site.region, site.account_id),
             Tags=tags(ctx.plan),
-            **DELETE,
+            # Retained where protected: without it no snapshot or recovery point can be read.
+            **on_delete(site),
         )
     )
     ctx.add(kms.Alias(ctx.lid(site, "KeyAlias"), AliasName=site.key.alias, TargetKeyId=t.Ref(key)))

@@ -6,7 +6,7 @@ from typing import Any
 
 from troposphere import dynamodb
 
-from replgen.backends.cloudformation.context import Ctx, tags
+from replgen.backends.cloudformation.context import Ctx, on_delete, tags
 from replgen.plan.model import GlobalTable, Site
 
 
@@ -15,9 +15,12 @@ def render(ctx: Ctx, site: Site) -> None:
         _table(ctx, site, site.table)
 
 
-def _replica(ctx: Ctx, table: GlobalTable, region: str, key: Any) -> dynamodb.ReplicaSpecification:
+def _replica(
+    ctx: Ctx, site: Site, table: GlobalTable, region: str, key: Any
+) -> dynamodb.ReplicaSpecification:
     return dynamodb.ReplicaSpecification(
         Region=region,
+        DeletionProtectionEnabled=site.deletion_protection,
         PointInTimeRecoverySpecification=dynamodb.PointInTimeRecoverySpecification(
             PointInTimeRecoveryEnabled=table.point_in_time_recovery
         ),
@@ -43,9 +46,9 @@ def _table(ctx: Ctx, site: Site, table: GlobalTable) -> None:
             StreamSpecification=dynamodb.StreamSpecification(StreamViewType=table.stream_view),
             SSESpecification=dynamodb.GlobalTableSSESpecification(SSEEnabled=True, SSEType="KMS"),
             Replicas=[
-                _replica(ctx, table, region, ctx.ref(key, site)) for region, key in table.replicas
+                _replica(ctx, site, table, region, ctx.ref(key, site))
+                for region, key in table.replicas
             ],
-            DeletionPolicy="Delete",
-            UpdateReplacePolicy="Delete",
+            **on_delete(site),
         )
     )

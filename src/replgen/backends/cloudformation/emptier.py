@@ -1,0 +1,306 @@
+"""Emptying a destroyable site's buckets and backup vault when their stack is deleted.
+
+CloudFormation deletes neither a bucket holding objects nor a vault holding recovery
+points, so a stack holding them would stop half-deleted. A custom resource that depends on
+them is deleted first: its function (inline code, like the parameter writer) refuses new
+writes to each bucket, deletes every object version and delete marker, and deletes every
+recovery point of the vault. It acts only on Delete while its own stack is being deleted
+(or rolled back from a failed create), and only on a bucket or vault that still carries the
+plan's tag: an update that removes or renames the emptier empties nothing, and a site that
+becomes protected loses the tag in the same update.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import troposphere as t
+from awacs import aws as iam
+from troposphere import awslambda, cloudformation, logs, sqs
+from troposphere import iam as cfn_iam
+
+from replgen.backends.cloudformation.buckets import policy_lid
+from replgen.backends.cloudformation.context import Ctx, skip, tags
+from replgen.plan.arns import arn, service_principal
+from replgen.plan.model import Emptier, Site
+
+RUNTIME = "python3.12"
+# Recovery points take minutes to go: the longest a function runs, and CloudFormation waits.
+TIMEOUT = 900
+SERVICE_TIMEOUT = 900
+RESERVED_CONCURRENCY = 1
+DLQ_RETENTION_SECONDS = 1209600  # 14 days, SQS's maximum
+
+# Inline code (ZipFile, at most 4096 characters); it answers CloudFormation on every path.
+CODE = """\
+import json
+import time
+
+import boto3
+import cfnresponse
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+CONFIG = Config(connect_timeout=5, read_timeout=30, retries={"max_attempts": 5})
+S3 = boto3.client("s3", config=CONFIG)
+BACKUP = boto3.client("backup", config=CONFIG)
+CFN = boto3.client("cloudformation", config=CONFIG)
+GONE = ("NoSuchBucket", "NoSuchTagSet", "ResourceNotFoundException")
+MARGIN_MS = 60000  # left to answer CloudFormation
+# Only when the stack goes: an update dropping or renaming the emptier empties nothing.
+DELETING = ("DELETE_IN_PROGRESS", "ROLLBACK_IN_PROGRESS")
+
+
+def stack_deleting(stack_id):
+    stack = CFN.describe_stacks(StackName=stack_id)["Stacks"][0]
+    return stack["StackStatus"] in DELETING
+
+
+def tags(read):
+    try:
+        return read()
+    except ClientError as error:
+        if error.response["Error"]["Code"] in GONE:
+            return {}
+        raise
+
+
+def bucket_tags(name):
+    found = tags(lambda: S3.get_bucket_tagging(Bucket=name))
+    return {t["Key"]: t["Value"] for t in found.get("TagSet", [])}
+
+
+def empty_bucket(name, partition):
+    # No new object while emptying: log delivery and replication write late.
+    deny = {"Sid": "Emptying", "Effect": "Deny", "Principal": "*", "Action": "s3:PutObject",
+            "Resource": "arn:%s:s3:::%s/*" % (partition, name)}
+    S3.put_bucket_policy(Bucket=name, Policy=json.dumps({"Version": "2012-10-17",
+                                                         "Statement": [deny]}))
+    while True:
+        page = S3.list_object_versions(Bucket=name)
+        doomed = [{"Key": v["Key"], "VersionId": v["VersionId"]}
+                  for v in page.get("Versions", []) + page.get("DeleteMarkers", [])]
+        if not doomed:
+            return
+        failed = S3.delete_objects(Bucket=name, Delete={"Objects": doomed, "Quiet": True})
+        if failed.get("Errors"):
+            error = failed["Errors"][0]
+            raise RuntimeError("%s/%s: %s" % (name, error["Key"], error["Code"]))
+
+
+def empty_vault(name, context):
+    while True:
+        points = BACKUP.list_recovery_points_by_backup_vault(BackupVaultName=name)
+        live = [p for p in points["RecoveryPoints"] if p.get("Status") != "DELETED"]
+        if not live:
+            return
+        for point in live:
+            if point.get("Status") != "DELETING":
+                BACKUP.delete_recovery_point(
+                    BackupVaultName=name, RecoveryPointArn=point["RecoveryPointArn"])
+        if context.get_remaining_time_in_millis() < MARGIN_MS:
+            raise RuntimeError("%s: %d recovery points still deleting" % (name, len(live)))
+        time.sleep(10)
+
+
+def empty(props, context):
+    key, value = props["TagKey"], props["TagValue"]
+    partition = context.invoked_function_arn.split(":")[1]
+    for name in props.get("Buckets", []):
+        if bucket_tags(name).get(key) == value:
+            empty_bucket(name, partition)
+            print("emptied bucket %s" % name)
+    vault = props.get("Vault")
+    if vault:
+        found = tags(lambda: BACKUP.list_tags(ResourceArn=props["VaultArn"]))
+        if found.get("Tags", {}).get(key) == value:
+            empty_vault(vault, context)
+            print("emptied vault %s" % vault)
+
+
+def handler(event, context):
+    physical_id = event.get("PhysicalResourceId") or event["LogicalResourceId"]
+    status, reason = cfnresponse.FAILED, None
+    try:
+        if event["RequestType"] == "Delete" and stack_deleting(event["StackId"]):
+            empty(event["ResourceProperties"], context)
+        status = cfnresponse.SUCCESS
+    except Exception as error:
+        reason = "%s: %s" % (type(error).__name__, error)
+        print(reason)
+    finally:
+        cfnresponse.send(event, context, status, {}, physical_id, reason=reason)
+"""
+
+
+# troposphere is untyped, hence the ignore; a Custom:: type takes any property.
+class EmptyOnDelete(cloudformation.CustomResource):  # type: ignore[misc]
+    resource_type = "Custom::EmptyOnDelete"
+
+
+def render(ctx: Ctx, site: Site) -> None:
+    for emptier in site.emptiers:
+        if ctx.single or emptier.foundation == ctx.foundation:
+            _emptier(ctx, site, emptier)
+
+
+def lid(ctx: Ctx, site: Site, emptier: Emptier, kind: str = "") -> str:
+    return ctx.lid(site, "FoundationEmptier" if emptier.foundation else "Emptier", kind)
+
+
+def _emptier(ctx: Ctx, site: Site, emptier: Emptier) -> None:
+    ctx.add(
+        logs.LogGroup(
+            lid(ctx, site, emptier, "LogGroup"),
+            LogGroupName=emptier.log_group.name,
+            RetentionInDays=emptier.log_group.retention_days,
+            KmsKeyId=ctx.key_arn(site),
+            Tags=tags(ctx.plan),
+            DeletionPolicy="Delete",
+            UpdateReplacePolicy="Delete",
+        )
+    )
+    ctx.add(
+        sqs.Queue(
+            lid(ctx, site, emptier, "Dlq"),
+            MessageRetentionPeriod=DLQ_RETENTION_SECONDS,
+            KmsMasterKeyId=ctx.key_arn(site),
+            Tags=tags(ctx.plan),
+            DeletionPolicy="Delete",
+            UpdateReplacePolicy="Delete",
+        )
+    )
+    _role(ctx, site, emptier)
+    _function(ctx, site, emptier)
+    _resource(ctx, site, emptier)
+
+
+def _plumbing(ctx: Ctx, site: Site, emptier: Emptier) -> list[dict[str, Any]]:
+    """What the function itself needs: its own stack's status, its logs, its dead letters,
+    tracing."""
+    sqs_endpoint = service_principal(f"sqs.{site.region}", site.region)
+    return [
+        _allow("OwnStackStatus", ["cloudformation:DescribeStacks"], [t.Ref("AWS::StackId")]),
+        _allow(
+            "WriteOwnLogs",
+            ["logs:CreateLogStream", "logs:PutLogEvents"],
+            [t.GetAtt(lid(ctx, site, emptier, "LogGroup"), "Arn")],
+        ),
+        _allow(
+            "DeadLetters", ["sqs:SendMessage"], [t.GetAtt(lid(ctx, site, emptier, "Dlq"), "Arn")]
+        ),
+        # SQS encrypts with the site key on the sender's behalf.
+        _allow(
+            "EncryptDeadLetters",
+            ["kms:GenerateDataKey", "kms:Decrypt"],
+            [ctx.key_arn(site)],
+            {"StringEquals": {"kms:ViaService": sqs_endpoint}},
+        ),
+        # X-Ray has no resource-level permissions for these actions.
+        _allow("Tracing", ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], ["*"]),
+    ]
+
+
+def _allow(
+    sid: str, actions: list[str], resources: list[Any], condition: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    statement = {"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resources}
+    return statement | ({"Condition": condition} if condition else {})
+
+
+def _role(ctx: Ctx, site: Site, emptier: Emptier) -> None:
+    trust = iam.PolicyDocument(
+        Version="2012-10-17",
+        Statement=[
+            iam.Statement(
+                Effect=iam.Allow,
+                Principal=iam.Principal("Service", [service_principal("lambda", site.region)]),
+                Action=[iam.Action("sts", "AssumeRole")],
+            )
+        ],
+    )
+    emptying = ctx.policy(emptier.statements, site)
+    emptying["Statement"] += _plumbing(ctx, site, emptier)
+    ctx.add(
+        cfn_iam.Role(
+            lid(ctx, site, emptier, "Role"),
+            Description=f"replgen: empties the buckets and vault of {site.id} on stack delete",
+            AssumeRolePolicyDocument=trust,
+            Policies=[cfn_iam.Policy(PolicyName="empty-on-delete", PolicyDocument=emptying)],
+            Tags=tags(ctx.plan),
+        )
+    )
+
+
+def _function(ctx: Ctx, site: Site, emptier: Emptier) -> None:
+    ctx.add(
+        awslambda.Function(
+            lid(ctx, site, emptier, "Function"),
+            Description=f"replgen: CloudFormation custom resource emptying the buckets and "
+            f"vault of {site.id} when their stack is deleted",
+            Runtime=RUNTIME,
+            Handler="index.handler",
+            Timeout=TIMEOUT,
+            MemorySize=128,
+            ReservedConcurrentExecutions=RESERVED_CONCURRENCY,
+            Role=t.GetAtt(lid(ctx, site, emptier, "Role"), "Arn"),
+            Code=awslambda.Code(ZipFile=CODE),
+            KmsKeyArn=ctx.key_arn(site),
+            DeadLetterConfig=awslambda.DeadLetterConfig(
+                TargetArn=t.GetAtt(lid(ctx, site, emptier, "Dlq"), "Arn")
+            ),
+            TracingConfig=awslambda.TracingConfig(Mode="Active"),
+            LoggingConfig=awslambda.LoggingConfig(
+                LogGroup=t.Ref(lid(ctx, site, emptier, "LogGroup"))
+            ),
+            Tags=tags(ctx.plan),
+            Metadata=skip(
+                (
+                    "CKV_AWS_117",
+                    "outside the VPC on purpose: it must reach CloudFormation's presigned S3 "
+                    "response URL and the S3 and AWS Backup APIs; the private subnets have no "
+                    "NAT and no AWS Backup endpoint",
+                ),
+                (
+                    "CKV_AWS_272",
+                    "inline code written into the template by replgen (ZipFile): there is no "
+                    "package to sign, and code signing does not apply to inline code",
+                ),
+            ),
+        )
+    )
+
+
+def _targets(ctx: Ctx, site: Site, emptier: Emptier) -> list[str]:
+    """What the emptier must be deleted before: its buckets (with their policies, whose
+    removal then leaves no service allowed to write) and the vault."""
+    out = []
+    for key in emptier.buckets:
+        bucket = ctx.component_lid(site, key, "Bucket")
+        out += [bucket, policy_lid(bucket)]
+    if emptier.vault:
+        out.append(ctx.lid(site, "BackupVault"))
+    return out
+
+
+def _resource(ctx: Ctx, site: Site, emptier: Emptier) -> None:
+    names = {b.key: b.name for b in site.buckets}
+    vault: dict[str, str] = {}
+    if emptier.vault:
+        assert site.backup is not None  # the plan adds a vault emptier only where one is
+        name = site.backup.vault
+        vault_arn = arn("backup", site.region, site.account_id, f"backup-vault:{name}")
+        vault = {"Vault": name, "VaultArn": vault_arn}
+    key, value = emptier.tag
+    ctx.add(
+        EmptyOnDelete(
+            lid(ctx, site, emptier),
+            ServiceToken=t.GetAtt(lid(ctx, site, emptier, "Function"), "Arn"),
+            ServiceTimeout=SERVICE_TIMEOUT,
+            Buckets=[names[k] for k in emptier.buckets],
+            TagKey=key,
+            TagValue=value,
+            DependsOn=_targets(ctx, site, emptier),
+            **vault,
+        )
+    )
