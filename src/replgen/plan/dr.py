@@ -15,6 +15,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Literal
 
 from replgen.plan.arns import account_root, arn, partition, role_arn, service_principal
+from replgen.plan.iam import from_account, via
 from replgen.plan.model import (
     Alarm,
     ApiAuth,
@@ -302,8 +303,24 @@ def _replication_role(t: _Topology, site: Site) -> Role:
             ("s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"),
             tuple(f"{d}/*" for d in targets),
         ),
-        Statement("DecryptSource", ("kms:Decrypt",), (Ref(site.id, "key", "arn"),)),
-        Statement("EncryptReplicas", ("kms:Encrypt", "kms:GenerateDataKey"), keys),
+        Statement(
+            "DecryptSource",
+            ("kms:Decrypt",),
+            (Ref(site.id, "key", "arn"),),
+            via(site.region, "s3"),
+        ),
+        Statement(
+            "EncryptReplicas",
+            ("kms:Encrypt", "kms:GenerateDataKey"),
+            keys,
+            # S3 in each destination's region encrypts the replica there
+            via(
+                tuple(
+                    dict.fromkeys(r.destination_region for b in replicated for r in b.replication)
+                ),
+                "s3",
+            ),
+        ),
     )
     return Role(
         "role:replication",
@@ -312,6 +329,7 @@ def _replication_role(t: _Topology, site: Site) -> Role:
         service_principal("s3", site.region),
         (),
         statements,
+        service_conditions=from_account(site.account_id, *sources),
     )
 
 
@@ -413,7 +431,11 @@ def _txnproc_role(t: _Topology, site: Site, fn: Function) -> Role:
             (arn("secretsmanager", r, a, f"secret:{t.secret_name()}-??????"),),
         ),
         Statement(
-            "UseSiteKey", ("kms:Decrypt", "kms:GenerateDataKey"), (Ref(site.id, "key", "arn"),)
+            "UseSiteKey",
+            ("kms:Decrypt", "kms:GenerateDataKey"),
+            (Ref(site.id, "key", "arn"),),
+            # its environment, the queues, the master secret, the table, the log bucket
+            via(r, "lambda", "sqs", "secretsmanager", "dynamodb", "s3"),
         ),
         Statement(
             "RecordSessions",
@@ -436,6 +458,7 @@ def _txnproc_role(t: _Topology, site: Site, fn: Function) -> Role:
         service_principal("lambda", r),
         (),
         statements,
+        service_conditions=from_account(a),
     )
 
 
@@ -676,7 +699,11 @@ def _failover_role(t: _Topology, site: Site, fn: Function) -> Role:
             "DeadLetters", ("sqs:SendMessage",), (arn("sqs", r, a, fn.dead_letter_queue.name),)
         ),
         Statement(
-            "UseSiteKey", ("kms:Decrypt", "kms:GenerateDataKey"), (Ref(site.id, "key", "arn"),)
+            "UseSiteKey",
+            ("kms:Decrypt", "kms:GenerateDataKey"),
+            (Ref(site.id, "key", "arn"),),
+            # its environment, its dead letters, the topic, the decision ledger
+            via(r, "lambda", "sqs", "sns", "dynamodb"),
         ),
         Statement("Tracing", XRAY, ("*",), reason=NO_RESOURCE_LEVEL),
     )
@@ -688,6 +715,7 @@ def _failover_role(t: _Topology, site: Site, fn: Function) -> Role:
         service_principal("lambda", r),
         (),
         statements,
+        service_conditions=from_account(a),
     )
 
 
@@ -765,6 +793,9 @@ def _backup_role(t: _Topology, site: Site) -> Role:
         (),
         (),
         policies,
+        # No aws:SourceAccount here: AWS Backup documents those keys for resource policies
+        # (vault notifications, key policies), not for the role a backup job assumes; a
+        # condition the service does not send would stop every backup without an error.
     )
 
 

@@ -8,6 +8,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from replgen.plan.arns import arn, partition, role_arn, service_principal
+from replgen.plan.iam import from_account, via
 from replgen.plan.model import (
     Alarm,
     Function,
@@ -123,7 +124,12 @@ def _access_role(ctx: Context, names: _Names, site: Site) -> Role:
             ("secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"),
             (Ref(site.id, "cluster", "secret_arn"),),
         ),
-        Statement("DecryptWithSiteKey", ("kms:Decrypt",), (Ref(site.id, "key", "arn"),)),
+        Statement(
+            "DecryptWithSiteKey",
+            ("kms:Decrypt",),
+            (Ref(site.id, "key", "arn"),),
+            via(site.region, "secretsmanager", "ssm"),
+        ),
         Statement(
             "ReadConnectionParameter", ("ssm:GetParameter",), tuple(p.arn for p in site.parameters)
         ),
@@ -249,7 +255,11 @@ def _function_role(names: _Names, site: Site, fn: Function, access: dict[str, Ro
             "ReadMigrationScripts", ("s3:GetObject", "s3:ListBucket"), (s3, f"{s3}/migrations/*")
         ),
         Statement(
-            "UseSiteKey", ("kms:Decrypt", "kms:GenerateDataKey"), (Ref(site.id, "key", "arn"),)
+            "UseSiteKey",
+            ("kms:Decrypt", "kms:GenerateDataKey"),
+            (Ref(site.id, "key", "arn"),),
+            # its environment, the scripts' objects, its dead letters
+            via(r, "lambda", "s3", "sqs"),
         ),
         Statement(
             "DeadLetters", ("sqs:SendMessage",), (arn("sqs", r, a, fn.dead_letter_queue.name),)
@@ -264,6 +274,9 @@ def _function_role(names: _Names, site: Site, fn: Function, access: dict[str, Ro
         service_principal("lambda", r),
         (),
         statements,
+        # Lambda carries the account when it assumes an execution role; the function's ARN it
+        # carries on the role's own calls instead (lambda:SourceFunctionArn).
+        service_conditions=from_account(a),
     )
 
 
@@ -308,7 +321,10 @@ def _states_role(names: _Names, site: Site, fn: Function, machine: StateMachine)
         Statement("InvokeReplsync", ("lambda:InvokeFunction",), (fn_arn, f"{fn_arn}:*")),
         Statement("NotifyFailure", ("sns:Publish",), (arn("sns", r, a, site.topic.name),)),
         Statement(
-            "UseSiteKey", ("kms:Decrypt", "kms:GenerateDataKey"), (Ref(site.id, "key", "arn"),)
+            "UseSiteKey",
+            ("kms:Decrypt", "kms:GenerateDataKey"),
+            (Ref(site.id, "key", "arn"),),
+            via(r, "sns"),  # the failure notice, on the encrypted topic
         ),
         Statement(
             "DeliverExecutionLogs",
@@ -332,6 +348,7 @@ def _states_role(names: _Names, site: Site, fn: Function, machine: StateMachine)
             reason=NO_RESOURCE_LEVEL,
         ),
     )
+    machine_arn = arn("states", r, a, f"stateMachine:{machine.name}")
     return Role(
         "role:replsync-states",
         names.states_role,
@@ -339,6 +356,7 @@ def _states_role(names: _Names, site: Site, fn: Function, machine: StateMachine)
         service_principal("states", r),
         (),
         statements,
+        service_conditions=from_account(a, machine_arn),
     )
 
 
@@ -346,6 +364,7 @@ def _schedule_role(names: _Names, site: Site) -> Role:
     r, a = site.region, site.account_id
     machine = arn("states", r, a, f"stateMachine:{names.state_machine}")
     statement = Statement("StartPromotion", ("states:StartExecution",), (machine,))
+    rule = arn("events", r, a, f"rule/{names.rule}")
     return Role(
         "role:replsync-schedule",
         names.schedule_role,
@@ -353,6 +372,7 @@ def _schedule_role(names: _Names, site: Site) -> Role:
         service_principal("events", r),
         (),
         (statement,),
+        service_conditions=from_account(a, rule),
     )
 
 

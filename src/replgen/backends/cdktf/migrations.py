@@ -54,6 +54,7 @@ from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
 from constructs import Construct
 
 from replgen.backends.cdktf.context import Ctx, document, skip, snake, tags
+from replgen.plan.iam import bucket_statements
 from replgen.plan.model import Bucket, LoadBalancer, Replication, Site
 
 ABORT_MULTIPART_DAYS = 7  # the plan has no value for it; parts older than a week are debris
@@ -181,6 +182,7 @@ class Migrations(Construct):
         lb = self.site.load_balancer
         if lb is not None and lb.access_logs_bucket == bucket.key:
             statements.append(_allow_load_balancer_logs(self.site, target, lb))
+        statements += bucket_statements(bucket, self.site.region)
         return S3BucketPolicy(
             self,
             f"{snake(bucket.key)}_policy",
