@@ -79,6 +79,7 @@ CAUGHT_BY_SCHEMA = {
     "instances-zero",
     "key-with-bracket",
     "long-suffix",
+    "migrations-writer-not-a-role",
     "missing-environments",
     "not-a-mapping-env",
     "peering-not-a-pair",

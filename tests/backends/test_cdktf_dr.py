@@ -5,6 +5,7 @@ secret, the ALB, DNS failover, the global table, backups, subscriptions and outp
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -186,11 +187,13 @@ def test_the_primary_creates_the_global_cluster_and_joins_it(both: dict[str, Pat
     cluster = _one(main, "aws_rds_cluster")
     assert cluster["global_cluster_identifier"].startswith("${aws_rds_global_cluster.")
     assert cluster["master_username"] == "replgen_admin"
-    assert cluster["master_password"].startswith("${data.aws_secretsmanager_random_password.")
-    # Rotation and failovers change these outside Terraform; a plan must not undo them.
-    assert cluster["lifecycle"] == {
-        "ignore_changes": ["master_password", "replication_source_identifier"]
-    }
+    # Write-only: the ephemeral password reaches RDS and never the state (rotation owns it
+    # after the first apply: the version stays 1).
+    assert cluster["master_password_wo"] == "${" + EPHEMERAL_PASSWORD + "}"
+    assert cluster["master_password_wo_version"] == 1
+    assert "master_password" not in cluster
+    # Failovers change this outside Terraform; a plan must not undo it.
+    assert cluster["lifecycle"] == {"ignore_changes": ["replication_source_identifier"]}
     assert "manage_master_user_password" not in cluster
     # Backed up by the site's plan: no CKV2_AWS_8 skip any more.
     assert set(_skipped(cluster)) == {"CKV_AWS_139", "CKV2_AWS_27"}
@@ -226,7 +229,8 @@ def test_the_secondary_joins_the_primarys_global_cluster(both: dict[str, Path]) 
 
 def test_the_master_secret_is_generated_replicated_and_rotated(both: dict[str, Path]) -> None:
     main = _stack(both, PRIMARY)
-    (password,) = main["data"]["aws_secretsmanager_random_password"].values()
+    assert "aws_secretsmanager_random_password" not in main.get("data", {})
+    (password,) = main["ephemeral"]["aws_secretsmanager_random_password"].values()
     assert password["password_length"] == 32
     assert password["exclude_characters"] == "\"'@/\\:?#[]%`"
     secret = _one(main, "aws_secretsmanager_secret")
@@ -240,12 +244,13 @@ def test_the_master_secret_is_generated_replicated_and_rotated(both: dict[str, P
         }
     ]
     version = _one(main, "aws_secretsmanager_secret_version")
-    assert version["lifecycle"] == {"ignore_changes": ["secret_string"]}
-    contents = json.loads(version["secret_string"])
-    assert contents["username"] == "replgen_admin"
-    assert contents["password"] == cluster_password(main)
-    assert contents["engine"] == "postgres" and contents["port"] == 5432
-    assert contents["host"].endswith(".endpoint}")
+    assert "secret_string" not in version and version["secret_string_wo_version"] == 1
+    contents = version["secret_string_wo"]
+    assert contents.startswith("${jsonencode({") and contents.endswith("})}")
+    assert '"username" = "replgen_admin"' in contents
+    assert f'"password" = {EPHEMERAL_PASSWORD}' in contents
+    assert '"engine" = "postgres"' in contents and '"port" = 5432' in contents
+    assert re.search(r'"host" = aws_rds_cluster\.[\w-]+\.endpoint', contents)
     app = _one(main, "aws_serverlessapplicationrepository_cloudformation_stack")
     assert app["application_id"] == (
         "arn:aws:serverlessrepo:us-east-1:297356227824:applications/"
@@ -269,8 +274,24 @@ def test_the_master_secret_is_generated_replicated_and_rotated(both: dict[str, P
     assert instance.startswith("aws_rds_cluster_instance.")
 
 
-def cluster_password(stack: dict[str, Any]) -> str:
-    return str(_one(stack, "aws_rds_cluster")["master_password"])
+EPHEMERAL_PASSWORD = (
+    "ephemeral.aws_secretsmanager_random_password.prod_us_east_1_master_password.random_password"
+)
+
+
+def test_the_master_password_is_in_no_terraform_state(both: dict[str, Path]) -> None:
+    """Nothing that Terraform stores (resource and data attributes, outputs) carries the
+    password: only write-only arguments name the ephemeral value."""
+    for spec in ("dr", "dr-variant"):
+        for name, stack in stacks(both[spec]).items():
+            text = json.dumps(stack)
+            assert "data.aws_secretsmanager_random_password" not in text, name
+            for kind, resources in stack.get("resource", {}).items():
+                for resource in resources.values():
+                    for field, value in resource.items():
+                        if "ephemeral." in json.dumps(value):
+                            assert field.endswith("_wo"), (name, kind, field)
+            assert "ephemeral." not in json.dumps(stack.get("output", {})), name
 
 
 # ---------------------------------------------------------------- processing

@@ -21,7 +21,8 @@ from replgen.cli import main
 CHECKOV = ROOT / ".tools" / "checkov" / "bin" / "checkov"
 # `${aws_vpc.vpc_1234.id}`, `${data.terraform_remote_state.x.outputs.y}`, inside any expression.
 REFERENCE = re.compile(
-    r"\b(data\.[a-z0-9_]+\.[A-Za-z0-9_-]+(?:\.outputs\.[A-Za-z0-9_]+)?|aws_[a-z0-9_]+\.[A-Za-z0-9_-]+)"
+    r"\b(data\.[a-z0-9_]+\.[A-Za-z0-9_-]+(?:\.outputs\.[A-Za-z0-9_]+)?"
+    r"|ephemeral\.[a-z0-9_]+\.[A-Za-z0-9_-]+|aws_[a-z0-9_]+\.[A-Za-z0-9_-]+)"
 )
 
 
@@ -122,8 +123,9 @@ def test_every_reference_resolves_inside_its_stack(both: dict[str, Path]) -> Non
                 for kind, items in stack.get("resource", {}).items()
                 for rid in items
             } | {
-                f"data.{kind}.{rid}"
-                for kind, items in stack.get("data", {}).items()
+                f"{block}.{kind}.{rid}"
+                for block in ("data", "ephemeral")
+                for kind, items in stack.get(block, {}).items()
                 for rid in items
             }
             remotes = stack.get("data", {}).get("terraform_remote_state", {})

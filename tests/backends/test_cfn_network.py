@@ -341,16 +341,17 @@ def test_key_policy_principals(plan: Plan, out: dict[str, Template], site: str) 
     assert {"AWS": [f"arn:aws:iam::{ACCOUNTS[site]}:root"]} in principals
     root = next(s for s in statements.values() if "AWS" in s["Principal"])
     assert root["Action"] == ["kms:*"]  # the account delegates to IAM
-    services = next(
-        s for s in statements.values() if s["Principal"].get("Service") and "Condition" not in s
-    )
-    assert services["Principal"]["Service"] == [
-        "cloudwatch.amazonaws.com",
-        "events.amazonaws.com",
-        "sns.amazonaws.com",
-    ]
-    assert "kms:*" not in services["Action"] and "kms:GenerateDataKey*" in services["Action"]
-    logs = next(s for s in statements.values() if "Condition" in s)
+    # One statement per service, each only for this account's own alarms, rules, topics.
+    for service in ("cloudwatch", "events", "sns"):
+        statement = statements[f"{service.capitalize()}OfTheSite"]
+        assert statement["Principal"] == {"Service": [f"{service}.amazonaws.com"]}
+        assert "kms:*" not in statement["Action"]
+        assert "kms:GenerateDataKey*" in statement["Action"]
+        assert statement["Condition"] == {
+            "StringEquals": {"aws:SourceAccount": [ACCOUNTS[site]]},
+            "ArnLike": {"aws:SourceArn": [f"arn:aws:{service}:us-east-1:{ACCOUNTS[site]}:*"]},
+        }
+    logs = statements["CloudWatchLogsForTheSiteLogGroups"]
     assert logs["Principal"] == {"Service": ["logs.us-east-1.amazonaws.com"]}
     arns = logs["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]
     assert arns == list(plan.site(site).key.log_group_arns)
@@ -361,7 +362,7 @@ def test_key_policy_principals(plan: Plan, out: dict[str, Template], site: str) 
 
 
 def test_staging_key_admits_the_sync_log_groups(out: dict[str, Template]) -> None:
-    logs = next(s for s in key_statements(out["staging.json"]).values() if "Condition" in s)
+    logs = key_statements(out["staging.json"])["CloudWatchLogsForTheSiteLogGroups"]
     arns = logs["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]
     assert (
         "arn:aws:logs:us-east-1:222222222222:log-group:/aws/lambda/dbrepl-prod01-staging-replsync"
@@ -457,19 +458,22 @@ def test_access_roles_trust_exactly_the_sync_role(out: dict[str, Template], site
     assert check["id"] == "CKV_AWS_61" and "aws:PrincipalArn" in check["comment"]
 
 
-def test_accept_role_trusts_the_requester_account_without_an_empty_condition(
+def test_accept_role_trusts_only_the_requesters_deploy_role(
     out: dict[str, Template],
 ) -> None:
     resource = res(out["staging.json"], "AcceptDevStagingRole")
     [trust] = resource["Properties"]["AssumeRolePolicyDocument"]["Statement"]
     assert trust["Principal"] == {"AWS": ["arn:aws:iam::111111111111:root"]}
-    assert "Condition" not in trust
+    assert trust["Condition"] == {
+        "ArnEquals": {"aws:PrincipalArn": ["arn:aws:iam::111111111111:role/replgen-deploy"]}
+    }
     [statement] = resource["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
     assert statement["Action"] == ["ec2:AcceptVpcPeeringConnection"]
     assert statement["Condition"] == {
         "ArnEquals": {
             "ec2:AccepterVpc": [{"Fn::Sub": "arn:aws:ec2:us-east-1:222222222222:vpc/${Vpc}"}]
-        }
+        },
+        "ArnLike": {"ec2:RequesterVpc": ["arn:aws:ec2:us-east-1:111111111111:vpc/*"]},
     }
     assert resource["Metadata"]["checkov"]["skip"][0]["id"] == "CKV_AWS_61"
 

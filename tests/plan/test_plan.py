@@ -132,7 +132,10 @@ def test_peerings_are_cross_account_with_accepter_roles(prod: Plan) -> None:
     assert first.accepter_role == "dbrepl-prod01-staging-accept-dev"
     staging_roles = {r.name: r for r in prod.site("staging").roles}
     accept = staging_roles["dbrepl-prod01-staging-accept-dev"]
-    assert accept.trusted_roles == (("111111111111", "arn:aws:iam::111111111111:root"),)
+    # Only the requester account's deploy role, which deploys the requester's peering stack.
+    assert accept.trusted_roles == (
+        ("111111111111", "arn:aws:iam::111111111111:role/replgen-deploy"),
+    )
     assert second.requester_vpc == Ref("staging", "vpc", "id")
 
 

@@ -8,9 +8,10 @@ from replgen.errors import KeyPath
 from replgen.plan import deployment, protection, quotas
 from replgen.plan import dr as dr_plan
 from replgen.plan import sync as sync_plan
-from replgen.plan.arns import account_root, arn, role_arn, service_principal
+from replgen.plan.arns import arn, partition, role_arn, service_principal
 from replgen.plan.components import check_refs
 from replgen.plan.context import Context, slug
+from replgen.plan.iam import from_account
 from replgen.plan.identities import assert_unique
 from replgen.plan.model import (
     AclEntry,
@@ -225,6 +226,7 @@ def _site(ctx: Context, entry: SiteEntry, flows: list[Flow]) -> Site:
     writer_logs = LogGroup(
         ctx.namer.check("log", f"/replgen/{ctx.namer.prefix}/{slug(entry)}/parameter-writer"), 365
     )
+    buckets = _migration_buckets(ctx, entry)
     site = Site(
         id=entry.id,
         slug=slug(entry),
@@ -236,10 +238,10 @@ def _site(ctx: Context, entry: SiteEntry, flows: list[Flow]) -> Site:
         deletion_protection=deletion_protection(ctx.spec, entry.environment),
         primary=entry.primary,
         network=network,
-        key=_key(ctx, entry, (network.flow_logs, writer_logs)),
+        key=_key(ctx, entry, (network.flow_logs, writer_logs), buckets),
         database=database,
         parameters=(_connection_parameter(ctx, entry, database),),
-        buckets=_migration_buckets(ctx, entry),
+        buckets=buckets,
         roles=roles,
         topic=topic,
         alarms=(database.replica_lag_alarm,) if database.replica_lag_alarm else (),
@@ -313,8 +315,11 @@ def _check_network(
     quotas.enforce(ctx.limits, quotas.SG_PER_INTERFACE, entry.path, subject, count)
 
 
-def _key(ctx: Context, entry: SiteEntry, log_groups: tuple[LogGroup, ...]) -> Key:
+def _key(
+    ctx: Context, entry: SiteEntry, log_groups: tuple[LogGroup, ...], buckets: tuple[Bucket, ...]
+) -> Key:
     region, account = ctx.region(entry), ctx.account(entry)
+    p = partition(region)
     return Key(
         alias=ctx.namer.check("alias", f"alias/{ctx.namer.prefix}-{slug(entry)}"),
         description=f"replgen {ctx.namer.prefix} {entry.id}: databases, secrets, logs, topics",
@@ -325,6 +330,7 @@ def _key(ctx: Context, entry: SiteEntry, log_groups: tuple[LogGroup, ...]) -> Ke
         log_group_arns=tuple(
             arn("logs", region, account, f"log-group:{g.name}") for g in log_groups
         ),
+        s3_writers=tuple((b.writer, f"arn:{p}:s3:::{b.name}") for b in buckets if b.writer),
     )
 
 
@@ -344,6 +350,7 @@ def _flow_logs_role(ctx: Context, entry: SiteEntry, network: Network) -> Role:
         service_principal("vpc-flow-logs", region),
         (),
         (statement,),
+        service_conditions=from_account(account, arn("ec2", region, account, "vpc-flow-log/*")),
     )
 
 
@@ -353,6 +360,7 @@ def _monitoring_role(ctx: Context, entry: SiteEntry, db: Database) -> Role:
         "iam", region, "aws", "policy/service-role/AmazonRDSEnhancedMonitoringRole", regional=False
     )
     name = ctx.namer.make("role", slug(entry), "rds-monitoring")
+    instances = tuple(arn("rds", region, account, f"db:{i.id}") for i in db.instances)
     return Role(
         db.monitoring_role,
         name,
@@ -361,6 +369,7 @@ def _monitoring_role(ctx: Context, entry: SiteEntry, db: Database) -> Role:
         (),
         (),
         (managed,),
+        service_conditions=from_account(account, *instances),
     )
 
 
@@ -480,6 +489,7 @@ def _migration_buckets(ctx: Context, entry: SiteEntry) -> tuple[Bucket, ...]:
         access_log_bucket=None,
         access_log_prefix="",
     )
+    writer = ctx.spec.sync.migrations_writer if ctx.spec.sync else None
     migrations = Bucket(
         "bucket:migrations",
         ctx.namer.make("bucket", s, "migrations", account),
@@ -489,8 +499,19 @@ def _migration_buckets(ctx: Context, entry: SiteEntry) -> tuple[Bucket, ...]:
         noncurrent_expire_days=30,
         access_log_bucket=logs.key,
         access_log_prefix="migrations/",
+        writer=writer,
+        write_prefix="migrations/",  # where replsync reads them
+        write_exempt=_deployer(ctx, entry) if writer else (),
     )
     return (logs, migrations)
+
+
+def _deployer(ctx: Context, entry: SiteEntry) -> tuple[str, ...]:
+    """The role deployments assume in the site's account, where the topology spans accounts
+    (see _with_deploy_roles): it may still empty a bucket it is deleting."""
+    if len(set(ctx.spec.accounts[e.account] for e in ctx.spec.environments.values())) == 1:
+        return ()
+    return (role_arn(ctx.region(entry), ctx.account(entry), ctx.spec.state.deploy_role),)
 
 
 # ---------------------------------------------------------------- peering and exports
@@ -529,19 +550,30 @@ def _accept_role(ctx: Context, peering: Peering) -> Role:
     """The role in the accepter account that the requester assumes to accept the connection."""
     assert peering.accepter_role is not None
     region, account = peering.accepter_region, peering.accepter_account
+    requester_region = ctx.region(ctx.entry(peering.requester))
     own_vpc = Join((arn("ec2", region, account, "vpc/"), peering.accepter_vpc))
+    # The requester's VPC id exists only once its site stack has run, and the accepter's
+    # stack (holding this role) may deploy before it: the requester's account and region
+    # are what is known here. The connection itself names the exact VPCs.
+    requester_vpcs = arn("ec2", requester_region, peering.requester_account, "vpc/*")
     statement = Statement(
         "AcceptPeeringIntoThisVpc",
         ("ec2:AcceptVpcPeeringConnection",),
         (arn("ec2", region, account, "vpc-peering-connection/*"),),
-        (("ArnEquals", "ec2:AccepterVpc", (own_vpc,)),),
+        (
+            ("ArnEquals", "ec2:AccepterVpc", (own_vpc,)),
+            ("ArnLike", "ec2:RequesterVpc", (requester_vpcs,)),
+        ),
     )
+    # Who asks: the role deployments assume in the requester's account (CloudFormation
+    # accepts with the credentials that deploy the requester's peering stack).
+    requester = role_arn(requester_region, peering.requester_account, ctx.spec.state.deploy_role)
     return Role(
         f"role:accept:{peering.id}",
         peering.accepter_role,
         role_arn(region, account, peering.accepter_role),
         None,
-        ((peering.requester_account, account_root(region, peering.requester_account)),),
+        ((peering.requester_account, requester),),
         (statement,),
     )
 

@@ -151,6 +151,9 @@ class Role:
     trusted_roles: tuple[tuple[str, str], ...]  # (account id, role ARN) that may assume it
     statements: tuple[Statement, ...]
     managed_policies: tuple[str, ...] = ()
+    # Conditions on the service's AssumeRole (aws:SourceAccount, aws:SourceArn): the service
+    # may assume the role only for this account's resources (confused-deputy prevention).
+    service_conditions: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -165,6 +168,9 @@ class Key:
     # Days a deleted key waits before it is gone (7 to 30): the longest where it is protected,
     # since every snapshot and recovery point it encrypts is unreadable without it.
     deletion_window_days: int = 7
+    # (role ARN, bucket ARN): a role outside the plan (CI) writing objects into a bucket of the
+    # site, which S3 encrypts with this key on its behalf; named so another account's role can.
+    s3_writers: tuple[tuple[str, str], ...] = ()
 
 
 # ---------------------------------------------------------------- database
@@ -255,6 +261,12 @@ class Bucket:
     access_log_prefix: str
     replication: tuple[Replication, ...] = ()  # one rule per destination region
     replica_of: str | None = None  # the bucket replicating into this one
+    # The one role (outside the plan: CI) that writes objects, under `write_prefix`; every
+    # other principal but `write_exempt` (the deployer) is denied object writes and deletes.
+    # None: no deny, and nothing the plan builds is granted writes (administrators only).
+    writer: str | None = None
+    write_prefix: str = ""
+    write_exempt: tuple[str, ...] = ()
 
     def not_replicated(self, site: SiteId) -> str | None:
         """Why this bucket replicates nowhere, or None where it does."""

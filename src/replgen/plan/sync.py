@@ -9,6 +9,7 @@ from typing import Any
 
 from replgen.plan.arns import arn, partition, role_arn, service_principal
 from replgen.plan.context import Context, with_log_groups
+from replgen.plan.iam import from_account, via
 from replgen.plan.model import (
     Alarm,
     Function,
@@ -121,7 +122,12 @@ def _access_role(ctx: Context, names: _Names, site: Site) -> Role:
             ("secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"),
             (Ref(site.id, "cluster", "secret_arn"),),
         ),
-        Statement("DecryptWithSiteKey", ("kms:Decrypt",), (Ref(site.id, "key", "arn"),)),
+        Statement(
+            "DecryptWithSiteKey",
+            ("kms:Decrypt",),
+            (Ref(site.id, "key", "arn"),),
+            via(site.region, "secretsmanager", "ssm"),
+        ),
         Statement(
             "ReadConnectionParameter", ("ssm:GetParameter",), tuple(p.arn for p in site.parameters)
         ),
@@ -245,7 +251,11 @@ def _function_role(names: _Names, site: Site, fn: Function, access: dict[str, Ro
             "ReadMigrationScripts", ("s3:GetObject", "s3:ListBucket"), (s3, f"{s3}/migrations/*")
         ),
         Statement(
-            "UseSiteKey", ("kms:Decrypt", "kms:GenerateDataKey"), (Ref(site.id, "key", "arn"),)
+            "UseSiteKey",
+            ("kms:Decrypt", "kms:GenerateDataKey"),
+            (Ref(site.id, "key", "arn"),),
+            # its environment, the scripts' objects, its dead letters
+            via(r, "lambda", "s3", "sqs"),
         ),
         Statement(
             "DeadLetters", ("sqs:SendMessage",), (arn("sqs", r, a, fn.dead_letter_queue.name),)
@@ -260,6 +270,9 @@ def _function_role(names: _Names, site: Site, fn: Function, access: dict[str, Ro
         service_principal("lambda", r),
         (),
         statements,
+        # Lambda carries the account when it assumes an execution role; the function's ARN it
+        # carries on the role's own calls instead (lambda:SourceFunctionArn).
+        service_conditions=from_account(a),
     )
 
 
@@ -304,7 +317,10 @@ def _states_role(names: _Names, site: Site, fn: Function, machine: StateMachine)
         Statement("InvokeReplsync", ("lambda:InvokeFunction",), (fn_arn, f"{fn_arn}:*")),
         Statement("NotifyFailure", ("sns:Publish",), (arn("sns", r, a, site.topic.name),)),
         Statement(
-            "UseSiteKey", ("kms:Decrypt", "kms:GenerateDataKey"), (Ref(site.id, "key", "arn"),)
+            "UseSiteKey",
+            ("kms:Decrypt", "kms:GenerateDataKey"),
+            (Ref(site.id, "key", "arn"),),
+            via(r, "sns"),  # the failure notice, on the encrypted topic
         ),
         Statement(
             "DeliverExecutionLogs",
@@ -328,6 +344,7 @@ def _states_role(names: _Names, site: Site, fn: Function, machine: StateMachine)
             reason=NO_RESOURCE_LEVEL,
         ),
     )
+    machine_arn = arn("states", r, a, f"stateMachine:{machine.name}")
     return Role(
         "role:replsync-states",
         names.states_role,
@@ -335,6 +352,7 @@ def _states_role(names: _Names, site: Site, fn: Function, machine: StateMachine)
         service_principal("states", r),
         (),
         statements,
+        service_conditions=from_account(a, machine_arn),
     )
 
 
@@ -342,6 +360,7 @@ def _schedule_role(names: _Names, site: Site) -> Role:
     r, a = site.region, site.account_id
     machine = arn("states", r, a, f"stateMachine:{names.state_machine}")
     statement = Statement("StartPromotion", ("states:StartExecution",), (machine,))
+    rule = arn("events", r, a, f"rule/{names.rule}")
     return Role(
         "role:replsync-schedule",
         names.schedule_role,
@@ -349,6 +368,7 @@ def _schedule_role(names: _Names, site: Site) -> Role:
         service_principal("events", r),
         (),
         (statement,),
+        service_conditions=from_account(a, rule),
     )
 
 

@@ -41,6 +41,7 @@ PATTERN_WORDS = {
     "letter, at most 32)",
     models.BUCKET_NAME: "an S3 bucket name (lowercase letters, digits, dots and hyphens, 3 to 63)",
     models.ROLE_NAME: "an IAM role name (letters, digits and +=,.@_-, at most 64)",
+    models.ROLE_ARN: "an IAM role ARN (arn:aws:iam::<account>:role/<name>)",
     models.SUFFIX: "lowercase letters, digits and hyphens, not starting or ending with a hyphen",
     models.HTTPS_URL: "an https:// URL",
     models.S3_OBJECT: "an S3 object such as s3://bucket/path/ca.pem",

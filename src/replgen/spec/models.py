@@ -44,6 +44,7 @@ URL_PATH = r"^/[A-Za-z0-9/_-]*$"
 SHORT_NAME = r"^[a-z][a-z0-9-]{0,31}$"
 BUCKET_NAME = r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"
 ROLE_NAME = r"^[A-Za-z0-9+=,.@_-]{1,64}$"
+ROLE_ARN = r"^arn:aws[a-z-]*:iam::\d{12}:role/([A-Za-z0-9+=,.@_-]+/)*[A-Za-z0-9+=,.@_-]{1,64}$"
 SUFFIX = r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$"
 ACCOUNT_ALIAS = SHORT_NAME  # aliases name Terraform stacks
 HTTPS_URL = r"^https://[A-Za-z0-9.-]+(:\d+)?(/[A-Za-z0-9._~%/-]*)?$"
@@ -286,6 +287,11 @@ class Sync(Model):
     """Schema migrations and the order they are promoted in."""
     reference_data: ReferenceData | None = None
     """Reference-data tables kept equal across environments."""
+    migrations_writer: str | None = Field(None, pattern=ROLE_ARN)
+    """The IAM role (ARN) that alone may write and delete migration scripts, typically CI:
+    every other principal is denied by the migrations buckets' policies, and the site keys let
+    it encrypt through S3. The role must exist before the deploy. Unset, nothing the topology
+    builds may write there: only the account's administrators can."""
 
 
 class Notifications(Model):

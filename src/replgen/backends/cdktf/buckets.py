@@ -56,6 +56,7 @@ from constructs import Construct
 
 from replgen.backends.cdktf.context import Ctx, document, kept, skip, snake, tags
 from replgen.plan import components
+from replgen.plan.iam import bucket_statements
 from replgen.plan.model import Bucket, LoadBalancer, Replication, Site
 
 ABORT_MULTIPART_DAYS = 7  # the plan has no value for it; parts older than a week are debris
@@ -185,6 +186,7 @@ class Buckets(Construct):
         lb = self.site.load_balancer
         if lb is not None and lb.access_logs_bucket == bucket.key:
             statements.append(_allow_load_balancer_logs(self.site, target, lb))
+        statements += bucket_statements(bucket, self.site.region)
         return S3BucketPolicy(
             self,
             f"{snake(bucket.key)}_policy",

@@ -8,6 +8,11 @@ and region already keep a stack where it belongs.
 RDS cannot manage the master password of a Global Database member, so the primary's is
 generated into a secret of its own (replicated, with their keys, to the secondaries'
 regions) and rotated by AWS's hosted rotation function; a secondary has no master user.
+
+That password never lands in Terraform's state or plan: an ephemeral resource generates it
+during the apply, and the cluster and the secret's first version take it through write-only
+arguments (`master_password_wo`, `secret_string_wo`: AWS provider 6, Terraform 1.11+).
+Their `_wo_version` stays 1, so later applies send nothing and rotation owns the value.
 """
 
 from __future__ import annotations
@@ -15,10 +20,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from cdktf import TerraformResourceLifecycle
-from cdktf_cdktf_provider_aws.data_aws_secretsmanager_random_password import (
-    DataAwsSecretsmanagerRandomPassword,
-)
+from cdktf import TerraformStack
 from cdktf_cdktf_provider_aws.db_subnet_group import DbSubnetGroup
 from cdktf_cdktf_provider_aws.rds_cluster import (
     RdsCluster,
@@ -44,7 +46,7 @@ from cdktf_cdktf_provider_aws.serverlessapplicationrepository_cloudformation_sta
 )
 from constructs import Construct
 
-from replgen.backends.cdktf.context import Ctx, kept, skip, tags
+from replgen.backends.cdktf.context import Ctx, kept, skip, snake, tags
 from replgen.plan.model import Database as PlanDatabase
 from replgen.plan.model import Instance, MasterSecret, Site
 
@@ -69,6 +71,9 @@ NO_BACKTRACK = (
 ROTATION_APPS = "arn:aws:serverlessrepo:us-east-1:297356227824:applications"
 ROTATION_VERSION = "1.1.671"
 PASSWORD_LENGTH = 32
+# The provider's ephemeral resource (cdktf 0.21 has no construct for ephemeral blocks).
+EPHEMERAL_PASSWORD = "aws_secretsmanager_random_password"
+WRITE_ONLY_VERSION = 1  # bump to send a new value; rotation owns it after the first
 # What the rotation function reads from the secret: connection details besides the
 # credentials (CloudFormation's SecretTargetAttachment writes the same keys).
 SECRET_ENGINE = {"aurora-postgresql": "postgres", "aurora-mysql": "mysql"}
@@ -89,7 +94,7 @@ class Database(Construct):
         db = site.database
         subnets = self._subnet_group(db)
         parameters = self._parameter_group(db)
-        self.password: DataAwsSecretsmanagerRandomPassword | None = None
+        self.password: str | None = None  # the ephemeral password's Terraform reference
         if db.secret is not None:
             self.password = self._password(db.secret)
         cluster = self._cluster(db, subnets, parameters)
@@ -180,7 +185,8 @@ class Database(Construct):
         return {
             "database_name": db.database_name,
             "master_username": db.master_username,
-            "master_password": self.password.random_password,
+            "master_password_wo": f"${{{self.password}}}",
+            "master_password_wo_version": WRITE_ONLY_VERSION,
         }
 
     def _global(self, db: PlanDatabase) -> dict[str, Any]:
@@ -205,14 +211,18 @@ class Database(Construct):
 
     # ------------------------------------------------------------ the primary's master secret
 
-    def _password(self, secret: MasterSecret) -> DataAwsSecretsmanagerRandomPassword:
-        """Read at every plan, so both of its uses ignore later changes."""
-        return DataAwsSecretsmanagerRandomPassword(
-            self,
-            "master_password",
-            password_length=PASSWORD_LENGTH,
-            exclude_characters=secret.exclude_characters,
+    def _password(self, secret: MasterSecret) -> str:
+        """An ephemeral block: opened during each plan and apply, stored in neither; both of
+        its uses receive the apply's one value through write-only arguments."""
+        name = snake(self.site.slug, "master_password")
+        # No `required_version` pins Terraform 1.11 here: checkov's Terraform JSON parser
+        # fails on a string in the `terraform` block. An older Terraform refuses the
+        # ephemeral block (before 1.10) or the write-only arguments; it stores nothing.
+        TerraformStack.of(self).add_override(
+            f"ephemeral.{EPHEMERAL_PASSWORD}.{name}",
+            {"password_length": PASSWORD_LENGTH, "exclude_characters": secret.exclude_characters},
         )
+        return f"ephemeral.{EPHEMERAL_PASSWORD}.{name}.random_password"
 
     def _secret(
         self,
@@ -236,22 +246,24 @@ class Database(Construct):
             tags=tags(plan_secret.name),
         )
         assert self.password is not None
-        contents = {
+        literals = {
             "engine": SECRET_ENGINE[db.engine],
-            "host": cluster.endpoint,
             "port": db.port,
             "dbname": db.database_name,
             "dbClusterIdentifier": db.cluster_id,
             "username": plan_secret.username,
-            "password": self.password.random_password,
         }
+        # An HCL object: the host is the cluster's attribute and the password the ephemeral
+        # value, both Terraform expressions; the rest are the plan's literals (identifiers
+        # the spec's patterns keep free of quotes and interpolations), JSON-quoted.
+        fields = [f"{json.dumps(k)} = {json.dumps(v)}" for k, v in sorted(literals.items())]
+        fields += [f'"host" = {cluster.endpoint}', f'"password" = {self.password}']
         version = SecretsmanagerSecretVersion(
             self,
             "master_secret_version",
             secret_id=secret.id,
-            secret_string=json.dumps(contents, sort_keys=True, separators=(",", ":")),
-            # Rotation owns the value once it has run.
-            lifecycle=TerraformResourceLifecycle(ignore_changes=["secret_string"]),
+            secret_string_wo=f"${{jsonencode({{{', '.join(fields)}}})}}",
+            secret_string_wo_version=WRITE_ONLY_VERSION,
         )
         self._rotation(plan_secret, secret, [version, *instances], key)
         return secret
@@ -342,9 +354,10 @@ def _cluster_skips(site: Site) -> list[tuple[str, str]]:
 
 
 def _changed_elsewhere(db: PlanDatabase) -> list[str]:
-    """What changes outside Terraform, so a plan must not undo it: rotation changes the
-    generated password, and a failover which member replicates from which."""
-    fields = ["master_password"] if db.secret is not None else []
+    """What changes outside Terraform, so a plan must not undo it: a failover changes which
+    member replicates from which. (Rotation changes the password, which Terraform writes only
+    when its write-only version changes.)"""
+    fields = []
     if db.global_role is not None:
         fields.append("replication_source_identifier")
     return fields

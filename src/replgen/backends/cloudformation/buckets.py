@@ -18,6 +18,7 @@ from replgen.backends.cloudformation.context import (
     tags,
 )
 from replgen.plan import components
+from replgen.plan.iam import bucket_statements
 from replgen.plan.model import Bucket, Replication, Site
 
 ABORT_MULTIPART_DAYS = 7  # the plan has no value for it; parts older than a week are debris
@@ -234,11 +235,12 @@ def _policy(ctx: Ctx, site: Site, bucket: Bucket) -> None:
         _allow_log_delivery(site, bucket, source) for source in sources
     ]
     statements += _allow_load_balancer_logs(site, bucket)
+    document: list[Any] = [*statements, *bucket_statements(bucket, site.region)]
     lid = bucket_lid(ctx, site, bucket)
     ctx.add(
         s3.BucketPolicy(
             policy_lid(lid),
             Bucket=t.Ref(lid),
-            PolicyDocument=iam.PolicyDocument(Version="2012-10-17", Statement=statements),
+            PolicyDocument={"Version": "2012-10-17", "Statement": document},
         )
     )

@@ -205,6 +205,8 @@ def _role(ctx: Ctx, site: Site) -> None:
                 Effect=iam.Allow,
                 Principal=iam.Principal("Service", [service_principal("lambda", site.region)]),
                 Action=[iam.Action("sts", "AssumeRole")],
+                # only for this account's functions (confused-deputy prevention)
+                Condition=iam.Condition(iam.StringEquals({"aws:SourceAccount": site.account_id})),
             )
         ],
     )

@@ -50,4 +50,7 @@ def backup_role(t: Topology, site: Site) -> Role:
         (),
         (),
         policies,
+        # No aws:SourceAccount here: AWS Backup documents those keys for resource policies
+        # (vault notifications, key policies), not for the role a backup job assumes; a
+        # condition the service does not send would stop every backup without an error.
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from replgen.plan.arns import arn, partition, role_arn, service_principal
 from replgen.plan.dr.dns import health_url
 from replgen.plan.dr.topology import Topology
+from replgen.plan.iam import from_account, via
 from replgen.plan.model import (
     Function,
     Join,
@@ -144,7 +145,11 @@ def failover_role(t: Topology, site: Site, fn: Function) -> Role:
             "DeadLetters", ("sqs:SendMessage",), (arn("sqs", r, a, fn.dead_letter_queue.name),)
         ),
         Statement(
-            "UseSiteKey", ("kms:Decrypt", "kms:GenerateDataKey"), (Ref(site.id, "key", "arn"),)
+            "UseSiteKey",
+            ("kms:Decrypt", "kms:GenerateDataKey"),
+            (Ref(site.id, "key", "arn"),),
+            # its environment, its dead letters, the topic, the decision ledger
+            via(r, "lambda", "sqs", "sns", "dynamodb"),
         ),
         Statement("Tracing", XRAY, ("*",), reason=NO_RESOURCE_LEVEL),
     )
@@ -156,4 +161,5 @@ def failover_role(t: Topology, site: Site, fn: Function) -> Role:
         service_principal("lambda", r),
         (),
         statements,
+        service_conditions=from_account(a),
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from replgen.plan.arns import partition, role_arn, service_principal
 from replgen.plan.dr.topology import Topology, bucket_arn, bucket_name
+from replgen.plan.iam import from_account, via
 from replgen.plan.model import (
     Bucket,
     Ref,
@@ -75,8 +76,24 @@ def replication_role(t: Topology, site: Site) -> Role:
             ("s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"),
             tuple(f"{d}/*" for d in targets),
         ),
-        Statement("DecryptSource", ("kms:Decrypt",), (Ref(site.id, "key", "arn"),)),
-        Statement("EncryptReplicas", ("kms:Encrypt", "kms:GenerateDataKey"), keys),
+        Statement(
+            "DecryptSource",
+            ("kms:Decrypt",),
+            (Ref(site.id, "key", "arn"),),
+            via(site.region, "s3"),
+        ),
+        Statement(
+            "EncryptReplicas",
+            ("kms:Encrypt", "kms:GenerateDataKey"),
+            keys,
+            # S3 in each destination's region encrypts the replica there
+            via(
+                tuple(
+                    dict.fromkeys(r.destination_region for b in replicated for r in b.replication)
+                ),
+                "s3",
+            ),
+        ),
     )
     return Role(
         "role:replication",
@@ -85,4 +102,5 @@ def replication_role(t: Topology, site: Site) -> Role:
         service_principal("s3", site.region),
         (),
         statements,
+        service_conditions=from_account(site.account_id, *sources),
     )

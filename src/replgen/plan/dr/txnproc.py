@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from replgen.plan.arns import arn, partition, role_arn, service_principal
 from replgen.plan.dr.topology import Topology, log_bucket, queue_url
+from replgen.plan.iam import from_account, via
 from replgen.plan.model import (
     EventSource,
     Function,
@@ -110,7 +111,11 @@ def txnproc_role(t: Topology, site: Site, fn: Function) -> Role:
             (arn("secretsmanager", r, a, f"secret:{t.secret_name()}-??????"),),
         ),
         Statement(
-            "UseSiteKey", ("kms:Decrypt", "kms:GenerateDataKey"), (Ref(site.id, "key", "arn"),)
+            "UseSiteKey",
+            ("kms:Decrypt", "kms:GenerateDataKey"),
+            (Ref(site.id, "key", "arn"),),
+            # its environment, the queues, the master secret, the table, the log bucket
+            via(r, "lambda", "sqs", "secretsmanager", "dynamodb", "s3"),
         ),
         Statement(
             "RecordSessions",
@@ -133,6 +138,7 @@ def txnproc_role(t: Topology, site: Site, fn: Function) -> Role:
         service_principal("lambda", r),
         (),
         statements,
+        service_conditions=from_account(a),
     )
 
 
