@@ -99,6 +99,14 @@ def trust_reason(role: Role) -> str:
     )
 
 
+def service_trust(service: str, conditions: tuple[Condition, ...]) -> Document:
+    """A trust policy admitting one service principal, under the plan's conditions."""
+    return {
+        "Version": VERSION,
+        "Statement": [_assume({"Service": [service]}, _conditions(conditions))],
+    }
+
+
 def _assume(principal: Document, condition: Document | None = None) -> Document:
     document: Document = {"Effect": "Allow", "Principal": principal, "Action": ["sts:AssumeRole"]}
     if condition:

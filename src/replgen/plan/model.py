@@ -569,6 +569,8 @@ class Emptier:
     buckets: tuple[str, ...]  # component keys
     vault: bool  # the site's backup vault
     statements: tuple[Statement, ...]  # what emptying them takes, on their exact ARNs
+    # Lambda may assume its role only for this account (aws:SourceAccount).
+    service_conditions: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
     tag: tuple[str, str] = ("replgen:empty-on-delete", "true")
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from replgen.plan.arns import arn
+from replgen.plan.iam import from_account
 from replgen.plan.model import BackupPlan, Bucket, Emptier, LogGroup, Site, Statement, VaultLock
 from replgen.plan.names import Namer
 from replgen.spec.models import Spec
@@ -69,6 +70,7 @@ def _destroyable(namer: Namer, site: Site) -> Site:
                     tuple(b.key for b in buckets),
                     vault is not None,
                     _bucket_statements(site, buckets) + _vault_statements(site, vault),
+                    service_conditions=from_account(site.account_id),
                 )
             )
     arns = tuple(

@@ -15,12 +15,12 @@ from __future__ import annotations
 from typing import Any
 
 import troposphere as t
-from awacs import aws as iam
 from troposphere import awslambda, cloudformation, logs, sqs
 from troposphere import iam as cfn_iam
 
 from replgen.backends.cloudformation.buckets import policy_lid
 from replgen.backends.cloudformation.context import Ctx, skip, tags
+from replgen.plan import iam as plan_iam
 from replgen.plan.arns import arn, service_principal
 from replgen.plan.model import Emptier, Site
 
@@ -209,15 +209,8 @@ def _allow(
 
 
 def _role(ctx: Ctx, site: Site, emptier: Emptier) -> None:
-    trust = iam.PolicyDocument(
-        Version="2012-10-17",
-        Statement=[
-            iam.Statement(
-                Effect=iam.Allow,
-                Principal=iam.Principal("Service", [service_principal("lambda", site.region)]),
-                Action=[iam.Action("sts", "AssumeRole")],
-            )
-        ],
+    trust = plan_iam.service_trust(
+        service_principal("lambda", site.region), emptier.service_conditions
     )
     emptying = ctx.policy(emptier.statements, site)
     emptying["Statement"] += _plumbing(ctx, site, emptier)
