@@ -5,7 +5,7 @@ from __future__ import annotations
 import troposphere as t
 from troposphere import backup
 
-from replgen.backends.cloudformation.context import Ctx
+from replgen.backends.cloudformation.context import Ctx, tag_map
 from replgen.plan.model import BackupPlan, Site
 
 
@@ -22,7 +22,7 @@ def _vault(ctx: Ctx, site: Site, plan: BackupPlan) -> None:
             ctx.lid(site, "BackupVault"),
             BackupVaultName=plan.vault,
             EncryptionKeyArn=ctx.key_arn(site),
-            BackupVaultTags=dict(ctx.plan.tags),
+            BackupVaultTags=tag_map(ctx.plan),
             DeletionPolicy="Delete",
             UpdateReplacePolicy="Delete",
         )
@@ -44,7 +44,7 @@ def _plan(ctx: Ctx, site: Site, plan: BackupPlan) -> None:
             BackupPlan=backup.BackupPlanResourceType(
                 BackupPlanName=plan.plan, BackupPlanRule=[rule]
             ),
-            BackupPlanTags=dict(ctx.plan.tags),
+            BackupPlanTags=tag_map(ctx.plan),
         )
     )
 
