@@ -26,6 +26,7 @@ from constructs import Construct
 from replgen.backends.cdktf import (
     backup,
     database,
+    escape,
     failover,
     keys,
     migrations,
@@ -41,6 +42,7 @@ from replgen.backends.cdktf import (
 )
 from replgen.backends.cdktf.context import Ctx, output_name, state_key
 from replgen.backends.cdktf.sync import ARTIFACT_VARIABLE
+from replgen.plan import tags as plan_tags
 from replgen.plan.model import Plan, Ref, Site
 
 # One Construct per component, in the order they read each other's values.
@@ -104,7 +106,7 @@ def provider(
         alias=alias,
         allowed_account_ids=[site.account_id],  # a wrong profile fails before it changes anything
         assume_role=assume,
-        default_tags=[AwsProviderDefaultTags(tags=dict(plan.tags))],
+        default_tags=[AwsProviderDefaultTags(tags=plan_tags.resource(plan.tags))],
     )
 
 
@@ -224,10 +226,10 @@ def _order(stacks: Stacks) -> list[Ctx]:
     return done
 
 
-def deploy_manifest(stacks: Stacks) -> dict[str, Any]:
+def deploy_manifest(stacks: Stacks, plan: Plan) -> dict[str, Any]:
     """What `replgen deploy --backend cdktf` needs beyond cdktf's manifest: where each stack
-    goes, where its variables come from, and where to stop for a human."""
-    plan = stacks.plan
+    goes, where its variables come from, and where to stop for a human. replgen reads it,
+    not Terraform: its text is the plan's as is."""
     entries = []
     for ctx in _order(stacks):
         site = stacks.places[ctx.name]
@@ -305,7 +307,7 @@ def cdktf_json(plan: Plan, recompile: str) -> dict[str, Any]:
 
 def synthesize(plan: Plan, recompile: str) -> dict[str, bytes]:
     with tempfile.TemporaryDirectory(prefix="replgen-cdktf-") as outdir:
-        stacks = Stacks(plan, outdir)
+        stacks = Stacks(escape.plan(plan), outdir)  # every plan string a Terraform literal
         stacks.app.synth()
         root = Path(outdir)
         contexts = {f"stacks/{c.name}/cdk.tf.json": c for c in stacks.contexts}
@@ -317,5 +319,5 @@ def synthesize(plan: Plan, recompile: str) -> dict[str, bytes]:
                 document = _with_data_skips(document, contexts[name])
             files[name] = _json(document)
     files["cdktf.json"] = _json(cdktf_json(plan, recompile))
-    files[DEPLOY_MANIFEST] = _json(deploy_manifest(stacks))
+    files[DEPLOY_MANIFEST] = _json(deploy_manifest(stacks, plan))
     return files
