@@ -30,7 +30,13 @@ from replgen.spec import catalog, schedule
 
 IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_$]{0,63}$"
 NAME = r"^[a-z](?:[a-z0-9-]*[a-z0-9])?$"
-EMAIL = r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$"
+# An address SNS delivers to and no output format reads as code: a dot-atom local part
+# (RFC 5322's characters less `$ % { }`, which Terraform and CloudFormation would evaluate),
+# then a host name of dot-separated labels ending in a letters-only TLD.
+EMAIL = (
+    r"^[A-Za-z0-9!#&'*+/=?^_`|~-]+(\.[A-Za-z0-9!#&'*+/=?^_`|~-]+)*"
+    r"@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
+)
 ARN = r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+$"
 ACCOUNT_ID = r"^\d{12}$"
 ENV_NAME = r"^[a-z][a-z0-9]{0,15}$"
@@ -131,6 +137,16 @@ CronSchedule = Annotated[
     AfterValidator(schedule.check_cron),
     Field(json_schema_extra=_schema(pattern=r"^cron\(\S+ \S+ \S+ \S+ \S+ \S+\)$")),
 ]
+
+
+def _local_part(value: str) -> str:
+    local = value.rpartition("@")[0]
+    if len(local) > 64:
+        raise ValueError(f"the name before @ in {value!r} is {len(local)} characters (at most 64)")
+    return value
+
+
+Email = Annotated[str, Field(pattern=EMAIL, max_length=254), AfterValidator(_local_part)]
 
 
 class Serverless(Model):
@@ -287,7 +303,7 @@ class Sync(Model):
 class Notifications(Model):
     """Who hears about alarms and failed syncs."""
 
-    emails: tuple[Annotated[str, Field(pattern=EMAIL)], ...] = ()
+    emails: tuple[Email, ...] = ()
     """E-mail addresses subscribed to every site's alert topic."""
 
 
