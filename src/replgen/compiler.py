@@ -9,7 +9,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
-from replgen.backends import Backend, Options, Unavailable, Unsupported, available
+from replgen.backends import BUILTIN, Backend, Options, Unavailable, Unsupported, available, builtin
 from replgen.errors import Problem, SpecError, UsageError
 from replgen.plan.build import build
 from replgen.plan.model import Code, Plan
@@ -63,6 +63,8 @@ def backend_names() -> list[str]:
 
 def check_backend(name: str) -> None:
     """UsageError unless `name` is an installed backend or `all`."""
+    if name in BUILTIN:
+        return
     names = ["all", *backend_names()]
     if name not in names:
         hint = did_you_mean(name, names, 1)
@@ -70,6 +72,8 @@ def check_backend(name: str) -> None:
 
 
 def backends(name: str) -> dict[str, Backend]:
+    if name in BUILTIN:
+        return {name: builtin(name)}
     check_backend(name)
     found = available()
     return found if name == "all" else {name: found[name]}

@@ -11,8 +11,10 @@ The rules are the strictest service's, so a tag valid here is valid on every res
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable
+from functools import cache
 
 MAX_KEY = 128
 MAX_VALUE = 256
@@ -21,6 +23,7 @@ PUNCTUATION = "+-=._:/@"
 VALID = "letters, digits, spaces and + - = . _ : / @"
 
 Tags = tuple[tuple[str, str], ...]
+_ASCII = re.compile(r"[A-Za-z0-9 +=._:/@-]*")  # the common case, without a look per character
 
 
 class TagFault(Exception):
@@ -32,11 +35,12 @@ def _allowed(char: str) -> bool:
     return char in PUNCTUATION or unicodedata.category(char)[0] in "LZN"
 
 
+@cache  # every resource repeats the plan's tags
 def problem(text: str, what: str, limit: int) -> str | None:
     """Why `text` cannot be a tag key or value (`what`), or None when AWS accepts it."""
     if len(text) > limit:
         return f"the {what} {text!r} is {len(text)} characters (at most {limit})"
-    bad = sorted({c for c in text if not _allowed(c)})
+    bad = [] if _ASCII.fullmatch(text) else sorted({c for c in text if not _allowed(c)})
     if bad:
         shown = " ".join(repr(c) for c in bad)
         return f"the {what} {text!r} has {shown}: a tag holds only {VALID}"

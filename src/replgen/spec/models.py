@@ -5,7 +5,8 @@ Field-level rules live beside the fields; rules that need the whole document
 the exact key path the user must edit.
 
 The docstring under each field is its documentation: the JSON Schema's description
-(what an editor shows on hover) and the spec reference are generated from it.
+(what an editor shows on hover) and the spec reference are generated from it, by
+`schema.py` (pydantic's `use_attribute_docstrings` would parse this file on every run).
 """
 
 from __future__ import annotations
@@ -67,9 +68,7 @@ SCHEDULE_SHAPE = (
 
 
 class Model(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid", frozen=True, populate_by_name=True, use_attribute_docstrings=True
-    )
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
 
 def _schema(**extra: object) -> Callable[[dict[str, Any]], None]:
@@ -457,7 +456,6 @@ class Spec(Model):
         extra="forbid",
         frozen=True,
         populate_by_name=True,
-        use_attribute_docstrings=True,
         json_schema_extra={"$id": "https://replgen.dev/schema/replgen.schema.json"},
     )
 
