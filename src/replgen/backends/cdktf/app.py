@@ -23,6 +23,7 @@ from cdktf_cdktf_provider_aws.provider import (
 )
 from constructs import Construct
 
+from replgen import jsontext
 from replgen.backends.cdktf import (
     backup,
     database,
@@ -287,7 +288,7 @@ def _with_data_skips(document: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
 
 
 def _json(document: object) -> bytes:
-    return (json.dumps(document, indent=2, sort_keys=True) + "\n").encode()
+    return (jsontext.dumps(document) + "\n").encode()
 
 
 def cdktf_json(plan: Plan, recompile: str) -> dict[str, Any]:
