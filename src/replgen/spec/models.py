@@ -68,7 +68,7 @@ SCHEDULE_SHAPE = (
 
 
 class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
 def _schema(**extra: object) -> Callable[[dict[str, Any]], None]:
