@@ -8,8 +8,10 @@ Terraform expression). Every other value is final here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Literal
+
+from replgen.plan.frozen import dataclass  # dataclasses' own, frozen, for less at import
 
 SiteId = str  # "dev", or "prod/us-east-1" for an environment with several regions
 
