@@ -43,7 +43,7 @@ class Hostile:
 def hostile_plan() -> tuple[Plan, dict[str, str]]:
     """The plan of everything.yaml with `${pwnN}%{pwnN}` in every text field the plan can
     still be built with, the spec's own validation skipped (it refuses them all: see
-    tests/spec/test_text_is_data.py): what the backends get if a check ever lets one by."""
+    tests/spec/test_spec_text_is_data.py): what the backends get if a check ever lets one by."""
     spec = load(EVERYTHING).spec
     code = compiler.artifacts()
     cloudformation = compiler.backends("cloudformation")["cloudformation"]

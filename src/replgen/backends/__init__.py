@@ -13,8 +13,8 @@ from replgen.plan.model import Plan
 Layout = Literal["stacks", "single"]
 
 # replgen's own backends, as pyproject.toml declares their entry points (a test holds the
-# two equal): naming one needs no scan of every installed distribution's metadata, which
-# costs about 0.1 s of each compile. Third parties are found through the entry points.
+# two equal): naming one needs no entry-point lookup, which reads the metadata of every
+# installed distribution (a compile made three). `all` and third parties still look.
 BUILTIN = {
     "cloudformation": "replgen.backends.cloudformation:BACKEND",
     "cdktf": "replgen.backends.cdktf:BACKEND",

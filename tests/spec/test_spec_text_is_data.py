@@ -2,7 +2,7 @@
 
 The fields come from the spec models (tests/spectext.py), each filled where the example and
 test specs have it, or left it unset; the backends' half of the rule (whatever text reaches
-them is escaped) is tests/backends/test_text_is_data.py.
+them is escaped) is tests/backends/test_output_text_is_data.py.
 """
 
 from __future__ import annotations
