@@ -70,3 +70,10 @@ def test_a_changed_field_is_another_value_and_fields_stay_put() -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         ref.attr = "arn"  # type: ignore[misc]
     assert (ref == "dev") is False
+
+
+def test_a_plan_class_cannot_be_made_mutable() -> None:
+    from replgen.plan.frozen import dataclass
+
+    with pytest.raises(TypeError, match="plan classes are frozen"):
+        dataclass(frozen=False)
