@@ -76,6 +76,18 @@ def lambda_dir() -> Path:
 
 def build(name: str, dest: Path) -> Artifact:
     """Write ``dest/<name>-<hash>.zip`` and describe it."""
+    artifact, payload = _built(name)
+    dest.mkdir(parents=True, exist_ok=True)
+    (dest / artifact.filename).write_bytes(payload)
+    return artifact
+
+
+def describe(name: str) -> Artifact:
+    """What `build` would write, without writing it (a compile needs only the hashes)."""
+    return _built(name)[0]
+
+
+def _built(name: str) -> tuple[Artifact, bytes]:
     if name not in LAMBDAS:
         raise PackageError(f"unknown lambda {name!r}; known: {sorted(LAMBDAS)}")
     source = lambda_dir() / name
@@ -97,9 +109,7 @@ def build(name: str, dest: Path) -> Artifact:
         sha256=digest.hex(),
         base64_sha256=base64.b64encode(digest).decode(),
     )
-    dest.mkdir(parents=True, exist_ok=True)
-    (dest / artifact.filename).write_bytes(payload)
-    return artifact
+    return artifact, payload
 
 
 def _ca_bundle() -> bytes:
