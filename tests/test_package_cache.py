@@ -25,3 +25,9 @@ def test_a_cached_zip_is_the_fresh_build_and_a_damaged_one_is_rebuilt(
     assert (tmp_path / "c" / fresh.filename).read_bytes() == (
         tmp_path / "a" / fresh.filename
     ).read_bytes()
+
+
+def test_describing_a_zip_is_what_building_it_says(tmp_path: Path) -> None:
+    # A compile only describes the zips (their hashes); `replgen package` writes them.
+    assert package.describe("replsync") == package.build("replsync", tmp_path)
+    assert [p.name for p in tmp_path.iterdir()] == [package.describe("replsync").filename]

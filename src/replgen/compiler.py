@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
-from replgen.backends import Backend, Options, Unavailable, Unsupported, available
+from replgen.backends import BUILTIN, Backend, Options, Unavailable, Unsupported, available, builtin
 from replgen.errors import Problem, SpecError, UsageError
 from replgen.plan.build import build
 from replgen.plan.model import Code, Plan
@@ -46,9 +45,9 @@ def artifacts() -> dict[str, Code]:
     """Content hashes of the Lambda zips, built exactly as `replgen package` builds them."""
     from replgen import package  # vendors the drivers: only when a plan is built
 
-    # zlib compresses outside the GIL: the zips build side by side.
-    with tempfile.TemporaryDirectory() as tmp, ThreadPoolExecutor() as pool:
-        built = list(pool.map(lambda n: package.build(n, Path(tmp)), sorted(package.LAMBDAS)))
+    # zlib compresses outside the GIL: the zips build side by side (and are not written).
+    with ThreadPoolExecutor() as pool:
+        built = list(pool.map(package.describe, sorted(package.LAMBDAS)))
     return {a.name: Code(a.name, a.filename, a.sha256, a.base64_sha256) for a in built}
 
 
@@ -63,6 +62,8 @@ def backend_names() -> list[str]:
 
 def check_backend(name: str) -> None:
     """UsageError unless `name` is an installed backend or `all`."""
+    if name in BUILTIN:
+        return
     names = ["all", *backend_names()]
     if name not in names:
         hint = did_you_mean(name, names, 1)
@@ -70,6 +71,8 @@ def check_backend(name: str) -> None:
 
 
 def backends(name: str) -> dict[str, Backend]:
+    if name in BUILTIN:
+        return {name: builtin(name)}
     check_backend(name)
     found = available()
     return found if name == "all" else {name: found[name]}

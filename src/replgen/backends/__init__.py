@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
@@ -10,6 +11,14 @@ from typing import Literal, Protocol
 from replgen.plan.model import Plan
 
 Layout = Literal["stacks", "single"]
+
+# replgen's own backends, as pyproject.toml declares their entry points (a test holds the
+# two equal): naming one needs no entry-point lookup, which reads the metadata of every
+# installed distribution (a compile made three). `all` and third parties still look.
+BUILTIN = {
+    "cloudformation": "replgen.backends.cloudformation:BACKEND",
+    "cdktf": "replgen.backends.cdktf:BACKEND",
+}
 
 
 class Unavailable(Exception):
@@ -49,3 +58,10 @@ def available() -> dict[str, Backend]:
     for entry in entry_points(group="replgen.backends"):
         found[entry.name] = entry.load()
     return dict(sorted(found.items()))
+
+
+def builtin(name: str) -> Backend:
+    """One of replgen's own backends, imported directly."""
+    module, _, attribute = BUILTIN[name].partition(":")
+    backend: Backend = getattr(importlib.import_module(module), attribute)
+    return backend

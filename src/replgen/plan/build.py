@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from replgen.errors import KeyPath
+from replgen.errors import KeyPath, Problem, SpecError
 from replgen.plan import deployment, protection, quotas
 from replgen.plan import dr as dr_plan
 from replgen.plan import sync as sync_plan
+from replgen.plan import tags as plan_tags
 from replgen.plan.arns import arn, partition, role_arn, service_principal
 from replgen.plan.components import check_refs
 from replgen.plan.context import Context, slug
@@ -59,6 +60,7 @@ DEFAULT_LAG_SECONDS = 60
 
 def build(spec: Spec, artifacts: dict[str, Code]) -> Plan:
     """The plan for a validated spec; raises SpecError where a name breaks a service limit."""
+    tags = _tags(spec)  # first: every name made below starts with these values
     namer = Namer(spec.name, spec.suffix, [])
     raised = tuple((k, v) for k, v in spec.quotas.model_dump().items() if v is not None)
     ctx = Context(spec, namer, tuple(site_entries(spec)), artifacts, quotas.Limits(raised))
@@ -80,7 +82,6 @@ def build(spec: Spec, artifacts: dict[str, Code]) -> Plan:
         if spec.state.bucket
         else StateBackend("local")
     )
-    tags = (("replgen:topology", spec.name), ("replgen:suffix", spec.suffix))
     multi_account = any(s.deploy_role_arn for s in sites)
     plan = Plan(
         spec.name,
@@ -99,6 +100,19 @@ def build(spec: Spec, artifacts: dict[str, Code]) -> Plan:
     )
     check_refs(plan)
     return assert_unique(plan)
+
+
+def _tags(spec: Spec) -> plan_tags.Tags:
+    """The tags on every resource, from the spec's name and suffix: AWS must accept them."""
+    pairs = (("name", "replgen:topology", spec.name), ("suffix", "replgen:suffix", spec.suffix))
+    problems = [
+        Problem((field,), f"{why} (it tags every resource)")
+        for field, key, value in pairs
+        if (why := plan_tags.pair_problem(key, value))
+    ]
+    if problems:
+        raise SpecError(problems)
+    return tuple((key, value) for _, key, value in pairs)
 
 
 # ---------------------------------------------------------------- quotas

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from replgen.errors import Problem, SpecError
+from replgen.plan import tags
 
 # service -> (max length, allowed pattern, words for the error)
 LIMITS: dict[str, tuple[int, str, str]] = {
@@ -24,7 +25,7 @@ LIMITS: dict[str, tuple[int, str, str]] = {
     "secret": (512, r"^[A-Za-z0-9/_+=.@-]+$", "secret"),
     "group": (255, r"^[a-z][a-z0-9-]*$", "DB subnet or parameter group"),
     "sg": (255, r"^[A-Za-z0-9 ._:/()#,@\[\]+=&;{}!$*-]+$", "security group"),
-    "tag": (256, r"^.+$", "Name tag"),
+    "tag": (256, r"^.+$", "Name tag"),  # and AWS's tag rules, as every name below
     "alarm": (255, r"^[^\s].*$", "alarm"),
     "waf": (128, r"^[A-Za-z0-9_-]+$", "web ACL"),
     "alb": (32, r"^[A-Za-z0-9](?!.*--)[A-Za-z0-9-]*[A-Za-z0-9]$", "load balancer"),
@@ -57,6 +58,10 @@ class Namer:
             self._report(f"the {words} name {text!r} is {len(text)} characters (limit {limit})")
         elif not re.fullmatch(pattern, text):
             self._report(f"the {words} name {text!r} breaks the service's naming rules")
+        # A physical name is also its resource's Name tag on both backends. Its parts from
+        # the spec are patterned to tag characters, so a bad one is replgen's own fault
+        # (lengths: the service's own limit above; resource tags are checked again whole).
+        tags.check([("Name", text[: tags.MAX_VALUE])])
         return text
 
     def _report(self, message: str) -> None:

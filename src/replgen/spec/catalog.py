@@ -12,15 +12,14 @@ import json
 import re
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 
 @cache
 def _tables() -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(
-        resources.files("replgen.spec").joinpath("catalog.json").read_text("utf-8")
-    )
+    # Beside this module (importlib.resources would cost more to import than the read).
+    data: dict[str, Any] = json.loads(Path(__file__).with_name("catalog.json").read_text("utf-8"))
     return data
 
 

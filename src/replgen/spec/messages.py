@@ -24,7 +24,8 @@ from replgen.spec.suggest import did_you_mean
 PATTERN_WORDS = {
     models.NAME: "lowercase letters, digits and hyphens, starting with a letter",
     models.IDENTIFIER: "an SQL identifier (letters, digits, _ and $, not starting with a digit)",
-    models.EMAIL: "an email address",
+    models.EMAIL: "an email address such as dba-oncall@example.com (name@host.domain, "
+    "no spaces or $ % { } ( ))",
     models.ACCOUNT_ID: "a 12-digit AWS account id",
     models.ENV_NAME: "an environment name (lowercase letters and digits, starting with a "
     "letter, at most 16)",

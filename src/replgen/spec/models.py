@@ -5,7 +5,8 @@ Field-level rules live beside the fields; rules that need the whole document
 the exact key path the user must edit.
 
 The docstring under each field is its documentation: the JSON Schema's description
-(what an editor shows on hover) and the spec reference are generated from it.
+(what an editor shows on hover) and the spec reference are generated from it, by
+`schema.py` (pydantic's `use_attribute_docstrings` would parse this file on every run).
 """
 
 from __future__ import annotations
@@ -30,7 +31,13 @@ from replgen.spec import catalog, schedule
 
 IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_$]{0,63}$"
 NAME = r"^[a-z](?:[a-z0-9-]*[a-z0-9])?$"
-EMAIL = r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$"
+# An address SNS delivers to and no output format reads as code: a dot-atom local part
+# (RFC 5322's characters less `$ % { }`, which Terraform and CloudFormation would evaluate),
+# then a host name of dot-separated labels ending in a letters-only TLD.
+EMAIL = (
+    r"^[A-Za-z0-9!#&'*+/=?^_`|~-]+(\.[A-Za-z0-9!#&'*+/=?^_`|~-]+)*"
+    r"@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
+)
 ARN = r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+$"
 ACCOUNT_ID = r"^\d{12}$"
 ENV_NAME = r"^[a-z][a-z0-9]{0,15}$"
@@ -62,9 +69,7 @@ SCHEDULE_SHAPE = (
 
 
 class Model(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid", frozen=True, populate_by_name=True, use_attribute_docstrings=True
-    )
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
 def _schema(**extra: object) -> Callable[[dict[str, Any]], None]:
@@ -132,6 +137,16 @@ CronSchedule = Annotated[
     AfterValidator(schedule.check_cron),
     Field(json_schema_extra=_schema(pattern=r"^cron\(\S+ \S+ \S+ \S+ \S+ \S+\)$")),
 ]
+
+
+def _local_part(value: str) -> str:
+    local = value.rpartition("@")[0]
+    if len(local) > 64:
+        raise ValueError(f"the name before @ in {value!r} is {len(local)} characters (at most 64)")
+    return value
+
+
+Email = Annotated[str, Field(pattern=EMAIL, max_length=254), AfterValidator(_local_part)]
 
 
 class Serverless(Model):
@@ -297,7 +312,7 @@ class Sync(Model):
 class Notifications(Model):
     """Who hears about alarms and failed syncs."""
 
-    emails: tuple[Annotated[str, Field(pattern=EMAIL)], ...] = ()
+    emails: tuple[Email, ...] = ()
     """E-mail addresses subscribed to every site's alert topic."""
 
 
@@ -455,7 +470,6 @@ class Spec(Model):
         extra="forbid",
         frozen=True,
         populate_by_name=True,
-        use_attribute_docstrings=True,
         json_schema_extra={"$id": "https://replgen.dev/schema/replgen.schema.json"},
     )
 

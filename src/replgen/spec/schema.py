@@ -9,14 +9,30 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from pydantic import BaseModel
+
+from replgen.spec import models
+from replgen.spec.docstrings import field_docstrings
 from replgen.spec.models import Spec
 
 
 def json_schema() -> str:
     schema = Spec.model_json_schema(by_alias=True)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    _describe(schema)
     _markdown(schema)
     return json.dumps(schema, indent=2, sort_keys=True) + "\n"
+
+
+def _describe(schema: dict[str, Any]) -> None:
+    """Each property's description: the docstring under its field (spec/docstrings.py)."""
+    docs = field_docstrings(models)
+    for name, node in [("Spec", schema), *schema.get("$defs", {}).items()]:
+        model = getattr(models, name)
+        assert isinstance(model, type) and issubclass(model, BaseModel), name
+        for field, info in model.model_fields.items():
+            if field in docs.get(name, {}):
+                node["properties"][info.alias or field]["description"] = docs[name][field]
 
 
 def _markdown(node: Any) -> None:

@@ -3,10 +3,15 @@ each overwriting the other's output: say so before it happens."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from replgen.errors import Problem, SpecError
 from replgen.spec.source import parse
+
+# `name: dbrepl` on a line of its own at the margin: a top-level key in block style (a block
+# scalar or flow collection holding such a line would be indented or is not a spec).
+_TOP_NAME = re.compile(r"""^name:[ \t]*(['"]?)([a-z][a-z0-9-]*)\1[ \t]*(#.*)?$""", re.MULTILINE)
 
 
 def same_name(path: Path, name: str) -> list[Problem]:
@@ -26,7 +31,14 @@ def same_name(path: Path, name: str) -> list[Problem]:
 
 def _name_of(path: Path) -> object:
     try:
-        data, _ = parse(path.read_text("utf-8"), str(path))
-    except (SpecError, OSError, UnicodeDecodeError):
+        text = path.read_text("utf-8")
+    except (OSError, UnicodeDecodeError):
         return None  # not a spec we can read: not ours to judge here
+    plain = _TOP_NAME.findall(text)
+    if len(plain) == 1:  # the common case, without parsing every sibling on every compile
+        return plain[0][1]
+    try:
+        data, _ = parse(text, str(path))
+    except SpecError:
+        return None
     return data.get("name") if isinstance(data, dict) else None

@@ -23,11 +23,13 @@ from cdktf_cdktf_provider_aws.provider import (
 )
 from constructs import Construct
 
+from replgen import jsontext
 from replgen.backends.cdktf import (
     backup,
     buckets,
     database,
     dns,
+    escape,
     functions,
     keys,
     monitoring,
@@ -42,6 +44,7 @@ from replgen.backends.cdktf import (
 from replgen.backends.cdktf.context import Ctx, output_name, state_key
 from replgen.backends.cdktf.functions import ARTIFACT_VARIABLE
 from replgen.plan import model
+from replgen.plan import tags as plan_tags
 from replgen.plan.layout import PER_PLACE, StackSlot, deploy_order, lay_out
 from replgen.plan.model import Peering, Plan, Ref, Site
 
@@ -120,7 +123,7 @@ def provider(
         alias=alias,
         allowed_account_ids=[site.account_id],  # a wrong profile fails before it changes anything
         assume_role=assume,
-        default_tags=[AwsProviderDefaultTags(tags=dict(plan.tags))],
+        default_tags=[AwsProviderDefaultTags(tags=plan_tags.resource(plan.tags))],
     )
 
 
@@ -212,10 +215,10 @@ def _order(stacks: Stacks) -> list[Ctx]:
     return [by_name[n] for n in deploy_order(by_name, {c.name: c.remotes for c in stacks.contexts})]
 
 
-def deploy_manifest(stacks: Stacks) -> dict[str, Any]:
+def deploy_manifest(stacks: Stacks, plan: Plan) -> dict[str, Any]:
     """What `replgen deploy --backend cdktf` needs beyond cdktf's manifest: where each stack
-    goes, where its variables come from, and where to stop for a human."""
-    plan = stacks.plan
+    goes, where its variables come from, and where to stop for a human. replgen reads it,
+    not Terraform: its text is the plan's as is."""
     entries = []
     for ctx in _order(stacks):
         site = stacks.slots[ctx.name].sites[0]
@@ -276,7 +279,7 @@ def _with_data_skips(document: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
 
 
 def _json(document: object) -> bytes:
-    return (json.dumps(document, indent=2, sort_keys=True) + "\n").encode()
+    return (jsontext.dumps(document) + "\n").encode()
 
 
 def cdktf_json(plan: Plan, recompile: str) -> dict[str, Any]:
@@ -296,7 +299,7 @@ def cdktf_json(plan: Plan, recompile: str) -> dict[str, Any]:
 
 def synthesize(plan: Plan, recompile: str) -> dict[str, bytes]:
     with tempfile.TemporaryDirectory(prefix="replgen-cdktf-") as outdir:
-        stacks = Stacks(plan, outdir)
+        stacks = Stacks(escape.plan(plan), outdir)  # every plan string a Terraform literal
         stacks.app.synth()
         root = Path(outdir)
         contexts = {f"stacks/{c.name}/cdk.tf.json": c for c in stacks.contexts}
@@ -308,5 +311,5 @@ def synthesize(plan: Plan, recompile: str) -> dict[str, bytes]:
                 document = _with_data_skips(document, contexts[name])
             files[name] = _json(document)
     files["cdktf.json"] = _json(cdktf_json(plan, recompile))
-    files[DEPLOY_MANIFEST] = _json(deploy_manifest(stacks))
+    files[DEPLOY_MANIFEST] = _json(deploy_manifest(stacks, plan))
     return files

@@ -27,6 +27,7 @@ from cdktf import (
 )
 
 from replgen.plan import iam
+from replgen.plan import tags as plan_tags
 from replgen.plan.model import Join, Plan, Ref, Role, Site, SiteId, Statement, Value
 
 
@@ -82,7 +83,7 @@ class Ctx:
             return "".join(str(self.value(p)) for p in value.parts)
         if isinstance(value, Ref):
             return self.ref(value)
-        return literal(value) if isinstance(value, str) else value
+        return value  # plan text is already a Terraform literal (escape.py)
 
     def ref(self, ref: Ref) -> Any:
         stack = self.stack_of(ref.site, ref.component)
@@ -145,11 +146,6 @@ class _Later:
         return self._produce()
 
 
-def literal(text: str) -> str:
-    """Plan text that must reach AWS as is: `${` and `%{` would be Terraform templates."""
-    return text.replace("${", "$${").replace("%{", "%%{")
-
-
 def document(doc: dict[str, Any]) -> str:
     """A JSON policy; tokens inside strings are interpolations Terraform resolves."""
     return json.dumps(doc, sort_keys=True, separators=(",", ":"))
@@ -180,6 +176,4 @@ def skip(resource: TerraformElement, *checks: tuple[str, str]) -> None:
 
 def tags(name: str | None = None, **extra: str) -> dict[str, str]:
     """Per-resource tags; the plan's tags are the provider's default_tags."""
-    pairs = {"Name": name} if name else {}
-    pairs.update(extra)
-    return pairs
+    return plan_tags.resource((), name, **extra)

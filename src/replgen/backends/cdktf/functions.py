@@ -30,7 +30,7 @@ from cdktf_cdktf_provider_aws.sfn_state_machine import (
 from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
 from constructs import Construct
 
-from replgen.backends.cdktf.context import Ctx, document, literal, skip, snake, tags
+from replgen.backends.cdktf.context import Ctx, document, skip, snake, tags
 from replgen.plan.model import (
     Function,
     LogGroup,
@@ -195,7 +195,7 @@ class Functions(Construct):
             snake(machine.key),
             name=machine.name,
             type="STANDARD",
-            definition=literal(machine.definition),
+            definition=machine.definition,
             role_arn=self.ctx.role_arn(self.site, machine.role),
             logging_configuration=SfnStateMachineLoggingConfiguration(
                 level="ALL",
@@ -227,7 +227,7 @@ class Functions(Construct):
             target_id="target",
             arn=target.arn,
             role_arn=self.ctx.role_arn(self.site, schedule.role) if schedule.role else None,
-            input=literal(schedule.input) if schedule.input else None,
+            input=schedule.input or None,
         )
 
     # ------------------------------------------------------------ invocation rights

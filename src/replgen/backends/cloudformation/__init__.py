@@ -3,13 +3,13 @@ peering side, and a manifest."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import troposphere as t
 
+from replgen import jsontext
 from replgen.backends import Options, Unsupported
 from replgen.backends.cloudformation import (
     backup,
@@ -282,7 +282,7 @@ def _manifest(
 
 
 def _json(document: object) -> bytes:
-    return (json.dumps(document, indent=2, sort_keys=True) + "\n").encode()
+    return (jsontext.dumps(document) + "\n").encode()
 
 
 def _render_single(plan: Plan) -> dict[str, bytes]:

@@ -6,7 +6,7 @@ import troposphere as t
 from troposphere import backup
 
 from replgen.backends.cloudformation import emptier
-from replgen.backends.cloudformation.context import Ctx, emptied_tag, on_delete
+from replgen.backends.cloudformation.context import Ctx, emptied_tag, on_delete, tag_map
 from replgen.plan.model import BackupPlan, Site
 
 
@@ -35,7 +35,7 @@ def _vault(ctx: Ctx, site: Site, plan: BackupPlan) -> None:
             ctx.lid(site, "BackupVault"),
             BackupVaultName=plan.vault,
             EncryptionKeyArn=ctx.key_arn(site),
-            BackupVaultTags=dict(ctx.plan.tags) | emptied_tag(site, "vault"),
+            BackupVaultTags=tag_map(ctx.plan, **emptied_tag(site, "vault")),
             **lock,
             **on_delete(site),
         )
@@ -57,7 +57,7 @@ def _plan(ctx: Ctx, site: Site, plan: BackupPlan) -> None:
             BackupPlan=backup.BackupPlanResourceType(
                 BackupPlanName=plan.plan, BackupPlanRule=[rule]
             ),
-            BackupPlanTags=dict(ctx.plan.tags),
+            BackupPlanTags=tag_map(ctx.plan),
             **_after_emptier(ctx, site),
         )
     )

@@ -17,6 +17,7 @@ from typing import Any
 import troposphere as t
 
 from replgen.plan import components, iam
+from replgen.plan import tags as plan_tags
 from replgen.plan.model import Join, Plan, Ref, Role, Site, Statement, Value
 
 
@@ -202,8 +203,9 @@ def skip(*checks: tuple[str, str]) -> dict[str, Any]:
 
 
 def tags(plan: Plan, name: str | None = None, **extra: str) -> t.Tags:
-    pairs = dict(plan.tags)
-    if name:
-        pairs["Name"] = name
-    pairs.update(extra)
-    return t.Tags(**pairs)
+    return t.Tags(**plan_tags.resource(plan.tags, name, **extra))
+
+
+def tag_map(plan: Plan, **extra: str) -> dict[str, str]:
+    """The plan's tags where a property takes a mapping (Backup, the parameters' resource)."""
+    return plan_tags.resource(plan.tags, **extra)

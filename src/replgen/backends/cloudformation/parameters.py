@@ -12,7 +12,7 @@ from awacs import aws as iam
 from troposphere import awslambda, cloudformation, logs, sqs
 from troposphere import iam as cfn_iam
 
-from replgen.backends.cloudformation.context import Ctx, skip, tags
+from replgen.backends.cloudformation.context import Ctx, skip, tag_map, tags
 from replgen.plan import components
 from replgen.plan.arns import service_principal
 from replgen.plan.model import Parameter, Site
@@ -277,6 +277,6 @@ def _parameter(ctx: Ctx, site: Site, parameter: Parameter) -> None:
             Description=parameter.description,
             Value=ctx.value(parameter.value, site),
             KeyId=ctx.key_arn(site),
-            Tags=dict(ctx.plan.tags),
+            Tags=tag_map(ctx.plan),
         )
     )

@@ -35,7 +35,7 @@ def dr_buckets(t: Topology, site: Site) -> tuple[Bucket, ...]:
             Bucket(
                 f"bucket:{b.name}",
                 bucket_name(t, site, b.name),
-                f"{b.name} (disaster recovery storage)",
+                f"{b.name} for disaster recovery",  # a Purpose tag: no parentheses
                 kms=True,
                 expire_days=b.expire_days,
                 noncurrent_expire_days=30,
