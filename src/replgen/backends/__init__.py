@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
+from importlib.metadata import EntryPoint, entry_points
 from typing import Literal, Protocol
 
 from replgen.plan.model import Plan
@@ -62,6 +61,5 @@ def available() -> dict[str, Backend]:
 
 def builtin(name: str) -> Backend:
     """One of replgen's own backends, imported directly."""
-    module, _, attribute = BUILTIN[name].partition(":")
-    backend: Backend = getattr(importlib.import_module(module), attribute)
+    backend: Backend = EntryPoint(name, BUILTIN[name], "replgen.backends").load()
     return backend
