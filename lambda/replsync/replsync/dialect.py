@@ -131,6 +131,20 @@ class Dialect(ABC):
         """Bytes of the digest in each ``pair_list`` record (after the 8 key bytes)."""
         return 16  # MD5
 
+    def slice_checksums(
+        self, bucket: str, table: str, where: str, columns: Sequence[Column], typed: Any
+    ) -> str:
+        """``slice, count, aggregate`` per key slice (``bucket``) of the rows ``where``."""
+        checksum = self.range_checksum(columns, typed)
+        return f"SELECT {bucket} AS b, {checksum} FROM {table}{where} GROUP BY 1"
+
+    def slice_pairs(
+        self, bucket: str, table: str, where: str, key: str, columns: Sequence[Column], typed: Any
+    ) -> str:
+        """``slice, count, pair_list`` per key slice (``bucket``) of the rows ``where``."""
+        pairs = self.pair_list(key, columns, typed)
+        return f"SELECT {bucket} AS b, COUNT(*), {pairs} FROM {table}{where} GROUP BY 1"
+
     # ------------------------------------------------------------------ key slices
 
     @abstractmethod
@@ -706,6 +720,32 @@ class PostgresDialect(Dialect):
 
     def pair_digest_bytes(self, typed: Collection[str] | None) -> int:
         return 16 if typed is None else 8
+
+    # A hash aggregate copies every column its aggregates read into its own input rows, so
+    # hashing rows inside the aggregate copied whole rows first; hashed below it (OFFSET 0
+    # keeps the subquery from being flattened) the aggregate sees two values a row.
+    # Measured, 200,000 30-column rows: 0.75 s of server CPU against 0.32 s (one ungrouped
+    # hash pass: 0.28 s).
+
+    def slice_checksums(
+        self, bucket: str, table: str, where: str, columns: Sequence[Column], typed: Any
+    ) -> str:
+        row = self._row_hash(columns, typed)
+        return self._below(bucket, table, where, row, "COALESCE(SUM(h), 0)")
+
+    def slice_pairs(
+        self, bucket: str, table: str, where: str, key: str, columns: Sequence[Column], typed: Any
+    ) -> str:
+        if typed is None:
+            digest = f"decode(md5({self._row_text(columns)}), 'hex')"
+        else:
+            digest = f"int8send({self._row_hash(columns, typed)})"
+        row = f"int8send({self.quote(key)}::bigint) || {digest}"
+        return self._below(bucket, table, where, row, "string_agg(h, ''::bytea)")
+
+    def _below(self, bucket: str, table: str, where: str, row: str, aggregate: str) -> str:
+        inner = f"SELECT {bucket} AS b, {row} AS h FROM {table}{where} OFFSET 0"
+        return f"SELECT b, COUNT(*), {aggregate} FROM ({inner}) AS s GROUP BY 1"
 
     def is_integer(self, column_type: str) -> bool:
         return column_type in ("smallint", "integer", "bigint")

@@ -274,16 +274,17 @@ class Side:
         """The checksum of every fixed-width key slice, ``slice -> (count, aggregate)``, in
         one aggregated pass over the table, or over ``runs`` (key ranges of whole slices)."""
         bucket = self.d.bucket(self.plan.keys[0])
-        select = f"SELECT {bucket} AS b, {self.checksum_sql} FROM {self.table}"
         cur = self.conn.cursor()
         out: dict[int, tuple[int, Any]] = {}
         for part in [None] if runs is None else _chunks(runs, RUNS_PER_QUERY):
-            sql, params = select, [base, width]
+            where, params = "", [base, width]
             if part is not None:
                 terms = [self.where(lo, hi) for lo, hi in part]
-                sql += " WHERE " + " OR ".join(f"({t[0][7:]})" for t in terms)
+                where = " WHERE " + " OR ".join(f"({t[0][7:]})" for t in terms)
                 params += [v for t in terms for v in t[1]]
-            cur.execute(sql + " GROUP BY 1", params)
+            typed = self.plan.hashed_typed
+            sql = self.d.slice_checksums(bucket, self.table, where, self.plan.columns, typed)
+            cur.execute(sql, params)
             out.update((int(b), (int(n), agg)) for b, n, agg in cur.fetchall())
         return out
 
@@ -322,12 +323,11 @@ class Side:
             sql, params = self.where(runs[0][0], runs[-1][1])
             where = f"{sql[7:]} AND {bucket} IN ({', '.join(['%s'] * len(numbers))})"
             params += [base, width, *numbers]
-        pairs = self.d.pair_list(self.plan.keys[0], self.plan.columns, typed)
-        cur = self.conn.cursor()
-        cur.execute(
-            f"SELECT {bucket} AS b, COUNT(*), {pairs} FROM {self.table} WHERE {where} GROUP BY 1",
-            [base, width, *params],
+        sql = self.d.slice_pairs(
+            bucket, self.table, f" WHERE {where}", self.plan.keys[0], self.plan.columns, typed
         )
+        cur = self.conn.cursor()
+        cur.execute(sql, [base, width, *params])
         out: dict[int, dict[bytes, bytes] | None] = {}
         for n, count, blob in cur.fetchall():
             data = bytes(blob or b"")
