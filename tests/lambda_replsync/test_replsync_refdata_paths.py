@@ -345,3 +345,17 @@ def test_without_temporary_tables_postgres_writes_statement_by_statement(
     assert (result["inserted"], result["updated"], result["deleted"]) == expected
     assert table(pg_stack, "staging") == table(pg_stack, "dev")
     assert staged == []
+
+
+def test_flat_slices_sized_on_a_stale_estimate_are_refined(
+    pg_stack: Stack, monkeypatch: pytest.MonkeyPatch, calls: list[tuple[str, dict[str, Any]]]
+) -> None:
+    monkeypatch.setattr(PostgresDialect, "estimate_rows", lambda self, cur, table: 10)
+    expected = seed(pg_stack, list(range(3000)), [5, 1500], [2999], [3001])
+
+    result = sync(pg_stack, slice_fanout=4, slice_leaf_rows=16)
+
+    assert (result["inserted"], result["updated"], result["deleted"]) == expected
+    assert table(pg_stack, "staging") == table(pg_stack, "dev")
+    widths = [kw["width"] for name, kw in calls if name == "bucket_checksums"]
+    assert widths[0] > widths[-1]  # ~1,000-row slices at first, then finer ones

@@ -328,7 +328,7 @@ class Side:
         )
         cur = self.conn.cursor()
         cur.execute(sql, [base, width, *params])
-        out: dict[int, dict[bytes, bytes] | None] = {}
+        out: dict[int, set[bytes] | None] = {}
         for n, count, blob in cur.fetchall():
             data = bytes(blob or b"")
             if len(data) != width_bytes * int(count):
@@ -479,7 +479,9 @@ class Differ:
                 else:
                     found[n] = (s[0], t[0])
             rows = sum(max(pair) for pair in found.values())
-            if not found or width <= leaf_width or rows <= self.s.slice_leaf_rows * len(found):
+            # About leaf size: twice, as an insert makes a slice a row bigger and slices are
+            # sized on the server's row estimate (a stale one costs a level, not a wrong answer).
+            if not found or width == 1 or rows <= 2 * self.s.slice_leaf_rows * len(found):
                 return base, width, {n: max(pair) for n, pair in found.items()}
             # Most of the table differs: one pass over all of it beats thousands of ranges.
             runs = None if 2 * rows > total else _runs(base, width, sorted(found))
