@@ -36,7 +36,7 @@ class Dialect(ABC):
     union_parts: ClassVar[int]
     # Single integer key: cut the first level of key slices at leaf size, so that one
     # aggregated pass per side locates the differing rows. Measured (bench/README.md):
-    # PostgreSQL's hash aggregate costs the same for 500 or 31,000 groups (0.55 s a
+    # PostgreSQL's hash aggregate costs the same for 1,000 or 31,000 groups (0.55 s a
     # 1,000,000-row side), MariaDB's GROUP BY slows down with many groups (1.7 s -> 2.7 s).
     flat_slices: ClassVar[bool] = False
     # COPY in and out, and temporary tables: bulk writes through a staging table (staging.py).
