@@ -1,7 +1,8 @@
 """The search paths of the reference-data sync, one regression test per path (both engines):
 key slices level by level, dense and sparse levels, slices picked by number, slices cut
 short, group-by-group writes in one transaction, the boundary walk for huge key spans,
-binary and text row hashes."""
+binary and text row hashes; on PostgreSQL one aggregated pass at leaf size and writes
+through a staging table (or statement by statement where temporary tables are refused)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from replsync import refdata
+from replsync import refdata, staging
 from replsync.dialect import PostgresDialect
 from replsync.errors import SyncFailed
 from replsync.refdata import Side
-from replsync_helpers import failing_trigger, insert_rows
+from replsync_helpers import counter_trigger, failing_trigger, insert_rows
 from replsync_stack import Stack, make_stack
 
 ITEM = "CREATE TABLE item (id BIGINT NOT NULL PRIMARY KEY, label VARCHAR(40) NULL, qty INT NULL)"
@@ -64,8 +65,15 @@ def names(calls: list[tuple[str, dict[str, Any]]]) -> list[str]:
     return [name for name, _ in calls]
 
 
+@pytest.fixture
+def levels(monkeypatch: pytest.MonkeyPatch) -> None:
+    """PostgreSQL refines slices level by level too (as MariaDB does), instead of cutting
+    the first level at leaf size."""
+    monkeypatch.setattr(PostgresDialect, "flat_slices", False)
+
+
 def test_slices_are_refined_level_by_level_over_the_differing_ranges(
-    stack: Stack, calls: list[tuple[str, dict[str, Any]]]
+    stack: Stack, calls: list[tuple[str, dict[str, Any]]], levels: None
 ) -> None:
     expected = seed(stack, [i * 3 for i in range(4000)], [30, 4500, 9000], [600, 11001], [7])
 
@@ -82,7 +90,7 @@ def test_slices_are_refined_level_by_level_over_the_differing_ranges(
 
 
 def test_a_level_where_most_slices_differ_reads_the_whole_table(
-    stack: Stack, calls: list[tuple[str, dict[str, Any]]]
+    stack: Stack, calls: list[tuple[str, dict[str, Any]]], levels: None
 ) -> None:
     ids = list(range(1, 2001))
     expected = seed(stack, ids, ids[::2], [], [])
@@ -248,3 +256,106 @@ def test_binary_hash_only_for_columns_of_one_type_on_both_sides(pg_stack: Stack)
 
     # Different types hash through their text, which agrees: nothing to write.
     assert (result["updated"], result["unchanged"]) == (0, 50)
+
+
+def test_postgres_cuts_the_first_level_at_leaf_size(
+    pg_stack: Stack, calls: list[tuple[str, dict[str, Any]]]
+) -> None:
+    expected = seed(pg_stack, [i * 3 for i in range(4000)], [30, 4500, 9000], [600], [7, 11999])
+
+    result = sync(pg_stack, chunk_rows=2000, slice_fanout=64, slice_leaf_rows=16)
+
+    assert (result["inserted"], result["updated"], result["deleted"]) == expected
+    assert table(pg_stack, "staging") == table(pg_stack, "dev")
+    levels = [kw for name, kw in calls if name == "bucket_checksums"]
+    assert [kw["runs"] for kw in levels] == [None, None]  # one pass per side, nothing more
+    # A fresh table has no row estimate yet, so the key span stands for the row count.
+    assert {kw["width"] for kw in levels} == {16}
+    [src, _tgt] = [kw for name, kw in calls if name == "slice_pairs"]
+    assert len(src["numbers"]) == 6  # just the slices holding a difference
+
+
+@pytest.fixture
+def staged(monkeypatch: pytest.MonkeyPatch) -> list[staging.Staged]:
+    """Records what goes through the staging table."""
+    seen: list[staging.Staged] = []
+    original = refdata.apply_staged
+
+    def spy(*args: Any, **kwargs: Any) -> None:
+        seen.append(args[5])
+        original(*args, **kwargs)
+
+    monkeypatch.setattr(refdata, "apply_staged", spy)
+    return seen
+
+
+def test_postgres_writes_through_a_staging_table_group_by_group(
+    pg_stack: Stack, monkeypatch: pytest.MonkeyPatch, staged: list[staging.Staged]
+) -> None:
+    monkeypatch.setattr(refdata, "GROUP_ROWS", 40)  # the staging table is reused per group
+    ids = list(range(1000))
+    expected = seed(pg_stack, ids, ids[::10], ids[5::50], [5000, 5001])
+    pg_stack.execute("staging", *counter_trigger("postgres", "item"))
+
+    result = sync(pg_stack, chunk_rows=16)
+
+    assert (result["inserted"], result["updated"], result["deleted"]) == expected
+    assert table(pg_stack, "staging") == table(pg_stack, "dev")
+    assert len(staged) > 2
+    assert sum(len(s.updates) for s in staged) == expected[1]
+    assert sum(len(s.inserts) for s in staged) == expected[0]
+    # Every row written once, with its triggers: no more writes than differences.
+    assert pg_stack.query("staging", "SELECT n FROM writes") == [(sum(expected),)]
+
+
+def test_identity_keys_are_kept_through_the_staging_table(
+    pg_stack: Stack, staged: list[staging.Staged]
+) -> None:
+    pg_stack.everywhere(
+        "CREATE TABLE ident (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, v TEXT)"
+    )
+    pg_stack.execute("dev", "INSERT INTO ident (v) SELECT 'v' || g FROM generate_series(1, 300) g")
+    pg_stack.execute(
+        "staging", "INSERT INTO ident (v) SELECT 'v' || g FROM generate_series(1, 3) g"
+    )
+    pg_stack.execute("staging", "UPDATE ident SET v = 'changed' WHERE id = 2")
+    pg_stack.set_tables([{"name": "ident"}])
+
+    [result] = pg_stack.invoke(action="sync_reference_data", source="dev", target="staging")[
+        "tables"
+    ]
+
+    assert (result["inserted"], result["updated"], result["deleted"]) == (297, 1, 0)
+    rows = "SELECT id, v FROM ident ORDER BY id"
+    assert pg_stack.query("staging", rows) == pg_stack.query("dev", rows)
+    assert staged
+
+
+def test_without_temporary_tables_postgres_writes_statement_by_statement(
+    pg_stack: Stack, staged: list[staging.Staged]
+) -> None:
+    expected = seed(pg_stack, list(range(500)), [1, 250], [499, 17], [600])
+    db = pg_stack.dbs["staging"]["dbname"]
+    pg_stack.execute("staging", f'REVOKE TEMPORARY ON DATABASE "{db}" FROM PUBLIC, CURRENT_USER')
+    with pytest.raises(Exception, match="permission denied"):
+        pg_stack.execute("staging", "CREATE TEMPORARY TABLE probe (n INT)")
+
+    result = sync(pg_stack, chunk_rows=64)
+
+    assert (result["inserted"], result["updated"], result["deleted"]) == expected
+    assert table(pg_stack, "staging") == table(pg_stack, "dev")
+    assert staged == []
+
+
+def test_flat_slices_sized_on_a_stale_estimate_are_refined(
+    pg_stack: Stack, monkeypatch: pytest.MonkeyPatch, calls: list[tuple[str, dict[str, Any]]]
+) -> None:
+    monkeypatch.setattr(PostgresDialect, "estimate_rows", lambda self, cur, table: 10)
+    expected = seed(pg_stack, list(range(3000)), [5, 1500], [2999], [3001])
+
+    result = sync(pg_stack, slice_fanout=4, slice_leaf_rows=16)
+
+    assert (result["inserted"], result["updated"], result["deleted"]) == expected
+    assert table(pg_stack, "staging") == table(pg_stack, "dev")
+    widths = [kw["width"] for name, kw in calls if name == "bucket_checksums"]
+    assert widths[0] > widths[-1]  # ~1,000-row slices at first, then finer ones

@@ -1,8 +1,12 @@
 """Property tests of the reference-data sync on real servers (both engines): random tables
-and random drifts end with target == source; a fault injected mid-run writes nothing."""
+and random drifts end with target == source; a fault injected mid-run writes nothing. Each
+case also draws the search (first level at leaf size or refined level by level) and, on
+PostgreSQL, the writes (through a staging table or statement by statement)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
@@ -10,6 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from replsync import refdata
+from replsync.dialect import MySQLDialect, PostgresDialect
 from replsync.errors import SyncFailed
 from replsync_helpers import insert_rows
 from replsync_stack import Stack
@@ -54,7 +59,19 @@ def tables(draw: st.DrawFn) -> dict[str, Any]:
         "fetch_rows": draw(st.integers(1, 50)),
         "write_batch": draw(st.integers(1, 20)),
     }
-    return {"kind": kind, "source": source, "target": target, "settings": settings}
+    paths = {"flat": draw(st.booleans()), "stage": draw(st.booleans())}
+    return {"kind": kind, "source": source, "target": target, "settings": settings, **paths}
+
+
+@contextmanager
+def paths(monkeypatch: pytest.MonkeyPatch, case: dict[str, Any]) -> Iterator[None]:
+    """The search and write paths the case drew."""
+    with monkeypatch.context() as patch:
+        for dialect in (MySQLDialect, PostgresDialect):
+            patch.setattr(dialect, "flat_slices", case["flat"])
+        if not case["stage"]:
+            patch.setattr(refdata, "can_stage", lambda dialect, conn: False)
+        yield
 
 
 def key_of(kind: str, k: int) -> Any:
@@ -92,12 +109,16 @@ PROPERTY = settings(
 
 @PROPERTY
 @given(case=tables())
-def test_random_drift_ends_with_target_equal_to_source(stack: Stack, case: dict[str, Any]) -> None:
+def test_random_drift_ends_with_target_equal_to_source(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch, case: dict[str, Any]
+) -> None:
     load(stack, case)
     source = contents(stack, "dev")
     assert source == normal(case["source"], case["kind"])
 
-    [result] = stack.invoke(action="sync_reference_data", source="dev", target="staging")["tables"]
+    with paths(monkeypatch, case):
+        invoked = stack.invoke(action="sync_reference_data", source="dev", target="staging")
+    [result] = invoked["tables"]
 
     assert contents(stack, "staging") == source
     differing = {k for k in case["source"].keys() | case["target"].keys()}
@@ -123,7 +144,7 @@ def test_a_fault_mid_run_writes_nothing(
         applied.append(1)
         original(*args, **kwargs)
 
-    with monkeypatch.context() as patch:
+    with paths(monkeypatch, case), monkeypatch.context() as patch:
         patch.setattr(refdata, "GROUP_ROWS", 8)  # several groups, so the fault can come late
         patch.setattr(refdata, "apply_changes", flaky)
         try:

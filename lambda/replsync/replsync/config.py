@@ -55,7 +55,8 @@ class SyncSettings:
     ranges keep the rows re-read under differing ranges few; row-level comparison ships one
     digest string per range, so it is cheap enough to start at a few hundred rows. With a
     single integer key a level costs one aggregated query per side whatever its number of
-    slices, so slices are cut 64-fold per level (two levels reach ~30-row slices).
+    slices, so slices are cut 64-fold per level (two levels reach ~30-row slices); on
+    PostgreSQL the first level is cut at ``slice_leaf_rows`` already (``flat_slices``).
     """
 
     chunk_rows: int = 2_000  # source rows per top-level checksum range (or key slice)

@@ -7,10 +7,12 @@ aggregate of a NULL-safe per-row hash (see ``Dialect.range_checksum``).
 Single integer key (``Differ.sliced``):
 
 1. Checksum fixed-width slices of the key space (``GROUP BY (key - base) DIV width``, about
-   ``chunk_rows`` rows a slice) in ONE aggregated query per side: the slices depend only on
-   key values, so the two sides agree on them without asking each other.
+   ``chunk_rows`` rows a slice, or ``slice_leaf_rows`` where ``Dialect.flat_slices``) in ONE
+   aggregated query per side: the slices depend only on key values, so the two sides agree
+   on them without asking each other.
 2. Cut the differing slices ``slice_fanout``-fold and checksum them again, one query per
-   side and level, until they hold about ``slice_leaf_rows`` rows.
+   side and level, until they hold about ``slice_leaf_rows`` rows (with flat slices the
+   first level already does).
 3. Fetch the ``(key, digest)`` records of the differing slices, one aggregated value per
    slice; a record on both sides is an unchanged row; full rows are fetched only for the
    keys to insert or update.
@@ -31,7 +33,8 @@ Other keys:
 
 Both: apply deletes, updates and inserts in ONE target transaction (rolled back on any
 error), a group of ranges at a time, so memory stays bounded whatever the drift; the commit
-comes after the last group.
+comes after the last group. With a single integer key on PostgreSQL the rows to insert or
+update travel as COPY text through a staging table (``staging.py``).
 """
 
 from __future__ import annotations
@@ -53,6 +56,7 @@ from replsync.errors import ReplsyncError, SyncFailed
 from replsync.observe import emit_metrics, log
 from replsync.policy import check_sync
 from replsync.runtime import Request, Runtime
+from replsync.staging import Staged, apply_staged, can_stage, copy_rows, delete_keys
 
 Bounds = tuple[Key | None, Key | None]
 DIGEST_LEN = 32  # hex digits of an MD5
@@ -100,6 +104,7 @@ class Writes:
     inserts: list[tuple[Any, ...]] = field(default_factory=list)  # full source rows
     updates: list[tuple[Any, ...]] = field(default_factory=list)  # full source rows
     deletes: list[Key] = field(default_factory=list)
+    staged: Staged | None = None  # more inserts and updates, as source COPY text
 
 
 @dataclass
@@ -117,6 +122,9 @@ class Changes:
         self.inserted += len(writes.inserts)
         self.updated += len(writes.updates)
         self.deleted += len(writes.deletes)
+        if writes.staged is not None:
+            self.inserted += len(writes.staged.inserts)
+            self.updated += len(writes.staged.updates)
 
 
 @dataclass(frozen=True)
@@ -266,16 +274,17 @@ class Side:
         """The checksum of every fixed-width key slice, ``slice -> (count, aggregate)``, in
         one aggregated pass over the table, or over ``runs`` (key ranges of whole slices)."""
         bucket = self.d.bucket(self.plan.keys[0])
-        select = f"SELECT {bucket} AS b, {self.checksum_sql} FROM {self.table}"
         cur = self.conn.cursor()
         out: dict[int, tuple[int, Any]] = {}
         for part in [None] if runs is None else _chunks(runs, RUNS_PER_QUERY):
-            sql, params = select, [base, width]
+            where, params = "", [base, width]
             if part is not None:
                 terms = [self.where(lo, hi) for lo, hi in part]
-                sql += " WHERE " + " OR ".join(f"({t[0][7:]})" for t in terms)
+                where = " WHERE " + " OR ".join(f"({t[0][7:]})" for t in terms)
                 params += [v for t in terms for v in t[1]]
-            cur.execute(sql + " GROUP BY 1", params)
+            typed = self.plan.hashed_typed
+            sql = self.d.slice_checksums(bucket, self.table, where, self.plan.columns, typed)
+            cur.execute(sql, params)
             out.update((int(b), (int(n), agg)) for b, n, agg in cur.fetchall())
         return out
 
@@ -298,10 +307,10 @@ class Side:
 
     def slice_pairs(
         self, base: int, width: int, numbers: Sequence[int]
-    ) -> dict[int, dict[bytes, bytes] | None]:
-        """Integer key: per slice of ``numbers``, ``digest record -> key bytes`` of its rows
-        (see ``Dialect.pair_list``), in one aggregated query; None for a slice whose value
-        the server cut short. A slice without rows has no entry."""
+    ) -> dict[int, set[bytes] | None]:
+        """Integer key: per slice of ``numbers``, the set of its rows' records (8 bytes of
+        key, then the digest: see ``Dialect.pair_list``), in one aggregated query; None for
+        a slice whose value the server cut short. A slice without rows has no entry."""
         typed = self.plan.hashed_typed
         width_bytes = 8 + self.d.pair_digest_bytes(typed)
         bucket = self.d.bucket(self.plan.keys[0])
@@ -314,20 +323,19 @@ class Side:
             sql, params = self.where(runs[0][0], runs[-1][1])
             where = f"{sql[7:]} AND {bucket} IN ({', '.join(['%s'] * len(numbers))})"
             params += [base, width, *numbers]
-        pairs = self.d.pair_list(self.plan.keys[0], self.plan.columns, typed)
-        cur = self.conn.cursor()
-        cur.execute(
-            f"SELECT {bucket} AS b, COUNT(*), {pairs} FROM {self.table} WHERE {where} GROUP BY 1",
-            [base, width, *params],
+        sql = self.d.slice_pairs(
+            bucket, self.table, f" WHERE {where}", self.plan.keys[0], self.plan.columns, typed
         )
-        out: dict[int, dict[bytes, bytes] | None] = {}
+        cur = self.conn.cursor()
+        cur.execute(sql, [base, width, *params])
+        out: dict[int, set[bytes] | None] = {}
         for n, count, blob in cur.fetchall():
             data = bytes(blob or b"")
             if len(data) != width_bytes * int(count):
                 out[int(n)] = None
                 continue
             step = range(0, len(data), width_bytes)
-            out[int(n)] = {data[i : i + width_bytes]: data[i : i + 8] for i in step}
+            out[int(n)] = {data[i : i + width_bytes] for i in step}
         return out
 
     def keyed_digests(self, work: Sequence[tuple[Bounds, set[str] | None]]) -> dict[Key, str]:
@@ -386,8 +394,10 @@ class Differ:
         settings: SyncSettings,
         pool: ThreadPoolExecutor,
         write: Callable[[Writes], None],
+        stage: bool = False,
     ) -> None:
         self.source = source
+        self.stage = stage  # inserts and updates through a staging table (staging.py)
         self.target = target
         self.s = settings
         self.pool = pool
@@ -448,7 +458,8 @@ class Differ:
             min(max(1, rows or high - low + 1), high - low + 1) / (high - low + 1)
             for low, high, rows in spans
         )
-        width = 1 << max(0, math.ceil(math.log2(max(1.0, self.s.chunk_rows / density))))
+        leaf_width = _width(self.s.slice_leaf_rows, density)
+        width = leaf_width if self.source.d.flat_slices else _width(self.s.chunk_rows, density)
         fanout = 1 << max(1, self.s.slice_fanout.bit_length() - 1)
         parents: set[int] | None = None  # None: the first level, every slice
         runs: list[Bounds] | None = None
@@ -468,7 +479,9 @@ class Differ:
                 else:
                     found[n] = (s[0], t[0])
             rows = sum(max(pair) for pair in found.values())
-            if not found or width == 1 or rows <= self.s.slice_leaf_rows * len(found):
+            # About leaf size: twice, as an insert makes a slice a row bigger and slices are
+            # sized on the server's row estimate (a stale one costs a level, not a wrong answer).
+            if not found or width == 1 or rows <= 2 * self.s.slice_leaf_rows * len(found):
                 return base, width, {n: max(pair) for n, pair in found.items()}
             # Most of the table differs: one pass over all of it beats thousands of ranges.
             runs = None if 2 * rows > total else _runs(base, width, sorted(found))
@@ -540,21 +553,32 @@ class Differ:
         upsert: dict[int, None] = {}
         delete: dict[int, None] = {}
         for n in numbers:
-            src, tgt = src_sets.get(n, {}), tgt_sets.get(n, {})
+            src, tgt = src_sets.get(n, set()), tgt_sets.get(n, set())
             if src is None or tgt is None:  # too big for one value: the row-by-row way
                 cut.append(((base + n * width - 1,), (base + (n + 1) * width - 1,)))
                 continue
-            for record, key in src.items():
-                if record in tgt:
-                    changes.unchanged += 1
-                else:
-                    upsert[self.key_value(key)] = None
-            for record, key in tgt.items():
-                if record not in src:
-                    delete[self.key_value(key)] = None
+            # Set differences run in C; only the few differing records are decoded.
+            only_src = src - tgt
+            changes.unchanged += len(src) - len(only_src)
+            for record in sorted(only_src):
+                upsert[self.key_value(record[:8])] = None
+            for record in sorted(tgt - src):
+                delete[self.key_value(record[:8])] = None
         del src_sets, tgt_sets
         writes = self.compare_digests(cut, changes) if cut else Writes()
         writes.deletes.extend((k,) for k in delete if k not in upsert)
+        if self.stage:
+            plan = self.source.plan
+            names = [c.name for c in plan.columns]
+            data = copy_rows(
+                self.source.d, self.source.conn, plan.table, names, plan.keys[0], list(upsert)
+            )
+            writes.staged = Staged(
+                data,
+                updates=[k for k in upsert if k in delete],
+                inserts=[k for k in upsert if k not in delete],
+            )
+            return writes
         position = self.source.plan.key_positions[0]
         for row in self.source.rows([(k,) for k in upsert], self.s.write_batch):
             (writes.updates if row[position] in delete else writes.inserts).append(row)
@@ -596,6 +620,11 @@ class Differ:
             key = tuple(row[i] for i in positions)
             (writes.inserts if key in new else writes.updates).append(row)
         return writes
+
+
+def _width(rows: int, density: float) -> int:
+    """The power-of-two key width of a slice holding about ``rows`` rows."""
+    return 1 << max(0, math.ceil(math.log2(max(1.0, rows / density))))
 
 
 def _runs(base: int, width: int, numbers: list[int]) -> list[Bounds]:
@@ -662,9 +691,17 @@ def apply_changes(
     """Deletes, then updates, then inserts, on the target's open transaction (no commit)."""
     cur = conn.cursor()
     table = dialect.quote(plan.table)
+    if changes.staged is not None:  # a single integer key: one statement per kind of write
+        keys = [k[0] for k in changes.deletes]
+        delete_keys(dialect, conn, plan.table, plan.keys[0], keys)
+        changes = replace(changes, deletes=[])
     for chunk in _chunks(changes.deletes, batch):
         sql, params = dialect.key_in(plan.keys, chunk)
         cur.execute(f"DELETE FROM {table} WHERE {sql}", params)
+    if changes.staged is not None:
+        names = [c.name for c in plan.columns]
+        override = any("ALWAYS" in c.extra for c in plan.columns)
+        apply_staged(dialect, conn, plan.table, names, plan.keys[0], changes.staged, override)
     _apply_updates(dialect, cur, plan, changes.updates, batch)
     for chunk in _chunks(changes.inserts, _rows_per_statement(batch, len(plan.columns))):
         cur.execute(
@@ -712,6 +749,8 @@ def sync_table(
     started = time.monotonic()
     try:
         dialect.begin_snapshot(source_conn)
+        for conn in (source_conn, target_conn):
+            dialect.begin_compare(conn)
         source_table = dialect.read_table(source_conn.cursor(), spec.name)
         target_table = dialect.read_table(target_conn.cursor(), spec.name)
         plan = plan_table(dialect, source_table, target_table, spec)
@@ -725,8 +764,9 @@ def sync_table(
             if not dry_run:
                 apply_changes(dialect, target_conn, plan, writes, settings.write_batch)
 
+        stage = not dry_run and can_stage(dialect, target_conn)
         with ThreadPoolExecutor(max_workers=1) as pool:
-            changes = Differ(source, target, settings, pool, write).run()
+            changes = Differ(source, target, settings, pool, write, stage).run()
         if not dry_run and changes.total:
             target_conn.commit()
         else:
