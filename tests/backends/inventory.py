@@ -91,6 +91,7 @@ CFN: dict[str, tuple[str, Callable[[Props, Props], tuple[Any, ...]]]] = {
     "AWS::RDS::DBSubnetGroup": ("db_subnet_group", lambda p, _: (p["DBSubnetGroupName"],)),
     "AWS::RDS::DBClusterParameterGroup": ("db_parameter_group", lambda p, _: (p["Family"],)),
     "Custom::SecureStringParameter": ("parameter", lambda p, _: (p["Name"],)),
+    "Custom::FunctionInvocation": ("invocation", lambda p, _: (p["Payload"],)),
     "AWS::S3::Bucket": ("bucket", lambda p, _: (p["BucketName"],)),
     "AWS::S3::BucketPolicy": ("bucket_policy", lambda p, _: ()),
     "AWS::Lambda::Function": (
@@ -229,8 +230,9 @@ CFN_ONLY = {
     # Terraform writes the host and port into the secret's version itself.
     "AWS::SecretsManager::SecretTargetAttachment",
 }
-# CloudFormation writes SecureStrings through a function; Terraform needs none of it.
-CFN_WRITER = "ParameterWriter"
+# CloudFormation writes SecureStrings, and invokes functions at deploy time, through functions
+# of its own; Terraform needs none of them.
+CFN_WRITER = ("ParameterWriter", "Invoker")
 
 
 def _sg_rules(props: Props) -> list[tuple[Any, ...]]:
@@ -343,6 +345,7 @@ TF: dict[str, tuple[str, Callable[[Props], tuple[Any, ...]]]] = {
     "aws_db_subnet_group": ("db_subnet_group", lambda p: (p["name"],)),
     "aws_rds_cluster_parameter_group": ("db_parameter_group", lambda p: (p["family"],)),
     "aws_ssm_parameter": ("parameter", lambda p: (p["name"],)),
+    "aws_lambda_invocation": ("invocation", lambda p: (p["input"],)),
     "aws_s3_bucket": ("bucket", lambda p: (p["bucket"],)),
     "aws_s3_bucket_policy": ("bucket_policy", lambda p: ()),
     "aws_lambda_function": (

@@ -367,8 +367,11 @@ def test_staging_key_admits_the_sync_log_groups(out: dict[str, Template]) -> Non
         "arn:aws:logs:us-east-1:222222222222:log-group:/aws/lambda/dbrepl-prod01-staging-replsync"
         in arns
     )
-    assert len(arns) == 4  # flow logs, the parameter writer, the function, the state machine
+    # flow logs, the parameter writer, replsync, its bootstrap, the state machine, the invoker
+    assert len(arns) == 6
     assert any(a.endswith("/staging/parameter-writer") for a in arns)
+    assert any(a.endswith("/staging/invoker") for a in arns)
+    assert any(a.endswith("-staging-replsync-boot") for a in arns)
 
 
 def site_ctx(plan: Plan) -> Ctx:
@@ -394,17 +397,25 @@ def test_every_plan_role_is_rendered_with_its_exact_name(
     plan: Plan, out: dict[str, Template]
 ) -> None:
     lids = {
-        "dev": ["FlowlogsRole", "MonitoringRole", "ReplsyncAccessRole"],
+        "dev": ["FlowlogsRole", "MonitoringRole", "ReplsyncAccessRole", "ReplsyncBootAccessRole"],
         "staging": [
             "FlowlogsRole",
             "MonitoringRole",
             "ReplsyncAccessRole",
+            "ReplsyncBootAccessRole",
             "ReplsyncRole",
+            "ReplsyncBootRole",
             "ReplsyncStatesRole",
             "ReplsyncScheduleRole",
             "AcceptDevStagingRole",
         ],
-        "prod": ["FlowlogsRole", "MonitoringRole", "ReplsyncAccessRole", "AcceptStagingProdRole"],
+        "prod": [
+            "FlowlogsRole",
+            "MonitoringRole",
+            "ReplsyncAccessRole",
+            "ReplsyncBootAccessRole",
+            "AcceptStagingProdRole",
+        ],
     }
     for site in plan.sites:
         template = out[f"{site.slug}.json"]

@@ -199,3 +199,17 @@ def test_secret_read_through_assumed_role(aws: None) -> None:
     assert (creds_read.username, creds_read.password) == ("u", "p")
     with pytest.raises(Exception, match=r"ResourceNotFound|can't find"):
         read_secret(Environment("prod", "h", 1, "d", arn))  # own account: no such secret
+
+
+def test_user_and_region_given_once_apply_to_every_environment() -> None:
+    envs = dict(CONFIG["environments"], prod={**UNREACHABLE, "dbname": "p", "region": "eu-west-1"})
+    config = parse_config(
+        json.dumps({**CONFIG, "environments": envs, "user": "sync", "region": "us-east-2"})
+    )
+    assert {(e.user, e.region) for n, e in config.environments.items() if n != "prod"} == {
+        ("sync", "us-east-2")
+    }
+    assert (config.environments["prod"].user, config.environments["prod"].region) == (
+        "sync",
+        "eu-west-1",
+    )

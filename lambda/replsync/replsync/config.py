@@ -131,7 +131,12 @@ def _build(raw: dict[str, Any]) -> Config:
     engine = str(raw["engine"])
     if engine not in ("mysql", "postgres"):
         raise ValueError(f"engine must be mysql or postgres, not {engine!r}")
-    environments = {name: _environment(name, env) for name, env in raw["environments"].items()}
+    # "user" and "region" may be given once for all environments (the 4 KB of a function's
+    # environment are tight), and per environment where one differs.
+    defaults = {k: raw[k] for k in ("user", "region") if raw.get(k)}
+    environments = {
+        name: _environment(name, {**defaults, **env}) for name, env in raw["environments"].items()
+    }
     promote = tuple(str(x) for x in raw.get("promote") or ())
     unknown = [name for name in promote if name not in environments]
     if unknown:
