@@ -8,8 +8,10 @@ from collections.abc import Callable
 from typing import Any
 
 import boto3
+import pytest
 from replsync import app
 from replsync.config import load_config
+from replsync.errors import NotPromoted
 from replsync.runtime import Runtime
 from replsync_stack import BUCKET, REGION, Stack
 from test_replsync_migrate import has_table, history
@@ -26,9 +28,9 @@ def test_prod_refuses_scripts_staging_has_not_run(stack: Stack, upload: Upload) 
     stack.invoke(action="migrate", target="staging")
     upload("V2__seed.sql", V2)
 
-    refused = stack.invoke(action="migrate", target="prod")
+    refused = stack.run(action="migrate", target="prod")
 
-    assert refused["status"] == "refused"
+    assert (refused["status"], refused["error"]) == ("error", "NotPromoted")
     assert refused["unproven"] == ["2"]  # V1 ran on staging; V2 did not
     assert refused["previous"] == "staging"
     assert not has_table(stack, "prod", "account")  # nothing ran, not even V1
@@ -53,9 +55,9 @@ def test_prod_refuses_a_script_whose_bytes_differ_from_staging(
     stack.invoke(action="migrate", target="staging")
     upload("V2__seed.sql", V2_EDITED)  # same version, other bytes: staging never ran these
 
-    refused = stack.invoke(action="migrate", target="prod")
+    refused = stack.run(action="migrate", target="prod")
 
-    assert refused["status"] == "refused" and refused["unproven"] == ["2"]
+    assert refused["error"] == "NotPromoted" and refused["unproven"] == ["2"]
     assert not has_table(stack, "prod", "account")
     assert history(stack, "prod") == []
 
@@ -64,9 +66,11 @@ def test_a_failed_script_on_staging_proves_nothing(stack: Stack, upload: Upload)
     upload("V1__broken.sql", "INSERT INTO nowhere VALUES (1);\n")
     assert stack.run(action="migrate", target="staging")["status"] == "error"
 
-    refused = stack.invoke(action="migrate", target="prod")
+    with pytest.raises(NotPromoted):  # raised: the promotion run stops and notifies
+        stack.invoke(action="migrate", target="prod")
+    refused = stack.run(action="migrate", target="prod")
 
-    assert refused["status"] == "refused" and refused["unproven"] == ["1"]
+    assert refused["error"] == "NotPromoted" and refused["unproven"] == ["1"]
 
 
 def test_a_run_reads_the_versions_its_first_step_listed(stack: Stack, upload: Upload) -> None:
@@ -128,6 +132,16 @@ def test_an_object_overwritten_mid_run_is_not_read(stack: Stack, upload: Upload)
     assert stack.query("staging", "SELECT name FROM account") == [("one",)]
     latest = s3.client.get_object(Bucket=BUCKET, Key="migrations/V2__seed.sql")
     assert latest["Body"].read() == V2_EDITED.encode()  # the overwrite did happen
+
+
+def test_prod_first_in_the_order_has_nothing_to_prove_it(stack: Stack, upload: Upload) -> None:
+    upload("V1__accounts.sql", V1)
+    stack.set_config(promote=["prod", "staging"])
+
+    refused = stack.run(action="migrate", target="prod")
+
+    assert refused["error"] == "NotPromoted" and "nothing has proven" in refused["message"]
+    assert not has_table(stack, "prod", "account")
 
 
 def test_versions_outside_the_prefix_are_refused(stack: Stack, upload: Upload) -> None:

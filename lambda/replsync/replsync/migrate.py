@@ -32,7 +32,7 @@ from typing import Any
 from replsync.catalog import HISTORY_TABLE
 from replsync.connect import close_quietly, with_retry
 from replsync.dialect import Connection, Dialect
-from replsync.errors import ChecksumMismatch, MigrationFailed, Refused
+from replsync.errors import ChecksumMismatch, MigrationFailed, NotPromoted, Refused
 from replsync.observe import emit_metrics, log
 from replsync.policy import environment
 from replsync.runtime import Request, Runtime
@@ -270,7 +270,7 @@ def run_migrations(
 def previous_environment(runtime: Runtime, target: str) -> str:
     order = runtime.config.promote
     if target not in order or order.index(target) == 0:
-        raise Refused(
+        raise NotPromoted(
             f"production environment {target!r} has no environment before it in the promote "
             f"order {list(order)}: nothing has proven its migrations"
         )
@@ -293,7 +293,7 @@ def check_promoted(target: str, previous: str, pending: list[Script], proven: se
     run successfully with the same bytes."""
     unproven = [s.version for s in pending if s.checksum not in proven]
     if unproven:
-        raise Refused(
+        raise NotPromoted(
             f"{target!r} is production: migrations {unproven} have not succeeded on "
             f"{previous!r} with the same checksum",
             unproven=unproven,
