@@ -397,12 +397,12 @@ def test_every_plan_role_is_rendered_with_its_exact_name(
     plan: Plan, out: dict[str, Template]
 ) -> None:
     lids = {
-        "dev": ["FlowlogsRole", "MonitoringRole", "ReplsyncAccessRole", "ReplsyncBootAccessRole"],
+        "dev": ["FlowlogsRole", "MonitoringRole", "ReplsyncAccessRole", "ReplsyncMasterRole"],
         "staging": [
             "FlowlogsRole",
             "MonitoringRole",
             "ReplsyncAccessRole",
-            "ReplsyncBootAccessRole",
+            "ReplsyncMasterRole",
             "ReplsyncRole",
             "ReplsyncBootRole",
             "ReplsyncStatesRole",
@@ -413,7 +413,7 @@ def test_every_plan_role_is_rendered_with_its_exact_name(
             "FlowlogsRole",
             "MonitoringRole",
             "ReplsyncAccessRole",
-            "ReplsyncBootAccessRole",
+            "ReplsyncMasterRole",
             "AcceptStagingProdRole",
         ],
     }

@@ -56,12 +56,12 @@ def test_cloudformation_connect_names_the_user_of_the_cluster(
         "Fn::Sub": f"arn:aws:rds-db:us-east-1:{account}:dbuser:"
         "${Cluster.DBClusterResourceId}/replgen_sync"
     }
-    boot = cfn_policy(template, "ReplsyncBootAccessRole")
+    boot = cfn_policy(template, "ReplsyncMasterRole")
     assert boot["ReadMasterSecret"]["Action"] == [
         "secretsmanager:GetSecretValue",
         "secretsmanager:DescribeSecret",
     ]
-    trust = template["Resources"]["ReplsyncBootAccessRole"]["Properties"]
+    trust = template["Resources"]["ReplsyncMasterRole"]["Properties"]
     principals = json.dumps(trust["AssumeRolePolicyDocument"])
     assert "role/dbrepl-prod01-staging-replsync-boot" in principals
     assert 'role/dbrepl-prod01-staging-replsync"' not in principals
@@ -79,7 +79,7 @@ def test_terraform_connect_names_the_user_of_the_cluster(both: dict[str, Path], 
         f"arn:aws:rds-db:us-east-1:{account}:dbuser:"
         f"${{aws_rds_cluster.{cluster_id}.cluster_resource_id}}/replgen_sync"
     ]
-    boot = tf_policy(tf_role(stack, f"dbrepl-prod01-{env}-replsync-boot-access"))
+    boot = tf_policy(tf_role(stack, f"dbrepl-prod01-{env}-replsync-master"))
     assert "secretsmanager:GetSecretValue" in boot["ReadMasterSecret"]["Action"]
 
 
@@ -95,7 +95,7 @@ def test_only_the_bootstrap_reads_master_secrets_on_both_backends(both: dict[str
         "s3:ListBucketVersions",
     ]
     boot = cfn_policy(staging, "ReplsyncBootRole")
-    assert all("replsync-boot-access" in r for r in boot["AssumeEnvironmentRoles"]["Resource"])
+    assert all("replsync-master" in r for r in boot["AssumeEnvironmentRoles"]["Resource"])
     assert "ReadMigrationScripts" not in boot
     stack = tf(both, "staging")
     functions = {f["function_name"]: f for f in stack["resource"]["aws_lambda_function"].values()}
@@ -121,7 +121,7 @@ def test_cloudformation_invokes_the_bootstrap_per_environment(both: dict[str, Pa
             payload["action"] == "bootstrap"
             and lid == f"Bootstrap{payload['target'].title()}Invocation"
         )
-        assert "ReplsyncBootAccessRole" in resource["DependsOn"]
+        assert "ReplsyncMasterRole" in resource["DependsOn"]
     invoker = resources["InvokerFunction"]["Properties"]
     assert "VpcConfig" not in invoker  # it must reach CloudFormation's response URL
     assert resources["ReplsyncBootFunction"]["Properties"]["VpcConfig"]  # the databases
@@ -139,7 +139,7 @@ def test_terraform_invokes_the_bootstrap_per_environment(both: dict[str, Path]) 
         assert invocation["function_name"] == f"${{aws_lambda_function.{boot_id}.function_name}}"
         payload = json.loads(invocation["input"])
         targets.add(payload["target"])
-        assert any("role_replsync_boot_access" in d for d in invocation["depends_on"])
+        assert any("role_replsync_master" in d for d in invocation["depends_on"])
     assert targets == set(ENVS)
 
 

@@ -176,11 +176,11 @@ def test_only_the_bootstrap_reads_the_master_secret(prod: Plan) -> None:
     boot_role = next(r for r in staging.roles if r.key == "role:replsync-boot")
     assume = next(s for s in boot_role.statements if s.sid == "AssumeEnvironmentRoles")
     assert set(assume.resources) == {
-        f"arn:aws:iam::{a}:role/dbrepl-prod01-{e}-replsync-boot-access"
+        f"arn:aws:iam::{a}:role/dbrepl-prod01-{e}-replsync-master"
         for a, e in (("111111111111", "dev"), ("222222222222", "staging"), ("333333333333", "prod"))
     }
     assert not any(s.sid == "ReadMigrationScripts" for s in boot_role.statements)
-    boot_access = next(r for r in prod.site("prod").roles if r.key == "role:replsync-boot-access")
+    boot_access = next(r for r in prod.site("prod").roles if r.key == "role:replsync-master")
     assert boot_access.trusted_roles == (("222222222222", boot_role.arn),)
     secret = next(s for s in boot_access.statements if s.sid == "ReadMasterSecret")
     assert secret.resources == (Ref("prod", "cluster", "secret_arn"),)

@@ -80,21 +80,21 @@ def postgres_grants(dbname: str, schema: str, user: str, access: Access) -> list
     who = f'"{user}"'
     db = '"' + dbname.replace('"', '""') + '"'
     sch = '"' + schema.replace('"', '""') + '"'
-    statements = [
-        f"REVOKE ALL ON ALL TABLES IN SCHEMA {sch} FROM {who}",
-        f"REVOKE ALL ON ALL SEQUENCES IN SCHEMA {sch} FROM {who}",
-        f"REVOKE ALL ON SCHEMA {sch} FROM {who}",
-        f"REVOKE ALL ON DATABASE {db} FROM {who}",
-    ]
     if access.migrations:
+        # Nothing to take back: the user may do everything in the database. (Revoking on
+        # tables would, run by a true superuser, strip an owner of its own privileges.)
         return [
-            *statements,
             f"GRANT CONNECT, CREATE, TEMPORARY ON DATABASE {db} TO {who}",
             f"GRANT USAGE, CREATE ON SCHEMA {sch} TO {who}",
             f"GRANT ALL ON ALL TABLES IN SCHEMA {sch} TO {who}",
             f"GRANT ALL ON ALL SEQUENCES IN SCHEMA {sch} TO {who}",
         ]
-    statements += [
+    # Start from nothing, so a table dropped from the configuration loses its grant.
+    statements = [
+        f"REVOKE ALL ON ALL TABLES IN SCHEMA {sch} FROM {who}",
+        f"REVOKE ALL ON ALL SEQUENCES IN SCHEMA {sch} FROM {who}",
+        f"REVOKE ALL ON SCHEMA {sch} FROM {who}",
+        f"REVOKE ALL ON DATABASE {db} FROM {who}",
         f"GRANT CONNECT ON DATABASE {db} TO {who}",
         f"GRANT USAGE ON SCHEMA {sch} TO {who}",
     ]

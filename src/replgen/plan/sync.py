@@ -110,7 +110,7 @@ def attach(ctx: Context, sites: list[Site]) -> list[Site]:
     names = _Names(ctx, host)
     by_id = {s.id: s for s in sites}
     access = {env: _access_role(ctx, names, by_id[db_sites[env]]) for env in envs}
-    boot = {env: _boot_access_role(ctx, names, by_id[db_sites[env]]) for env in envs}
+    boot = {env: _master_role(ctx, names, by_id[db_sites[env]]) for env in envs}
     out = []
     for site in sites:
         roles = tuple(
@@ -155,8 +155,8 @@ class _Names:
     def access_role(self, slug: str) -> str:
         return self._make("role", slug, "replsync-access")
 
-    def boot_access_role(self, slug: str) -> str:
-        return self._make("role", slug, "replsync-boot-access")
+    def master_role(self, slug: str) -> str:
+        return self._make("role", slug, "replsync-master")
 
 
 def db_user_arn(site: Site, user: str) -> Join:
@@ -180,10 +180,10 @@ def _access_role(ctx: Context, names: _Names, site: Site) -> Role:
     )
 
 
-def _boot_access_role(ctx: Context, names: _Names, site: Site) -> Role:
+def _master_role(ctx: Context, names: _Names, site: Site) -> Role:
     """In the environment's own account: read the master secret, for the bootstrap only
     (trusted by the bootstrap function's role, never by the run-time one)."""
-    name = names.boot_access_role(site.slug)
+    name = names.master_role(site.slug)
     host = ctx.entry(ctx.spec.sync.runs_in)  # type: ignore[union-attr]
     via = service_principal(f"secretsmanager.{site.region}", site.region)
     statements = (
@@ -200,7 +200,7 @@ def _boot_access_role(ctx: Context, names: _Names, site: Site) -> Role:
         ),
     )
     return Role(
-        "role:replsync-boot-access",
+        "role:replsync-master",
         name,
         role_arn(site.region, site.account_id, name),
         None,
