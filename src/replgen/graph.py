@@ -2,9 +2,10 @@
 
 Accounts and regions are nested groups; each site shows its CIDR and cluster; edges are
 the peerings (with the one port they pass), the sync flow (the schema promotion chain and
-reference data from its source to each target) and disaster-recovery replication from
-the primary region to the others. One neutral `Diagram`, two text renderers (Mermaid,
-which GitHub and most editors draw, and Graphviz dot), and SVG through Graphviz's `dot`.
+reference data along its chain, each target from the one before it) and disaster-recovery
+replication from the primary region to the others. One neutral `Diagram`, two text
+renderers (Mermaid, which GitHub and most editors draw, and Graphviz dot), and SVG through
+Graphviz's `dot`.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Literal
 
 from replgen.errors import UsageError
 from replgen.plan.model import Plan, Site
+from replgen.plan.sync import reference_routes
 from replgen.spec.models import Spec
 
 EdgeKind = Literal["peering", "promote", "reference", "replication"]
@@ -111,10 +113,11 @@ def _sync_edges(spec: Spec, plan: Plan) -> list[Edge]:
     ref = sync.reference_data
     if ref is not None:
         tables = ", ".join(t.name for t in ref.tables)
-        for target in ref.targets:
-            source = _primary_site(plan, ref.source)
+        for target, source in reference_routes(spec).items():
             label = f"reference data: {tables}"
-            edges.append(Edge(source, _primary_site(plan, target), "reference", label))
+            edges.append(
+                Edge(_primary_site(plan, source), _primary_site(plan, target), "reference", label)
+            )
     return edges
 
 

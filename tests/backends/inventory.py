@@ -91,6 +91,7 @@ CFN: dict[str, tuple[str, Callable[[Props, Props], tuple[Any, ...]]]] = {
     "AWS::RDS::DBSubnetGroup": ("db_subnet_group", lambda p, _: (p["DBSubnetGroupName"],)),
     "AWS::RDS::DBClusterParameterGroup": ("db_parameter_group", lambda p, _: (p["Family"],)),
     "Custom::SecureStringParameter": ("parameter", lambda p, _: (p["Name"],)),
+    "Custom::FunctionInvocation": ("invocation", lambda p, _: (p["Payload"],)),
     "AWS::S3::Bucket": ("bucket", lambda p, _: (p["BucketName"],)),
     "AWS::S3::BucketPolicy": ("bucket_policy", lambda p, _: ()),
     "AWS::Lambda::Function": (
@@ -229,9 +230,10 @@ CFN_ONLY = {
     # Terraform writes the host and port into the secret's version itself.
     "AWS::SecretsManager::SecretTargetAttachment",
 }
-# CloudFormation writes SecureStrings, and empties a destroyable site's buckets and vault on
-# delete, through functions; Terraform needs none of it (force_destroy empties them itself).
-CFN_WRITER = ("ParameterWriter", "Emptier", "FoundationEmptier")
+# CloudFormation writes SecureStrings, invokes functions at deploy time, and empties a
+# destroyable site's buckets and vault on delete, through functions of its own; Terraform
+# needs none of them (force_destroy empties buckets and vaults itself).
+CFN_WRITER = ("ParameterWriter", "Emptier", "FoundationEmptier", "Invoker")
 
 
 def _sg_rules(props: Props) -> list[tuple[Any, ...]]:
@@ -347,6 +349,7 @@ TF: dict[str, tuple[str, Callable[[Props], tuple[Any, ...]]]] = {
     "aws_db_subnet_group": ("db_subnet_group", lambda p: (p["name"],)),
     "aws_rds_cluster_parameter_group": ("db_parameter_group", lambda p: (p["family"],)),
     "aws_ssm_parameter": ("parameter", lambda p: (p["name"],)),
+    "aws_lambda_invocation": ("invocation", lambda p: (p["input"],)),
     "aws_s3_bucket": ("bucket", lambda p: (p["bucket"],)),
     "aws_s3_bucket_policy": ("bucket_policy", lambda p: ()),
     "aws_lambda_function": (

@@ -194,10 +194,12 @@ def test_cdktf_json_reruns_the_compile_from_its_folder(both: dict[str, Path]) ->
 def test_functions_name_the_packaged_zip_by_hash(both: dict[str, Path]) -> None:
     replsync = compiler.artifacts()["replsync"]
     staging = stacks(both["prod"])["dbrepl-prod01-staging-us-east-1"]
-    (fn,) = staging["resource"]["aws_lambda_function"].values()
-    assert fn["s3_key"] == f"replgen/{replsync.filename}"
-    assert fn["source_code_hash"] == replsync.base64_sha256
-    assert fn["s3_bucket"] == "${var.artifact_bucket}"
+    functions = staging["resource"]["aws_lambda_function"].values()
+    assert len(functions) == 2  # replsync, and its deploy-time bootstrap (same zip)
+    for fn in functions:
+        assert fn["s3_key"] == f"replgen/{replsync.filename}"
+        assert fn["source_code_hash"] == replsync.base64_sha256
+        assert fn["s3_bucket"] == "${var.artifact_bucket}"
 
 
 def test_plan_text_reaches_terraform_unexpanded() -> None:

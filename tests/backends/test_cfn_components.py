@@ -661,7 +661,10 @@ def test_replsync_function_settings(out: dict[str, Template]) -> None:
 def test_replsync_config_reads_other_sites_through_stack_inputs(
     out: dict[str, Template],
 ) -> None:
-    config = props(out["staging.json"], "ReplsyncFunction")["Environment"]["Variables"][
+    # The master secrets are in the bootstrap function's configuration only.
+    run_time = props(out["staging.json"], "ReplsyncFunction")["Environment"]["Variables"]
+    assert "SecretArn" not in json.dumps(run_time)
+    config = props(out["staging.json"], "ReplsyncBootFunction")["Environment"]["Variables"][
         "REPLSYNC_CONFIG"
     ]
     text = resolve(

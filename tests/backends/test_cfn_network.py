@@ -368,10 +368,13 @@ def test_staging_key_admits_the_sync_log_groups(out: dict[str, Template]) -> Non
         "arn:aws:logs:us-east-1:222222222222:log-group:/aws/lambda/dbrepl-prod01-staging-replsync"
         in arns
     )
-    # flow logs, the parameter writer, the function, the state machine, the emptier
-    assert len(arns) == 5
+    # flow logs, the parameter writer, replsync, its bootstrap, the state machine, the
+    # invoker, the emptier
+    assert len(arns) == 7
     assert any(a.endswith("/staging/parameter-writer") for a in arns)
+    assert any(a.endswith("/staging/invoker") for a in arns)
     assert any(a.endswith("/staging/emptier") for a in arns)
+    assert any(a.endswith("-staging-replsync-boot") for a in arns)
 
 
 def site_ctx(plan: Plan) -> Ctx:
@@ -397,17 +400,25 @@ def test_every_plan_role_is_rendered_with_its_exact_name(
     plan: Plan, out: dict[str, Template]
 ) -> None:
     lids = {
-        "dev": ["FlowlogsRole", "MonitoringRole", "ReplsyncAccessRole"],
+        "dev": ["FlowlogsRole", "MonitoringRole", "ReplsyncAccessRole", "ReplsyncMasterRole"],
         "staging": [
             "FlowlogsRole",
             "MonitoringRole",
             "ReplsyncAccessRole",
+            "ReplsyncMasterRole",
             "ReplsyncRole",
+            "ReplsyncBootRole",
             "ReplsyncStatesRole",
             "ReplsyncScheduleRole",
             "AcceptDevStagingRole",
         ],
-        "prod": ["FlowlogsRole", "MonitoringRole", "ReplsyncAccessRole", "AcceptStagingProdRole"],
+        "prod": [
+            "FlowlogsRole",
+            "MonitoringRole",
+            "ReplsyncAccessRole",
+            "ReplsyncMasterRole",
+            "AcceptStagingProdRole",
+        ],
     }
     for site in plan.sites:
         template = out[f"{site.slug}.json"]

@@ -37,7 +37,9 @@ def test_mermaid_groups_accounts_and_regions_and_draws_every_flow() -> None:
     assert "10.3.0.0/16<br/>dbrepl-prod01-prod: aurora-mysql" in text
     assert '  n_dev <-->|"peering :3306"| n_staging' in text
     assert '  n_staging -.->|"schema: promote 2"| n_prod' in text
-    assert '  n_dev -.->|"reference data: currency, fee_schedule"| n_prod' in text
+    # Reference data follows the chain: prod takes it from staging, never straight from dev.
+    assert '  n_staging -.->|"reference data: currency, fee_schedule"| n_prod' in text
+    assert '  n_dev -.->|"reference data: currency, fee_schedule"| n_prod' not in text
     assert text.count("subgraph") == text.count("\n  end\n") * 2
 
 

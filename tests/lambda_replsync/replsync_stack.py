@@ -15,8 +15,8 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT / "lambda" / "replsync") not in sys.path:
     sys.path.insert(0, str(ROOT / "lambda" / "replsync"))  # the Lambda's code root
 
-from replsync import app  # noqa: E402
-from replsync.config import SyncSettings  # noqa: E402
+from replsync import app, connect  # noqa: E402
+from replsync.config import Environment, SyncSettings  # noqa: E402
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -34,6 +34,7 @@ class Stack:
     config: dict[str, Any] = field(default_factory=dict)
     dbs: dict[str, dict[str, Any]] = field(default_factory=dict)
     conns: dict[str, Any] = field(default_factory=dict)  # cached autocommit connections
+    passwords: dict[str, str] = field(default_factory=dict)  # database user -> password
 
     @property
     def engine(self) -> str:
@@ -86,6 +87,12 @@ def make_stack(
 
     stack = Stack(server, monkeypatch)
     monkeypatch.setenv("DB_CA_BUNDLE", str(server.tls.ca))  # the test servers' own CA
+    # The run-time login is an IAM token for the configured user. A test server cannot
+    # validate IAM tokens, so the token provider alone is stood in for: it answers with the
+    # password the test gave that user. Everything else (login, TLS, grants) is real.
+    passwords = {server.user: server.password}
+    stack.passwords = passwords
+    monkeypatch.setattr(connect, "iam_token", lambda env: token_for(passwords, env))
     secrets = boto3.client("secretsmanager", region_name=REGION)
     environments = {}
     names = ("dev", "staging", "prod")
@@ -96,9 +103,9 @@ def make_stack(
         arn = secrets.create_secret(
             Name=f"{info['dbname']}-{name}",
             SecretString=json.dumps(
-                {
-                    "username": info["user"],
-                    "password": info["password"],
+                {  # the master user's secret: only bootstrap reads it
+                    "username": server.admin_user,
+                    "password": server.admin_password,
                     "engine": server.engine,
                     "host": "ignored.invalid",
                     "port": 1,
@@ -110,13 +117,18 @@ def make_stack(
             "port": info["port"],
             "dbname": info["dbname"],
             "secret_arn": arn,
+            "user": info["user"],
+            "region": REGION,
             "production": name == "prod",
-            # staging reads its secret through an assumed role, as cross-account envs do
+            # staging signs its token (and bootstrap reads its secret) through an assumed
+            # role, as cross-account environments do
             "role_arn": f"arn:aws:iam::{ACCOUNT}:role/replsync-{name}"
             if name == "staging"
             else None,
         }
-    boto3.client("s3", region_name=REGION).create_bucket(Bucket=BUCKET)
+    s3 = boto3.client("s3", region_name=REGION)
+    s3.create_bucket(Bucket=BUCKET)
+    s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
     settings = settings or SyncSettings(
         chunk_rows=64, fanout=4, leaf_rows=8, fetch_rows=100, write_batch=50
     )
@@ -130,6 +142,11 @@ def make_stack(
         sync=settings.__dict__,
     )
     return stack
+
+
+def token_for(passwords: dict[str, str], env: Environment) -> str:
+    """The stand-in IAM token: the user's test password (unknown user: no login)."""
+    return passwords.get(env.user, "no-such-user")
 
 
 def json_lines(text: str) -> list[dict[str, Any]]:

@@ -95,6 +95,8 @@ def test_refusal_writes_nothing(stack: Stack) -> None:
         {"action": "status", "dry_run": "yes"},
         {"action": "sync_reference_data", "source": 1, "target": "x"},
         {"action": "sync_reference_data", "tables": "currency"},
+        {"action": "migrate", "target": "dev", "versions": ["migrations/V1__a.sql"]},
+        {"action": "migrate", "target": "dev", "versions": {"migrations/V1__a.sql": 1}},
     ],
 )
 def test_invalid_events(offline: None, event: Any) -> None:
@@ -140,6 +142,19 @@ def test_config_parsing() -> None:
         ("one", ("id",), ()),
     ]
     assert config.sync.chunk_rows > config.sync.leaf_rows
+    assert config.environments["dev"].user == "replgen_sync"  # the default user's name
+
+
+def test_routes_chain_reference_data() -> None:
+    ref = dict(CONFIG["reference_data"], routes={"prod": "staging", "alias": "prod"})
+    config = parse_config(json.dumps({**CONFIG, "reference_data": ref}))
+    assert [config.reference_data.source_of(t) for t in ("staging", "prod", "alias", "dev")] == [
+        "dev",
+        "staging",
+        "prod",
+        None,
+    ]
+    assert config.reference_data.sources() == {"dev", "staging", "prod"}
 
 
 @pytest.mark.parametrize(
@@ -150,6 +165,9 @@ def test_config_parsing() -> None:
         "[]",
         json.dumps({"engine": "oracle"}),
         json.dumps({**CONFIG, "promote": ["nowhere"]}),
+        json.dumps(
+            {**CONFIG, "reference_data": {**CONFIG["reference_data"], "routes": {"prod": "qa"}}}
+        ),
     ],
 )
 def test_bad_config(text: str) -> None:
@@ -181,3 +199,17 @@ def test_secret_read_through_assumed_role(aws: None) -> None:
     assert (creds_read.username, creds_read.password) == ("u", "p")
     with pytest.raises(Exception, match=r"ResourceNotFound|can't find"):
         read_secret(Environment("prod", "h", 1, "d", arn))  # own account: no such secret
+
+
+def test_user_and_region_given_once_apply_to_every_environment() -> None:
+    envs = dict(CONFIG["environments"], prod={**UNREACHABLE, "dbname": "p", "region": "eu-west-1"})
+    config = parse_config(
+        json.dumps({**CONFIG, "environments": envs, "user": "sync", "region": "us-east-2"})
+    )
+    assert {(e.user, e.region) for n, e in config.environments.items() if n != "prod"} == {
+        ("sync", "us-east-2")
+    }
+    assert (config.environments["prod"].user, config.environments["prod"].region) == (
+        "sync",
+        "eu-west-1",
+    )

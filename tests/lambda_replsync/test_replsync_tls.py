@@ -35,7 +35,7 @@ def _connector(server: Any, host: str | None = None) -> tuple[Connector, Environ
     )
     config: Any = SimpleNamespace(environments={"dev": env})  # all a Connector reads
     creds = Credentials(info["user"], info["password"])
-    return Connector(config, DIALECTS[server.engine](), secrets=lambda _env: creds), env
+    return Connector(config, DIALECTS[server.engine](), login=lambda _env: creds), env
 
 
 def test_a_verified_connection_is_encrypted(server: Any, monkeypatch: pytest.MonkeyPatch) -> None:

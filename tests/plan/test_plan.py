@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from replgen.plan.build import build
-from replgen.plan.model import Code, Plan, Ref
+from replgen.plan.model import Code, Join, Plan, Ref
+from replgen.plan.sync import reference_routes
 from replgen.spec.load import load
 
 ROOT = Path(__file__).parents[2]
@@ -152,19 +153,70 @@ def test_sync_roles_name_exact_arns(prod: Plan) -> None:
         assert statement.resources != ("*",) or statement.reason
     access = next(r for r in prod.site("prod").roles if r.key == "role:replsync-access")
     assert access.trusted_roles == (("222222222222", sync_role.arn),)
-    secret = next(s for s in access.statements if s.sid == "ReadDatabaseSecret")
+    # At run time: log in as the sync's own database user, nothing else (no secret, no key).
+    (connect,) = access.statements
+    assert connect.actions == ("rds-db:connect",)
+    assert connect.resources == (
+        Join(
+            (
+                "arn:aws:rds-db:us-east-1:333333333333:dbuser:",
+                Ref("prod", "cluster", "resource_id"),
+                "/replgen_sync",
+            )
+        ),
+    )
+    assert not any(
+        "secretsmanager:GetSecretValue" in s.actions
+        for site in prod.sites
+        for r in site.roles
+        if r.key in ("role:replsync", "role:replsync-access")
+        for s in r.statements
+    )
+
+
+def test_only_the_bootstrap_reads_the_master_secret(prod: Plan) -> None:
+    staging = prod.site("staging")
+    boot_role = next(r for r in staging.roles if r.key == "role:replsync-boot")
+    assume = next(s for s in boot_role.statements if s.sid == "AssumeEnvironmentRoles")
+    assert set(assume.resources) == {
+        f"arn:aws:iam::{a}:role/dbrepl-prod01-{e}-replsync-master"
+        for a, e in (("111111111111", "dev"), ("222222222222", "staging"), ("333333333333", "prod"))
+    }
+    assert not any(s.sid == "ReadMigrationScripts" for s in boot_role.statements)
+    boot_access = next(r for r in prod.site("prod").roles if r.key == "role:replsync-master")
+    assert boot_access.trusted_roles == (("222222222222", boot_role.arn),)
+    secret = next(s for s in boot_access.statements if s.sid == "ReadMasterSecret")
     assert secret.resources == (Ref("prod", "cluster", "secret_arn"),)
+    decrypt = next(s for s in boot_access.statements if s.sid == "DecryptMasterSecret")
+    assert decrypt.conditions == (
+        ("StringEquals", "kms:ViaService", ("secretsmanager.us-east-1.amazonaws.com",)),
+    )
+    run, boot = staging.functions
+    assert (run.key, boot.key) == ("function:replsync", "function:replsync-boot")
+    assert Ref("prod", "cluster", "secret_arn") in boot.environment[0][1].parts  # type: ignore[union-attr]
+    assert Ref("prod", "cluster", "secret_arn") not in run.environment[0][1].parts  # type: ignore[union-attr]
+    invocations = {i.key: json.loads(i.payload) for i in staging.invocations}
+    assert sorted(invocations) == [f"invocation:bootstrap-{e}" for e in ("dev", "prod", "staging")]
+    assert {(p["action"], p["target"]) for p in invocations.values()} == {
+        ("bootstrap", "dev"),
+        ("bootstrap", "staging"),
+        ("bootstrap", "prod"),
+    }
+    assert all(i.function == boot.key for i in staging.invocations)
+
+
+def test_reference_data_follows_the_chain() -> None:
+    spec = load(ROOT / "specs" / "prod.yaml").spec
+    assert reference_routes(spec) == {"staging": "dev", "prod": "staging"}
 
 
 def test_sync_function_config_and_state_machine(prod: Plan) -> None:
     staging = prod.site("staging")
-    (fn,) = staging.functions
+    fn, _boot = staging.functions
     assert (fn.timeout, fn.vpc, fn.runtime) == (300, True, "python3.12")
     config = fn.environment[0][1]
     refs = [p for p in config.parts if isinstance(p, Ref)]  # type: ignore[union-attr]
-    assert (
-        Ref("dev", "cluster", "endpoint") in refs and Ref("prod", "cluster", "secret_arn") in refs
-    )
+    assert Ref("dev", "cluster", "endpoint") in refs
     (machine,) = staging.state_machines
     definition = json.loads(machine.definition)
     states, order, name = definition["States"], [], definition["StartAt"]
@@ -179,6 +231,13 @@ def test_sync_function_config_and_state_machine(prod: Plan) -> None:
         "Sync reference data to prod",
     ]
     assert all(states[n]["Catch"][0]["Next"] == "Notify failure" for n in order)
+    payloads = [states[n]["Parameters"]["Payload"] for n in order]
+    assert "versions.$" not in payloads[0]  # the first step lists the bucket, once
+    assert {p["versions.$"] for p in payloads[1:3]} == {"$.results.step1.result.versions"}
+    assert [(p.get("source"), p["target"]) for p in payloads[3:]] == [
+        ("dev", "staging"),
+        ("staging", "prod"),
+    ]
     lag = [a for a in staging.alarms if a.metric == "TargetStalenessSeconds"]
     # lag_alarm_seconds 60 + rate(1 hour): silent for 61 one-minute periods, or a refresh
     # that ended over 3660 s stale; no refresh at all is missing data, which breaches.
@@ -216,3 +275,10 @@ def test_four_environments_over_two_accounts(four: Plan) -> None:
 def test_plan_is_deterministic() -> None:
     path = ROOT / "specs" / "prod.yaml"
     assert plan_of(path) == plan_of(path)
+
+
+def test_reference_chain_follows_promote_order_not_list_order(tmp_path: Path) -> None:
+    text = (ROOT / "tests" / "specs" / "valid" / "four-envs.yaml").read_text()
+    path = tmp_path / "four.yaml"
+    path.write_text(text.replace("targets: [qa, staging, prod]", "targets: [prod, qa, staging]"))
+    assert reference_routes(load(path).spec) == {"qa": "dev", "staging": "qa", "prod": "staging"}

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from replsync.bootstrap import bootstrap
 from replsync.config import load_config
 from replsync.errors import InvalidEvent, Refused, ReplsyncError
 from replsync.migrate import migrate
@@ -25,6 +26,7 @@ from replsync.status import status
 Action = Callable[[Request, Runtime], dict[str, Any]]
 
 ACTIONS: dict[str, Action] = {
+    "bootstrap": bootstrap,
     "migrate": migrate,
     "schema_diff": schema_diff,
     "sync_reference_data": sync_reference_data,
@@ -51,12 +53,19 @@ def parse_event(event: Any) -> Request:
     dry_run = event.get("dry_run", False)
     if not isinstance(dry_run, bool):
         raise InvalidEvent("dry_run must be true or false")
+    versions = event.get("versions")
+    if versions is not None and (
+        not isinstance(versions, Mapping)
+        or not all(isinstance(k, str) and isinstance(v, str) for k, v in versions.items())
+    ):
+        raise InvalidEvent("versions must map object keys to version ids")
     return Request(
         action,
         event.get("source"),
         event.get("target"),
         tuple(tables) if tables is not None else None,
         dry_run,
+        dict(versions) if versions is not None else None,
     )
 
 

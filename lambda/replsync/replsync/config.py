@@ -13,15 +13,25 @@ from replsync.errors import ConfigError
 ENV_VAR = "REPLSYNC_CONFIG"
 
 
+# The sync's own database user, where the configuration names none.
+DEFAULT_USER = "replgen_sync"
+
+
 @dataclass(frozen=True)
 class Environment:
+    """One environment's database. At run time the sync connects as ``user`` with an IAM
+    token (signed with ``role_arn``'s credentials where there is one). ``secret_arn`` (the
+    master secret) is configured only for the deploy-time bootstrap, which creates ``user``."""
+
     name: str
     host: str
     port: int
     dbname: str
-    secret_arn: str
+    secret_arn: str | None = None
     role_arn: str | None = None
     production: bool = False
+    user: str = DEFAULT_USER
+    region: str | None = None  # the cluster's region (IAM tokens are signed for it)
 
 
 @dataclass(frozen=True)
@@ -36,9 +46,21 @@ class ReferenceData:
     source: str | None
     targets: tuple[str, ...]
     tables: tuple[TableSpec, ...]
+    # target -> the one environment it takes reference data from (the one before it in the
+    # promote chain, decided by the plan). Without routes every target reads from ``source``.
+    routes: Mapping[str, str] = field(default_factory=dict)
 
     def table(self, name: str) -> TableSpec | None:
         return next((t for t in self.tables if t.name == name), None)
+
+    def source_of(self, target: str) -> str | None:
+        if target not in self.targets:
+            return None
+        return self.routes.get(target, self.source)
+
+    def sources(self) -> set[str]:
+        """Environments that reference data is read from."""
+        return {s for t in self.targets if (s := self.source_of(t)) is not None}
 
 
 @dataclass(frozen=True)
@@ -110,17 +132,27 @@ def _build(raw: dict[str, Any]) -> Config:
     engine = str(raw["engine"])
     if engine not in ("mysql", "postgres"):
         raise ValueError(f"engine must be mysql or postgres, not {engine!r}")
-    environments = {name: _environment(name, env) for name, env in raw["environments"].items()}
+    # "user" and "region" may be given once for all environments (the 4 KB of a function's
+    # environment are tight), and per environment where one differs.
+    defaults = {k: raw[k] for k in ("user", "region") if raw.get(k)}
+    environments = {
+        name: _environment(name, {**defaults, **env}) for name, env in raw["environments"].items()
+    }
     promote = tuple(str(x) for x in raw.get("promote") or ())
     unknown = [name for name in promote if name not in environments]
     if unknown:
         raise ValueError(f"promote names unknown environments {unknown}")
+    reference_data = _reference_data(raw.get("reference_data") or {})
+    routed = [*reference_data.routes.keys(), *reference_data.routes.values()]
+    unknown = [name for name in routed if name not in environments]
+    if unknown:
+        raise ValueError(f"reference_data.routes names unknown environments {unknown}")
     migrations = raw.get("migrations")
     return Config(
         engine=engine,
         environments=environments,
         promote=promote,
-        reference_data=_reference_data(raw.get("reference_data") or {}),
+        reference_data=reference_data,
         migrations=Migrations(str(migrations["bucket"]), str(migrations.get("prefix") or ""))
         if migrations
         else None,
@@ -135,9 +167,11 @@ def _environment(name: str, env: dict[str, Any]) -> Environment:
         host=str(env["host"]),
         port=int(env["port"]),
         dbname=str(env["dbname"]),
-        secret_arn=str(env["secret_arn"]),
+        secret_arn=env.get("secret_arn") or None,
         role_arn=env.get("role_arn") or None,
         production=bool(env.get("production", False)),
+        user=str(env.get("user") or DEFAULT_USER),
+        region=env.get("region") or None,
     )
 
 
@@ -157,4 +191,5 @@ def _reference_data(raw: dict[str, Any]) -> ReferenceData:
         source=raw.get("source"),
         targets=tuple(raw.get("targets") or ()),
         tables=tuple(tables),
+        routes={str(k): str(v) for k, v in (raw.get("routes") or {}).items()},
     )

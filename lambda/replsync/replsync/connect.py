@@ -1,4 +1,10 @@
-"""Credentials (Secrets Manager, optionally via an assumed role), connections, and retries.
+"""Credentials, connections, and retries.
+
+At run time the sync logs in as its own database user with an IAM authentication token
+(``iam_login``): the token is signed with the environment's access role, which may
+``rds-db:connect`` as that user and nothing else, and it travels only inside the verified
+TLS session (``rdstls``). The master secret is read only by the deploy-time bootstrap
+(``read_secret``), which runs under another function and role.
 
 boto3 is part of the Lambda runtime and is not vendored into the zip.
 """
@@ -102,10 +108,14 @@ def _region_of(arn: str) -> str | None:
     return parts[3] if len(parts) > 4 and parts[0] == "arn" and parts[3] else None
 
 
+def _region(env: Environment) -> str | None:
+    return env.region or _region_of(env.secret_arn or "") or _region_of(env.role_arn or "")
+
+
 def _session(env: Environment) -> Any:
     import boto3
 
-    region = _region_of(env.secret_arn)
+    region = _region(env)
     if not env.role_arn:
         return boto3.session.Session(region_name=region)
     sts = boto3.session.Session(region_name=region).client("sts")
@@ -120,8 +130,29 @@ def _session(env: Environment) -> Any:
     )
 
 
+def iam_token(env: Environment) -> str:
+    """An IAM database authentication token for ``env.user`` (valid 15 minutes; signed
+    locally with the session's credentials, no network call)."""
+    client = _session(env).client("rds")
+    return str(
+        client.generate_db_auth_token(
+            DBHostname=env.host, Port=env.port, DBUsername=env.user, Region=_region(env)
+        )
+    )
+
+
+def iam_login(env: Environment) -> Credentials:
+    """The run-time login: the sync's own user and a fresh IAM token as its password.
+    ``iam_token`` is looked up at call time so tests can stand in for it (a test server
+    cannot validate IAM tokens)."""
+    return Credentials(env.user, iam_token(env))
+
+
 def read_secret(env: Environment) -> Credentials:
-    """Username and password from the environment's secret (RDS-managed secret shape)."""
+    """Username and password from the environment's master secret (RDS-managed secret
+    shape). Only the deploy-time bootstrap reads it."""
+    if not env.secret_arn:
+        raise ConfigError(f"{env.name} has no master secret configured", environment=env.name)
     client = _session(env).client("secretsmanager")
     raw = client.get_secret_value(SecretId=env.secret_arn)["SecretString"]
     try:
@@ -132,19 +163,23 @@ def read_secret(env: Environment) -> Credentials:
         raise ConfigError(f"secret {env.secret_arn} has no JSON username/password") from exc
 
 
+Login = Callable[[Environment], Credentials]
+
+
 class Connector:
-    """Opens connections to configured environments; secrets are read once per invocation."""
+    """Opens connections to configured environments; credentials are obtained once per
+    invocation (an IAM token outlives the 300 s a run may take)."""
 
     def __init__(
         self,
         config: Config,
         dialect: Dialect,
-        secrets: Callable[[Environment], Credentials] = read_secret,
+        login: Login = iam_login,
         policy: RetryPolicy = RetryPolicy(),
     ) -> None:
         self.config = config
         self.dialect = dialect
-        self.secrets = secrets
+        self.login = login
         self.policy = policy
         self._credentials: dict[str, Credentials] = {}
 
@@ -159,10 +194,10 @@ class Connector:
         if name not in self._credentials:
             env = self.config.environments[name]
             self._credentials[name] = with_retry(
-                lambda: self.secrets(env),
+                lambda: self.login(env),
                 is_transient=self.is_transient,
                 policy=self.policy,
-                what=f"secret of {name}",
+                what=f"credentials of {name}",
             )
         return self._credentials[name]
 

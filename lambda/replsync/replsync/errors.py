@@ -59,6 +59,12 @@ class ChecksumMismatch(MigrationFailed):
     """An already-applied migration script was edited afterwards."""
 
 
+class NotPromoted(ReplsyncError):
+    """A production migration the environment before it has not run successfully with the
+    same bytes (its ledger says so). Nothing was applied; raised, not returned as refused, so
+    the promotion run stops and notifies."""
+
+
 class SchemaDiffFailed(ReplsyncError):
     """Reading a schema or applying additive DDL failed."""
 

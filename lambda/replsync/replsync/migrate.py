@@ -10,6 +10,12 @@ script that failed (recorded with success = false) is simply retried by the next
 MySQL every DDL statement commits implicitly, so a failed script may be half-applied: the run
 stops, records the failure, and later runs refuse to continue until someone repairs the
 database and deletes the failed history row.
+
+A run reads one fixed set of object versions: the first step lists the prefix once and keeps
+each script's VersionId; every read is by VersionId, and the set is returned (``versions``)
+so the promotion's later steps apply exactly the same bytes (an object overwritten mid-run is
+not read). A production target runs only scripts whose checksums already succeeded on the
+environment before it in the promote order, as that environment's history says.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from typing import Any
 from replsync.catalog import HISTORY_TABLE
 from replsync.connect import close_quietly, with_retry
 from replsync.dialect import Connection, Dialect
-from replsync.errors import ChecksumMismatch, MigrationFailed, Refused
+from replsync.errors import ChecksumMismatch, MigrationFailed, NotPromoted, Refused
 from replsync.observe import emit_metrics, log
 from replsync.policy import environment
 from replsync.runtime import Request, Runtime
@@ -74,17 +80,29 @@ def parse_name(key: str) -> tuple[str, str] | None:
     return match.group(1), match.group(2).replace("_", " ")
 
 
-def list_scripts(s3: Any, bucket: str, prefix: str) -> list[Script]:
-    """All versioned scripts under the prefix, in version order."""
+def list_versions(s3: Any, bucket: str, prefix: str) -> dict[str, str]:
+    """The current version of every object under the prefix, listed once: key -> VersionId
+    (``"null"`` for an object written before versioning was on)."""
+    versions: dict[str, str] = {}
+    pages = s3.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=prefix)
+    for page in pages:
+        # A key whose latest entry is a delete marker is gone: it has no current version.
+        for obj in page.get("Versions", ()):
+            if obj.get("IsLatest"):
+                versions[obj["Key"]] = obj.get("VersionId") or "null"
+    return dict(sorted(versions.items()))
+
+
+def list_scripts(s3: Any, bucket: str, versions: dict[str, str]) -> list[Script]:
+    """The scripts of a version set, each read by its VersionId, in version order."""
     scripts: list[Script] = []
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-        for obj in page.get("Contents", ()):
-            parsed = parse_name(obj["Key"])
-            if parsed is None:
-                log("warning", "migration_ignored", key=obj["Key"], reason="name not V<v>__<d>.sql")
-                continue
-            body = s3.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read()
-            scripts.append(Script(parsed[0], parsed[1], obj["Key"], body))
+    for key, version_id in versions.items():
+        parsed = parse_name(key)
+        if parsed is None:
+            log("warning", "migration_ignored", key=key, reason="name not V<v>__<d>.sql")
+            continue
+        body = s3.get_object(Bucket=bucket, Key=key, VersionId=version_id)["Body"].read()
+        scripts.append(Script(parsed[0], parsed[1], key, body))
     scripts.sort(key=lambda s: s.order)
     for a, b in itertools.pairwise(scripts):
         if a.order == b.order:
@@ -188,13 +206,28 @@ def apply_script(dialect: Dialect, conn: Connection, script: Script) -> int:
         raise
 
 
+@dataclass(frozen=True)
+class Gate:
+    """What the environment before a production target has proven (checksums)."""
+
+    target: str
+    previous: str
+    proven: set[str]
+
+
 def run_migrations(
-    runtime: Runtime, conn: Connection, scripts: list[Script], dry_run: bool
+    runtime: Runtime,
+    conn: Connection,
+    scripts: list[Script],
+    dry_run: bool,
+    gate: Gate | None = None,
 ) -> dict[str, Any]:
     dialect = runtime.dialect
     ensure_history(dialect, conn)
     applied = read_history(dialect, conn)
     pending = pending_scripts(dialect, scripts, applied)
+    if gate is not None:
+        check_promoted(gate.target, gate.previous, pending, gate.proven)
     done: list[dict[str, Any]] = []
     skipped = [s.version for s in scripts if s not in pending]
     if dry_run:
@@ -231,20 +264,71 @@ def run_migrations(
     return {"applied": done, "skipped": skipped, "pending": []}
 
 
+# ============================================================================ promotion gate
+
+
+def previous_environment(runtime: Runtime, target: str) -> str:
+    order = runtime.config.promote
+    if target not in order or order.index(target) == 0:
+        raise NotPromoted(
+            f"production environment {target!r} has no environment before it in the promote "
+            f"order {list(order)}: nothing has proven its migrations"
+        )
+    return order[order.index(target) - 1]
+
+
+def succeeded_on(runtime: Runtime, env: str) -> set[str]:
+    """Checksums of the scripts that succeeded on ``env`` (its history, read-only)."""
+    conn = runtime.connector.open(env)
+    try:
+        if not runtime.dialect.has_table(conn.cursor(), HISTORY_TABLE):
+            return set()
+        return {a.checksum for a in read_history(runtime.dialect, conn).values() if a.success}
+    finally:
+        close_quietly(conn)
+
+
+def check_promoted(target: str, previous: str, pending: list[Script], proven: set[str]) -> None:
+    """Refuse, before anything runs, a pending script that the previous environment has not
+    run successfully with the same bytes."""
+    unproven = [s.version for s in pending if s.checksum not in proven]
+    if unproven:
+        raise NotPromoted(
+            f"{target!r} is production: migrations {unproven} have not succeeded on "
+            f"{previous!r} with the same checksum",
+            unproven=unproven,
+            previous=previous,
+        )
+
+
+def version_set(runtime: Runtime, request: Request, bucket: str, prefix: str) -> dict[str, str]:
+    if request.versions is None:
+        return list_versions(runtime.s3(), bucket, prefix)
+    outside = [key for key in request.versions if not key.startswith(prefix)]
+    if outside:
+        raise Refused(f"versions name objects outside {prefix!r}: {outside}")
+    return dict(sorted(request.versions.items()))
+
+
 def migrate(request: Request, runtime: Runtime) -> dict[str, Any]:
     """The ``migrate`` action: apply pending scripts to ``request.target``."""
     target = environment(runtime.config, request.target, "target")
     settings = runtime.config.migrations
     if settings is None:
         raise Refused("no migrations bucket configured")
-    scripts = list_scripts(runtime.s3(), settings.bucket, settings.prefix)
+    versions = version_set(runtime, request, settings.bucket, settings.prefix)
+    scripts = list_scripts(runtime.s3(), settings.bucket, versions)
+    gate = None
+    if target.production:
+        previous = previous_environment(runtime, target.name)
+        gate = Gate(target.name, previous, succeeded_on(runtime, previous))
     conn = runtime.connector.open(target.name)
     failed = True
     try:
         if not runtime.dialect.try_lock(conn.cursor(), LOCK_NAME):
             raise MigrationFailed(f"another migration of {target.name!r} is running")
         conn.commit()
-        result = run_migrations(runtime, conn, scripts, request.dry_run)
+        result = run_migrations(runtime, conn, scripts, request.dry_run, gate)
         failed = False
     finally:
         close_quietly(conn)  # also releases the session-level lock
@@ -262,5 +346,6 @@ def migrate(request: Request, runtime: Runtime) -> dict[str, Any]:
         "action": "migrate",
         "target": target.name,
         "dry_run": request.dry_run,
+        "versions": versions,
         **result,
     }

@@ -45,11 +45,16 @@ def check_distinct(source: Environment, target: Environment) -> None:
 
 
 def check_reference_route(config: Config, source: Environment, target: Environment) -> None:
+    """Reference data reaches a target only from the one environment before it in the
+    chain (the plan's ``routes``), never from further up: dev -> prod cannot skip staging."""
     ref = config.reference_data
-    if source.name != ref.source:
-        raise Refused(f"{source.name!r} is not the reference-data source ({ref.source!r})")
     if target.name not in ref.targets:
         raise Refused(f"{target.name!r} is not a reference-data target {list(ref.targets)}")
+    expected = ref.source_of(target.name)
+    if source.name != expected:
+        raise Refused(
+            f"{target.name!r} takes reference data from {expected!r} only, not {source.name!r}"
+        )
 
 
 def reference_tables(config: Config, requested: tuple[str, ...] | None) -> list[TableSpec]:
@@ -73,6 +78,11 @@ def source_and_target(config: Config, request: Request) -> tuple[Environment, En
 
 
 def check_sync(config: Config, request: Request) -> list[TableSpec]:
-    source, target = source_and_target(config, request)
+    # The route, not the schema's promote order, says who feeds whom: an environment may
+    # receive reference data without running migrations.
+    source = environment(config, request.source, "source")
+    target = environment(config, request.target, "target")
+    check_not_production_source(source)
     check_reference_route(config, source, target)
+    check_distinct(source, target)
     return reference_tables(config, request.tables)

@@ -9,6 +9,7 @@ from typing import Any
 from replsync.config import Config
 from replsync.connect import Connector
 from replsync.dialect import Dialect, get_dialect
+from replsync.users import Identify
 
 
 @dataclass(frozen=True)
@@ -18,6 +19,9 @@ class Request:
     target: str | None = None
     tables: tuple[str, ...] | None = None  # None: every configured table
     dry_run: bool = False
+    # migrate: the run's object version set (key -> VersionId) from its first step;
+    # None: list the bucket (once) and return the set.
+    versions: dict[str, str] | None = None
 
 
 def _default_s3() -> Any:
@@ -32,6 +36,9 @@ class Runtime:
     dialect: Dialect
     connector: Connector
     s3: Callable[[], Any] = field(default=_default_s3)
+    # How bootstrap creates the user (None: IAM authentication, as on Aurora). Tests give
+    # their user a password instead: a test server cannot validate IAM tokens.
+    identify: Identify | None = None
 
     @classmethod
     def from_config(cls, config: Config) -> Runtime:

@@ -142,7 +142,8 @@ def _check_sites(ctx: Context, sites: list[Site]) -> None:
         entry = ctx.entry(site.id)
         for fn in site.functions:
             size = sum(len(k) + _estimate(v, by_id) for k, v in fn.environment)
-            path: KeyPath = ("sync",) if fn.key == "function:replsync" else entry.path[:2]
+            replsync = fn.key in ("function:replsync", "function:replsync-boot")
+            path: KeyPath = ("sync",) if replsync else entry.path[:2]
             subject = f"the function {fn.name}"
             quotas.enforce(ctx.limits, quotas.LAMBDA_ENVIRONMENT, path, subject, size)
         # + the template's own parameters (artifact bucket, instance class, ...)

@@ -378,6 +378,17 @@ class StateMachine:
 
 
 @dataclass(frozen=True)
+class Invocation:
+    """A function the deployment itself invokes, again whenever `payload` changes (replsync's
+    bootstrap of the sync's own database user). CloudFormation: a custom resource;
+    Terraform: aws_lambda_invocation."""
+
+    key: str  # "invocation:bootstrap-dev"
+    function: str  # component key of a function of the same site
+    payload: str  # the JSON event; it carries a revision of what the step depends on
+
+
+@dataclass(frozen=True)
 class Alarm:
     name: str
     description: str
@@ -602,6 +613,10 @@ class Site:
     queues: tuple[Queue, ...] = ()
     schedules: tuple[Schedule, ...] = ()
     state_machines: tuple[StateMachine, ...] = ()
+    invocations: tuple[Invocation, ...] = ()
+    # Where a backend invokes functions through a function of its own (CloudFormation's
+    # custom resources), that function logs here.
+    invoker_logs: LogGroup | None = None
     exports: tuple[Ref, ...] = ()  # values of this site that other stacks read
     # Where a backend writes SecureStrings through a function (CloudFormation), it logs here.
     parameter_writer_logs: LogGroup | None = None

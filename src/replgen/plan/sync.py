@@ -1,8 +1,15 @@
 """The sync component: replsync in `runs_in`, a role per environment it touches, and its
-promotion state machine. Every ARN a policy names is exact."""
+promotion state machine. Every ARN a policy names is exact.
+
+The sync logs in to each database as a user of its own (`SYNC_USER`, IAM database
+authentication): its access role in the environment's account may `rds-db:connect` as that
+user and nothing else, and reads no secret. A second function, `replsync-boot`, creates that
+user at deploy time (one invocation per environment) and is the only reader of the master
+secrets, through roles that trust it alone."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import replace
 from typing import Any
@@ -13,6 +20,7 @@ from replgen.plan.iam import from_account, via
 from replgen.plan.model import (
     Alarm,
     Function,
+    Invocation,
     Join,
     LogGroup,
     Queue,
@@ -31,6 +39,9 @@ from replgen.spec.view import database_settings
 XRAY = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")
 NO_RESOURCE_LEVEL = "the service does not support resource-level permissions for these actions"
 TRANSIENT_ERRORS = ("TransientError", "Lambda.ServiceException", "Lambda.TooManyRequestsException")
+# The sync's own database user, the same name in every environment (each has its own cluster).
+SYNC_USER = "replgen_sync"
+MIGRATE_VERSIONS = "$.results.step1.result.versions"  # the first migrate step's version set
 
 
 def touched_environments(spec: Spec) -> list[str]:
@@ -40,6 +51,25 @@ def touched_environments(spec: Spec) -> list[str]:
     ref = spec.sync.reference_data
     extra = [ref.source, *ref.targets] if ref else []
     return promote + [e for e in dict.fromkeys(extra) if e not in promote]
+
+
+def reference_routes(spec: Spec) -> dict[str, str]:
+    """Target -> the one environment it takes reference data from: the one before it in the
+    chain `source, targets...` (in promote order), so data never skips an environment. A
+    production environment is never a source: the target after it reads from the one before."""
+    assert spec.sync is not None
+    ref = spec.sync.reference_data
+    if ref is None:
+        return {}
+    promote = list(spec.sync.schema_.promote) if spec.sync.schema_ else []
+    order = {env: i for i, env in enumerate(promote)}
+    routes: dict[str, str] = {}
+    previous = ref.source
+    for target in sorted(ref.targets, key=lambda env: order.get(env, len(order))):
+        routes[target] = previous
+        if not spec.environments[target].production:
+            previous = target
+    return routes
 
 
 TOKEN = "@@replgen-ref@@"  # cannot occur in names or SQL identifiers
@@ -77,18 +107,26 @@ def attach(ctx: Context, sites: list[Site]) -> list[Site]:
     db_sites = {env: ctx.primary_site(env).id for env in envs}
     host = next(s for s in sites if s.id == host_id)
     names = _Names(ctx, host)
-    access = {
-        env: _access_role(ctx, names, next(s for s in sites if s.id == db_sites[env]))
-        for env in envs
-    }
+    by_id = {s.id: s for s in sites}
+    access = {env: _access_role(ctx, names, by_id[db_sites[env]]) for env in envs}
+    boot = {env: _master_role(ctx, names, by_id[db_sites[env]]) for env in envs}
     out = []
     for site in sites:
-        roles = tuple(r for env, r in access.items() if db_sites[env] == site.id)
+        roles = tuple(
+            r for env in envs for r in (access[env], boot[env]) if db_sites[env] == site.id
+        )
         site = replace(site, roles=site.roles + roles)
         if site.id == host_id:
-            site = _host(ctx, names, site, access, db_sites)
+            site = _host(ctx, names, site, _Roles(access, boot), db_sites)
         out.append(site)
     return out
+
+
+class _Roles:
+    """The roles replsync assumes per environment: at run time, and for the bootstrap."""
+
+    def __init__(self, access: dict[str, Role], boot: dict[str, Role]) -> None:
+        self.access, self.boot = access, boot
 
 
 class _Names:
@@ -96,6 +134,8 @@ class _Names:
         make, s = ctx.namer.make, host.slug
         self.function = make("function", s, "replsync")
         self.role = make("role", s, "replsync")
+        self.boot_function = make("function", s, "replsync-boot")
+        self.boot_role = make("role", s, "replsync-boot")
         self.states_role = make("role", s, "replsync-states")
         self.schedule_role = make("role", s, "replsync-schedule")
         self.state_machine = make("state", s, "promote")
@@ -104,68 +144,108 @@ class _Names:
         self.prefix = ctx.namer.prefix
         log = f"/replgen/{self.prefix}/{s}"
         self.function_logs = ctx.namer.check("log", f"/aws/lambda/{self.function}")
+        self.boot_logs = ctx.namer.check("log", f"/aws/lambda/{self.boot_function}")
+        self.invoker_logs = ctx.namer.check("log", f"{log}/invoker")
         self.state_logs = ctx.namer.check("log", f"{log}/promote")
         self.sync_role_arn = role_arn(host.region, host.account_id, self.role)
+        self.boot_role_arn = role_arn(host.region, host.account_id, self.boot_role)
         self._make = make
 
     def access_role(self, slug: str) -> str:
         return self._make("role", slug, "replsync-access")
 
+    def master_role(self, slug: str) -> str:
+        return self._make("role", slug, "replsync-master")
+
+
+def db_user_arn(site: Site, user: str) -> Join:
+    """`rds-db:connect` resource of one database user of the site's cluster."""
+    prefix = arn("rds-db", site.region, site.account_id, "dbuser:")
+    return Join((prefix, Ref(site.id, "cluster", "resource_id"), f"/{user}"))
+
 
 def _access_role(ctx: Context, names: _Names, site: Site) -> Role:
-    """In the environment's own account: read exactly its secret, key and parameter."""
+    """In the environment's own account: log in as the sync's own database user, only."""
     name = names.access_role(site.slug)
     host = ctx.entry(ctx.spec.sync.runs_in)  # type: ignore[union-attr]
-    statements = (
-        Statement(
-            "ReadDatabaseSecret",
-            ("secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"),
-            (Ref(site.id, "cluster", "secret_arn"),),
-        ),
-        Statement(
-            "DecryptWithSiteKey",
-            ("kms:Decrypt",),
-            (Ref(site.id, "key", "arn"),),
-            via(site.region, "secretsmanager", "ssm"),
-        ),
-        Statement(
-            "ReadConnectionParameter", ("ssm:GetParameter",), tuple(p.arn for p in site.parameters)
-        ),
-    )
+    statement = Statement("ConnectAsSyncUser", ("rds-db:connect",), (db_user_arn(site, SYNC_USER),))
     return Role(
         "role:replsync-access",
         name,
         role_arn(site.region, site.account_id, name),
         None,
         ((ctx.account(host), names.sync_role_arn),),
+        (statement,),
+    )
+
+
+def _master_role(ctx: Context, names: _Names, site: Site) -> Role:
+    """In the environment's own account: read the master secret, for the bootstrap only
+    (trusted by the bootstrap function's role, never by the run-time one)."""
+    name = names.master_role(site.slug)
+    host = ctx.entry(ctx.spec.sync.runs_in)  # type: ignore[union-attr]
+    via = service_principal(f"secretsmanager.{site.region}", site.region)
+    statements = (
+        Statement(
+            "ReadMasterSecret",
+            ("secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"),
+            (Ref(site.id, "cluster", "secret_arn"),),
+        ),
+        Statement(
+            "DecryptMasterSecret",
+            ("kms:Decrypt",),
+            (Ref(site.id, "key", "arn"),),
+            (("StringEquals", "kms:ViaService", (via,)),),
+        ),
+    )
+    return Role(
+        "role:replsync-master",
+        name,
+        role_arn(site.region, site.account_id, name),
+        None,
+        ((ctx.account(host), names.boot_role_arn),),
         statements,
     )
 
 
 def _config(
-    ctx: Context, names: _Names, access: dict[str, Role], db_sites: dict[str, str], host: Site
+    ctx: Context, roles: dict[str, Role], db_sites: dict[str, str], host: Site, boot: bool
 ) -> Join:
+    """REPLSYNC_CONFIG: the run-time function's has no secret; the bootstrap's names each
+    master secret and the role that may read it."""
     spec = ctx.spec
     assert spec.sync is not None
     ref = spec.sync.reference_data
-    engine = database_settings(spec, next(iter(access)))["engine"].value
+    engine = database_settings(spec, next(iter(roles)))["engine"].value
+
+    def environment(env: str, role: Role) -> dict[str, Any]:
+        region = ctx.region(ctx.primary_site(env))
+        # The bootstrap needs the master secret and no production flag; the run time the
+        # reverse. Each carries only what it reads (4 KB of environment per function).
+        only = (
+            {"secret_arn": Ref(db_sites[env], "cluster", "secret_arn")}
+            if boot
+            else {"production": spec.environments[env].production}
+        )
+        return {
+            "host": Ref(db_sites[env], "cluster", "endpoint"),
+            "port": ctx.port(env),
+            "dbname": database_settings(spec, env)["database_name"].value,
+            **({"region": region} if region != host.region else {}),
+            **only,
+            "role_arn": role.arn,
+        }
+
     document = {
         "engine": "mysql" if engine == "aurora-mysql" else "postgres",
-        "environments": {
-            env: {
-                "host": Ref(db_sites[env], "cluster", "endpoint"),
-                "port": ctx.port(env),
-                "dbname": database_settings(spec, env)["database_name"].value,
-                "secret_arn": Ref(db_sites[env], "cluster", "secret_arn"),
-                "role_arn": role.arn,
-                "production": spec.environments[env].production,
-            }
-            for env, role in access.items()
-        },
+        "user": SYNC_USER,
+        "region": host.region,
+        "environments": {env: environment(env, role) for env, role in roles.items()},
         "promote": list(spec.sync.schema_.promote) if spec.sync.schema_ else [],
         "reference_data": {
             "source": ref.source,
             "targets": list(ref.targets),
+            "routes": reference_routes(spec),
             "tables": [
                 {
                     "name": t.name,
@@ -177,19 +257,23 @@ def _config(
         }
         if ref
         else None,
-        "migrations": {"bucket": _bucket(host, "bucket:migrations"), "prefix": "migrations/"},
-        "metrics_namespace": f"replgen/{spec.name}",
+        **({} if boot else _run_time_only(ctx, host)),
     }
     return json_join(document)
+
+
+def _run_time_only(ctx: Context, host: Site) -> dict[str, Any]:
+    return {
+        "migrations": {"bucket": _bucket(host, "bucket:migrations"), "prefix": "migrations/"},
+        "metrics_namespace": f"replgen/{ctx.spec.name}",
+    }
 
 
 def _bucket(site: Site, key: str) -> str:
     return next(b.name for b in site.buckets if b.key == key)
 
 
-def _host(
-    ctx: Context, names: _Names, site: Site, access: dict[str, Role], db_sites: dict[str, str]
-) -> Site:
+def _host(ctx: Context, names: _Names, site: Site, roles: _Roles, db_sites: dict[str, str]) -> Site:
     sync = ctx.spec.sync
     assert sync is not None
     retention = ctx.spec.functions.log_retention_days
@@ -205,10 +289,21 @@ def _host(
         memory_mb=sync.memory_mb,
         reserved_concurrency=sync.reserved_concurrency,
         role="role:replsync",
-        environment=(("REPLSYNC_CONFIG", _config(ctx, names, access, db_sites, site)),),
+        environment=(("REPLSYNC_CONFIG", _config(ctx, roles.access, db_sites, site, boot=False)),),
         log_group=LogGroup(names.function_logs, retention),
         dead_letter_queue=dlq,
         vpc=True,
+    )
+    boot = replace(
+        function,
+        key="function:replsync-boot",
+        name=names.boot_function,
+        description="replgen replsync bootstrap: creates the sync's own database users",
+        # One invocation per environment, possibly all at once (the deployment's choice).
+        reserved_concurrency=len(roles.boot),
+        role="role:replsync-boot",
+        environment=(("REPLSYNC_CONFIG", _config(ctx, roles.boot, db_sites, site, boot=True)),),
+        log_group=LogGroup(names.boot_logs, retention),
     )
     machine = StateMachine(
         "state:promote",
@@ -218,28 +313,80 @@ def _host(
         LogGroup(names.state_logs, retention),
     )
     schedule = Schedule(names.rule, sync.schedule, machine.key, "role:replsync-schedule")
-    roles = (
-        _function_role(names, site, function, access),
+    host_roles = (
+        _function_role(names, site, function, roles.access),
+        _boot_role(names, site, boot, roles.boot),
         _states_role(names, site, function, machine),
         _schedule_role(names, site),
     )
     site = replace(
         site,
-        functions=(*site.functions, function),
+        functions=(*site.functions, function, boot),
         queues=(*site.queues, dlq),
         schedules=(*site.schedules, schedule),
         state_machines=(*site.state_machines, machine),
-        roles=site.roles + roles,
+        roles=site.roles + host_roles,
         alarms=site.alarms + _alarms(ctx, names, site, function, machine),
+        invocations=site.invocations + _bootstraps(ctx, boot, roles.boot),
+        invoker_logs=LogGroup(names.invoker_logs, retention),
     )
-    return with_log_groups(site, function.log_group, machine.log_group)
+    groups = (function.log_group, boot.log_group, machine.log_group, site.invoker_logs)
+    return with_log_groups(site, *(g for g in groups if g is not None))
+
+
+def _bootstraps(ctx: Context, boot: Function, roles: dict[str, Role]) -> tuple[Invocation, ...]:
+    """One bootstrap per environment, run again when what it decides changes: the user, the
+    grants' inputs (in the function's configuration) or the code."""
+    config = json.dumps(boot.environment[0][1], default=repr, sort_keys=True)
+    revision = hashlib.sha256(f"{config}|{boot.code.sha256}".encode()).hexdigest()[:16]
+    return tuple(
+        Invocation(
+            f"invocation:bootstrap-{ctx.primary_site(env).id.replace('/', '-')}",
+            boot.key,
+            json.dumps(
+                {"action": "bootstrap", "target": env, "revision": revision},
+                sort_keys=True,
+                separators=(",", ":"),
+            ),
+        )
+        for env in roles
+    )
 
 
 def _function_role(names: _Names, site: Site, fn: Function, access: dict[str, Role]) -> Role:
+    return _replsync_role(
+        "role:replsync", names.role, names.sync_role_arn, site, fn, access, scripts=True
+    )
+
+
+def _boot_role(names: _Names, site: Site, fn: Function, boot: dict[str, Role]) -> Role:
+    return _replsync_role(
+        "role:replsync-boot", names.boot_role, names.boot_role_arn, site, fn, boot, scripts=False
+    )
+
+
+def _replsync_role(
+    key: str,
+    name: str,
+    role_arn_: str,
+    site: Site,
+    fn: Function,
+    access: dict[str, Role],
+    scripts: bool,
+) -> Role:
+    """A replsync function's role: assume exactly its per-environment roles; read migration
+    scripts (by version: one version set per run) only where it runs them."""
     r, a = site.region, site.account_id
     logs = arn("logs", r, a, f"log-group:{fn.log_group.name}")
     bucket = _bucket(site, "bucket:migrations")
     s3 = f"arn:{partition(r)}:s3:::{bucket}"
+    read = (
+        Statement(
+            "ReadMigrationScripts",
+            ("s3:GetObjectVersion", "s3:ListBucketVersions"),
+            (s3, f"{s3}/migrations/*"),
+        ),
+    )
     statements = (
         Statement("WriteOwnLogs", ("logs:CreateLogStream", "logs:PutLogEvents"), (f"{logs}:*",)),
         Statement(
@@ -247,9 +394,7 @@ def _function_role(names: _Names, site: Site, fn: Function, access: dict[str, Ro
             ("sts:AssumeRole",),
             tuple(role.arn for role in access.values()),
         ),
-        Statement(
-            "ReadMigrationScripts", ("s3:GetObject", "s3:ListBucket"), (s3, f"{s3}/migrations/*")
-        ),
+        *(read if scripts else ()),
         Statement(
             "UseSiteKey",
             ("kms:Decrypt", "kms:GenerateDataKey"),
@@ -264,9 +409,9 @@ def _function_role(names: _Names, site: Site, fn: Function, access: dict[str, Ro
         Statement("Tracing", XRAY, ("*",), reason=NO_RESOURCE_LEVEL),
     )
     return Role(
-        "role:replsync",
-        names.role,
-        names.sync_role_arn,
+        key,
+        name,
+        role_arn_,
         service_principal("lambda", r),
         (),
         statements,
@@ -377,11 +522,12 @@ def _definition(ctx: Context, names: _Names, site: Site) -> str:
     sync = ctx.spec.sync
     assert sync is not None
     steps: list[tuple[str, dict[str, Any]]] = []
-    for env in sync.schema_.promote if sync.schema_ else ():
-        steps.append((f"Migrate {env}", {"action": "migrate", "target": env}))
-    ref = sync.reference_data
-    for target in ref.targets if ref else ():
-        payload = {"action": "sync_reference_data", "source": ref.source, "target": target}  # type: ignore[union-attr]
+    for i, env in enumerate(sync.schema_.promote if sync.schema_ else ()):
+        # Later steps apply the object versions the first one listed: one set per run.
+        versions = {"versions.$": MIGRATE_VERSIONS} if i else {}
+        steps.append((f"Migrate {env}", {"action": "migrate", "target": env, **versions}))
+    for target, source in reference_routes(ctx.spec).items():
+        payload = {"action": "sync_reference_data", "source": source, "target": target}
         steps.append((f"Sync reference data to {target}", payload))
     topic = arn("sns", site.region, site.account_id, site.topic.name)
     states: dict[str, Any] = {}

@@ -65,6 +65,7 @@ RENDERERS: dict[type, Renderer] = {
     model.StateMachine: functions.Functions,
     model.Schedule: functions.Functions,
     model.Permission: functions.Functions,
+    model.Invocation: functions.Functions,
     model.LoadBalancer: processing.Processing,
     model.EventSource: processing.Processing,
     model.WebAcl: waf.Waf,

@@ -101,6 +101,7 @@ class Database(Construct):
         ctx.keep(site, "cluster", cluster)
         ctx.put(site, "cluster", "arn", cluster.arn)
         ctx.put(site, "cluster", "endpoint", cluster.endpoint)
+        ctx.put(site, "cluster", "resource_id", cluster.cluster_resource_id)
         if db.managed_password:
             ctx.put(site, "cluster", "secret_arn", cluster.master_user_secret.get(0).secret_arn)
         instances = [

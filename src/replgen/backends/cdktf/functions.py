@@ -21,6 +21,7 @@ from cdktf_cdktf_provider_aws.lambda_function import (
     LambdaFunctionTracingConfig,
     LambdaFunctionVpcConfig,
 )
+from cdktf_cdktf_provider_aws.lambda_invocation import LambdaInvocation
 from cdktf_cdktf_provider_aws.lambda_permission import LambdaPermission
 from cdktf_cdktf_provider_aws.sfn_state_machine import (
     SfnStateMachine,
@@ -33,6 +34,7 @@ from constructs import Construct
 from replgen.backends.cdktf.context import Ctx, document, skip, snake, tags
 from replgen.plan.model import (
     Function,
+    Invocation,
     LogGroup,
     Permission,
     Queue,
@@ -75,6 +77,8 @@ class Functions(Construct):
             self._permission(permission)
         for schedule in site.schedules:
             self._schedule(schedule)
+        for invocation in site.invocations:
+            self._invocation(invocation)
 
     # ------------------------------------------------------------ logs and queues
 
@@ -186,6 +190,22 @@ class Functions(Construct):
         self.ctx.keep(self.site, fn.key, resource)
         self.ctx.put(self.site, fn.key, "arn", resource.arn)
         return resource
+
+    def _invocation(self, invocation: Invocation) -> None:
+        """Invoked at apply, and again when the payload changes; a function error fails the
+        apply. After the site's roles: the function assumes some of them."""
+        roles = [
+            self.ctx.get(self.site, r.key)
+            for r in self.site.roles
+            if self.ctx.here(self.site, r.key)
+        ]
+        LambdaInvocation(
+            self,
+            snake(invocation.key),
+            function_name=self.ctx.get(self.site, invocation.function).function_name,
+            input=invocation.payload,  # escaped with every plan string (escape.py)
+            depends_on=roles,
+        )
 
     # ------------------------------------------------------------ promotion
 

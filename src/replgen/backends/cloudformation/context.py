@@ -38,6 +38,7 @@ LOCAL: dict[tuple[str, str], Callable[[Ctx, Site], Any]] = {
     ("cluster", "arn"): lambda c, s: t.GetAtt(c.lid(s, "Cluster"), "DBClusterArn"),
     ("cluster", "endpoint"): lambda c, s: t.GetAtt(c.lid(s, "Cluster"), "Endpoint.Address"),
     ("cluster", "secret_arn"): lambda c, s: c.secret_arn(s),
+    ("cluster", "resource_id"): lambda c, s: t.GetAtt(c.lid(s, "Cluster"), "DBClusterResourceId"),
     ("key", "arn"): lambda c, s: s.key.external_arn or t.GetAtt(c.lid(s, "Key"), "Arn"),
     ("global_cluster", "id"): lambda c, s: t.Ref(c.lid(s, "GlobalCluster")),
     ("zone", "id"): lambda c, s: t.Ref(c.lid(s, "HostedZone")),

@@ -1,0 +1,254 @@
+"""The plan's invocations (replsync's bootstrap per environment) as custom resources.
+
+CloudFormation reaches a function only through a custom resource, whose answer goes to a
+presigned S3 URL that the VPC's S3 endpoint does not admit (it admits the topology's own
+accounts only). So one small invoker function per site, outside the VPC, calls the target
+function synchronously and answers CloudFormation: the target's error fails the stack
+operation. CloudFormation plumbing, not part of the topology (as the parameter writer is).
+"""
+
+from __future__ import annotations
+
+import troposphere as t
+from awacs import aws as iam
+from troposphere import awslambda, cloudformation, logs, sqs
+from troposphere import iam as cfn_iam
+
+from replgen.backends.cloudformation.context import Ctx, skip, tags
+from replgen.backends.cloudformation.functions import function_arn
+from replgen.plan.arns import service_principal
+from replgen.plan.model import Invocation, Site
+
+RUNTIME = "python3.12"
+MARGIN = 30  # seconds the invoker outlives the function it waits for
+LAMBDA_MAX_TIMEOUT = 900
+DLQ_RETENTION_SECONDS = 1209600  # 14 days, SQS's maximum
+
+# Inline code (ZipFile). It answers CloudFormation on every path; the reason carries only
+# the error's type and the target's error name, never its message (which may quote data).
+INVOKER = """\
+import json
+
+import boto3
+import cfnresponse
+from botocore.config import Config
+
+LAMBDA = boto3.client(
+    "lambda",
+    config=Config(
+        connect_timeout=5,
+        read_timeout=@WAIT@,
+        retries={"max_attempts": 1},
+    ),
+)
+
+
+def invoke(props):
+    answer = LAMBDA.invoke(FunctionName=props["FunctionName"], Payload=props["Payload"].encode())
+    body = json.loads(answer["Payload"].read() or b"null")
+    if answer.get("FunctionError") or not isinstance(body, dict) or body.get("status") != "ok":
+        error = body.get("errorType") or body.get("error") if isinstance(body, dict) else None
+        raise RuntimeError("%s answered %s" % (props["FunctionName"], error or "not ok"))
+
+
+def handler(event, context):
+    physical_id = event.get("PhysicalResourceId") or event["LogicalResourceId"]
+    status, reason = cfnresponse.FAILED, None
+    try:
+        # Delete does nothing: what the function made (a database user) goes with its database.
+        if event["RequestType"] != "Delete":
+            invoke(event["ResourceProperties"])
+        status = cfnresponse.SUCCESS
+    except Exception as error:
+        reason = "%s %s failed: %s %s" % (
+            event.get("RequestType"), event.get("LogicalResourceId"), type(error).__name__, error
+        )
+        print(reason)
+    finally:
+        cfnresponse.send(event, context, status, {}, physical_id, reason=reason)
+"""
+
+
+# troposphere is untyped, hence the ignore; a Custom:: type takes any property.
+class FunctionInvocation(cloudformation.CustomResource):  # type: ignore[misc]
+    resource_type = "Custom::FunctionInvocation"
+
+
+def render(ctx: Ctx, site: Site) -> None:
+    if not site.invocations:
+        return
+    wait = min(LAMBDA_MAX_TIMEOUT - MARGIN, max(_target_timeouts(site)))
+    _log_group(ctx, site)
+    _dead_letters(ctx, site)
+    _role(ctx, site)
+    _invoker(ctx, site, wait + MARGIN, wait)
+    for invocation in site.invocations:
+        _invocation(ctx, site, invocation, wait + MARGIN)
+
+
+def _target_timeouts(site: Site) -> list[int]:
+    targets = {i.function for i in site.invocations}
+    return [fn.timeout for fn in site.functions if fn.key in targets]
+
+
+def _lid(ctx: Ctx, site: Site, kind: str) -> str:
+    return ctx.lid(site, "Invoker", kind)
+
+
+def _log_group(ctx: Ctx, site: Site) -> None:
+    assert site.invoker_logs is not None
+    ctx.add(
+        logs.LogGroup(
+            _lid(ctx, site, "LogGroup"),
+            LogGroupName=site.invoker_logs.name,
+            RetentionInDays=site.invoker_logs.retention_days,
+            KmsKeyId=ctx.key_arn(site),
+            Tags=tags(ctx.plan),
+            DeletionPolicy="Delete",
+            UpdateReplacePolicy="Delete",
+            Metadata=skip(
+                (
+                    "CKV_AWS_338",
+                    "retention is the topology's functions.log_retention_days: operational "
+                    "logs of deployment plumbing, not an audit trail",
+                )
+            ),
+        )
+    )
+
+
+def _dead_letters(ctx: Ctx, site: Site) -> None:
+    ctx.add(
+        sqs.Queue(
+            _lid(ctx, site, "Dlq"),
+            MessageRetentionPeriod=DLQ_RETENTION_SECONDS,
+            KmsMasterKeyId=ctx.key_arn(site),
+            Tags=tags(ctx.plan),
+            DeletionPolicy="Delete",
+            UpdateReplacePolicy="Delete",
+        )
+    )
+
+
+def _statements(ctx: Ctx, site: Site) -> list[iam.Statement]:
+    targets = sorted({i.function for i in site.invocations})
+    sqs_endpoint = service_principal(f"sqs.{site.region}", site.region)
+    return [
+        iam.Statement(
+            Sid="InvokeTargets",
+            Effect=iam.Allow,
+            Action=[iam.Action("lambda", "InvokeFunction")],
+            Resource=[function_arn(ctx, site, key) for key in targets],
+        ),
+        iam.Statement(
+            Sid="WriteOwnLogs",
+            Effect=iam.Allow,
+            Action=[iam.Action("logs", "CreateLogStream"), iam.Action("logs", "PutLogEvents")],
+            Resource=[t.GetAtt(_lid(ctx, site, "LogGroup"), "Arn")],
+        ),
+        iam.Statement(
+            Sid="DeadLetters",
+            Effect=iam.Allow,
+            Action=[iam.Action("sqs", "SendMessage")],
+            Resource=[t.GetAtt(_lid(ctx, site, "Dlq"), "Arn")],
+        ),
+        # SQS encrypts with the site key on the sender's behalf.
+        iam.Statement(
+            Sid="EncryptDeadLetters",
+            Effect=iam.Allow,
+            Action=[iam.Action("kms", "GenerateDataKey"), iam.Action("kms", "Decrypt")],
+            Resource=[ctx.key_arn(site)],
+            Condition=iam.Condition(iam.StringEquals({"kms:ViaService": sqs_endpoint})),
+        ),
+        iam.Statement(
+            Sid="Tracing",
+            Effect=iam.Allow,
+            Action=[
+                iam.Action("xray", "PutTraceSegments"),
+                iam.Action("xray", "PutTelemetryRecords"),
+            ],
+            # X-Ray has no resource-level permissions for these actions.
+            Resource=["*"],
+        ),
+    ]
+
+
+def _role(ctx: Ctx, site: Site) -> None:
+    trust = iam.PolicyDocument(
+        Version="2012-10-17",
+        Statement=[
+            iam.Statement(
+                Effect=iam.Allow,
+                Principal=iam.Principal("Service", [service_principal("lambda", site.region)]),
+                Action=[iam.Action("sts", "AssumeRole")],
+            )
+        ],
+    )
+    ctx.add(
+        cfn_iam.Role(
+            _lid(ctx, site, "Role"),
+            Description=f"replgen: invokes the deploy-time steps of {site.id}",
+            AssumeRolePolicyDocument=trust,
+            Policies=[
+                cfn_iam.Policy(
+                    PolicyName="invoke-deploy-steps",
+                    PolicyDocument=iam.PolicyDocument(
+                        Version="2012-10-17", Statement=_statements(ctx, site)
+                    ),
+                )
+            ],
+            Tags=tags(ctx.plan),
+        )
+    )
+
+
+def _invoker(ctx: Ctx, site: Site, timeout: int, wait: int) -> None:
+    ctx.add(
+        awslambda.Function(
+            _lid(ctx, site, "Function"),
+            Description=f"replgen: CloudFormation custom resource invoking deploy-time steps "
+            f"of {site.id}",
+            Runtime=RUNTIME,
+            Handler="index.handler",
+            Timeout=timeout,
+            MemorySize=128,
+            ReservedConcurrentExecutions=len(site.invocations),
+            Role=t.GetAtt(_lid(ctx, site, "Role"), "Arn"),
+            Code=awslambda.Code(ZipFile=INVOKER.replace("@WAIT@", str(wait))),
+            KmsKeyArn=ctx.key_arn(site),
+            DeadLetterConfig=awslambda.DeadLetterConfig(
+                TargetArn=t.GetAtt(_lid(ctx, site, "Dlq"), "Arn")
+            ),
+            TracingConfig=awslambda.TracingConfig(Mode="Active"),
+            LoggingConfig=awslambda.LoggingConfig(LogGroup=t.Ref(_lid(ctx, site, "LogGroup"))),
+            Tags=tags(ctx.plan),
+            Metadata=skip(
+                (
+                    "CKV_AWS_117",
+                    "outside the VPC on purpose: it must reach CloudFormation's presigned S3 "
+                    "response URL, which the VPC's S3 endpoint policy does not admit; it only "
+                    "calls the Lambda API",
+                ),
+                (
+                    "CKV_AWS_272",
+                    "inline code written into the template by replgen (ZipFile): there is no "
+                    "package to sign, and code signing does not apply to inline code",
+                ),
+            ),
+        )
+    )
+
+
+def _invocation(ctx: Ctx, site: Site, invocation: Invocation, timeout: int) -> None:
+    # After every role of the site: the target assumes some of them as soon as it runs.
+    roles = [ctx.role_lid(site, r.key) for r in site.roles if ctx.owns(site, r.key)]
+    ctx.add(
+        FunctionInvocation(
+            ctx.component_lid(site, invocation.key, "Invocation"),
+            ServiceToken=t.GetAtt(_lid(ctx, site, "Function"), "Arn"),
+            ServiceTimeout=timeout + 60,
+            FunctionName=function_arn(ctx, site, invocation.function),
+            Payload=invocation.payload,
+            DependsOn=roles,
+        )
+    )
