@@ -95,7 +95,9 @@ def postgres_grants(dbname: str, schema: str, user: str, access: Access) -> list
         f"REVOKE ALL ON ALL SEQUENCES IN SCHEMA {sch} FROM {who}",
         f"REVOKE ALL ON SCHEMA {sch} FROM {who}",
         f"REVOKE ALL ON DATABASE {db} FROM {who}",
-        f"GRANT CONNECT ON DATABASE {db} TO {who}",
+        # TEMPORARY where it receives rows: the sync stages them in a temporary table (its
+        # session's own, dropped at commit) for one UPDATE/INSERT per group.
+        f"GRANT CONNECT{', TEMPORARY' if access.write else ''} ON DATABASE {db} TO {who}",
         f"GRANT USAGE ON SCHEMA {sch} TO {who}",
     ]
     for privileges, tables in ((WRITE, access.write), (READ, access.read)):

@@ -75,7 +75,7 @@ ATTRS: dict[str, frozenset[str]] = {
     "vpc": frozenset({"id"}),
     "private_route_table": frozenset({"id"}),
     "key": frozenset({"arn"}),
-    "cluster": frozenset({"arn", "endpoint", "secret_arn"}),
+    "cluster": frozenset({"arn", "endpoint", "resource_id", "secret_arn"}),
     "global_cluster": frozenset({"id"}),
     "zone": frozenset({"id", "name_servers"}),
     "load_balancer": frozenset({"dns_name", "arn"}),
