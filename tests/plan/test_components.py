@@ -51,7 +51,7 @@ def _with_export(plan: Plan, ref: Ref) -> Plan:
         (Ref("prod/us-east-2", "zone", "id"), "site 'prod/us-east-2' has no component 'zone'"),
         (Ref("nowhere", "vpc", "id"), "site 'nowhere' has no component 'vpc'"),
         (Ref("prod/us-east-1", "bucket:nope", "arn"), "has no component 'bucket:nope'"),
-        (Ref("prod/us-east-1", "cluster", "id"), "cluster declares only arn, endpoint, resource_id, secret_arn"),
+        (Ref("prod/us-east-1", "cluster", "id"), "cluster declares only arn, endpoint, resource"),
     ],
 )
 def test_a_ref_to_nothing_is_an_internal_error(dr: Plan, ref: Ref, message: str) -> None:
