@@ -216,7 +216,9 @@ def _reference_data_valid(spec: Spec, promote: tuple[str, ...]) -> Iterator[Prob
         yield Problem((*base, "source"), f"{ref.source} is production: its data never leaves it")
     for i, target in enumerate(ref.targets):
         path = (*base, "targets", i)
-        if target not in spec.environments:
+        if target in ref.targets[:i]:
+            yield Problem(path, f"{target} is listed twice")
+        elif target not in spec.environments:
             yield Problem(path, f"unknown environment {target!r}")
         elif target == ref.source:
             yield Problem(path, f"{target} is also the source")
