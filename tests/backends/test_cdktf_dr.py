@@ -149,11 +149,16 @@ def test_replication_skips_follow_the_bucket_role(both: dict[str, Path]) -> None
 @pytest.mark.parametrize(
     ("spec", "stack", "principal", "account"),
     [
-        ("dr", f"{PRIMARY}-foundation", {"AWS": "arn:aws:iam::127311923021:root"}, "444444444444"),
+        (
+            "dr",
+            f"{PRIMARY}-foundation",
+            {"AWS": ["arn:aws:iam::127311923021:root"]},
+            "444444444444",
+        ),
         (
             "dr-variant",
             "paydr-eu02-live-eu-south-2-foundation",
-            {"Service": "logdelivery.elasticloadbalancing.amazonaws.com"},
+            {"Service": ["logdelivery.elasticloadbalancing.amazonaws.com"]},
             "555555555555",
         ),
     ],
@@ -165,9 +170,10 @@ def test_the_access_log_bucket_admits_the_load_balancer_logs(
     statements = json.loads(policy["policy"])["Statement"]
     (alb,) = [s for s in statements if s["Sid"] == "LoadBalancerAccessLogs"]
     assert alb["Principal"] == principal
-    assert alb["Action"] == "s3:PutObject"
-    assert alb["Resource"].startswith("${aws_s3_bucket.")
-    assert alb["Resource"].endswith(f".arn}}/alb/AWSLogs/{account}/*")
+    assert alb["Action"] == ["s3:PutObject"]
+    (resource,) = alb["Resource"]
+    assert resource.startswith(f"arn:aws:s3:::{stack.removesuffix('-foundation')}-access-logs-")
+    assert resource.endswith(f"-{account}/alb/AWSLogs/{account}/*")
 
 
 # ---------------------------------------------------------------- the global database

@@ -497,10 +497,7 @@ def _deny_plain_http(name: str) -> dict[str, Any]:
         "Effect": "Deny",
         "Principal": "*",
         "Action": ["s3:*"],
-        "Resource": [
-            {"Fn::Sub": f"arn:${{AWS::Partition}}:s3:::{name}"},
-            {"Fn::Sub": f"arn:${{AWS::Partition}}:s3:::{name}/*"},
-        ],
+        "Resource": [f"arn:aws:s3:::{name}", f"arn:aws:s3:::{name}/*"],
         "Condition": {"Bool": {"aws:SecureTransport": "false"}},
     }
 
@@ -524,14 +521,10 @@ def test_log_delivery_is_limited_to_the_source_bucket(out: dict[str, Template]) 
     assert allow["Principal"] == {"Service": ["logging.s3.amazonaws.com"]}
     assert allow["Action"] == ["s3:PutObject"]
     logs = "dbrepl-prod01-prod-access-logs-333333333333"
-    assert allow["Resource"] == [{"Fn::Sub": f"arn:${{AWS::Partition}}:s3:::{logs}/migrations/*"}]
+    assert allow["Resource"] == [f"arn:aws:s3:::{logs}/migrations/*"]
     assert allow["Condition"] == {
         "StringEquals": {"aws:SourceAccount": "333333333333"},
-        "ArnLike": {
-            "aws:SourceArn": {
-                "Fn::Sub": "arn:${AWS::Partition}:s3:::dbrepl-prod01-prod-migrations-333333333333"
-            }
-        },
+        "ArnLike": {"aws:SourceArn": "arn:aws:s3:::dbrepl-prod01-prod-migrations-333333333333"},
     }
 
 

@@ -162,10 +162,7 @@ def test_elb_account_writes_alb_logs_under_the_prefix(out: dict[str, Template]) 
     assert statement["Principal"] == {"AWS": ["arn:aws:iam::127311923021:root"]}
     assert statement["Action"] == ["s3:PutObject"]
     assert statement["Resource"] == [
-        {
-            "Fn::Sub": "arn:${AWS::Partition}:s3:::txndr-dr01-prod-us-east-1-access-logs-"
-            "444444444444/alb/AWSLogs/444444444444/*"
-        }
+        "arn:aws:s3:::txndr-dr01-prod-us-east-1-access-logs-444444444444/alb/AWSLogs/444444444444/*"
     ]
     # us-east-2 has its own ELB account.
     assert _alb_statement(out[S_FOUNDATION])["Principal"] == {

@@ -10,7 +10,6 @@ site has a foundation, its buckets are built in that stack.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
@@ -55,12 +54,10 @@ from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
 from constructs import Construct
 
 from replgen.backends.cdktf.context import Ctx, document, kept, skip, snake, tags
-from replgen.plan import components
-from replgen.plan.iam import bucket_statements
-from replgen.plan.model import Bucket, LoadBalancer, Replication, Site
+from replgen.plan.model import Bucket, Replication, Site
+from replgen.plan.policies import bucket_policy
 
 ABORT_MULTIPART_DAYS = 7  # the plan has no value for it; parts older than a week are debris
-LOG_DELIVERY = "logging.s3.amazonaws.com"
 
 NO_EVENTS = (
     "CKV2_AWS_62",
@@ -177,21 +174,11 @@ class Buckets(Construct):
     # ------------------------------------------------------------ bucket policy
 
     def _policy(self, bucket: Bucket) -> S3BucketPolicy:
-        target = self.buckets[bucket.key]
-        sources = [b for b in self.site.buckets if b.access_log_bucket == bucket.key]
-        statements = [_deny_insecure_transport(target)] + [
-            _allow_log_delivery(self.site, target, source, self.buckets[source.key])
-            for source in sources
-        ]
-        lb = self.site.load_balancer
-        if lb is not None and lb.access_logs_bucket == bucket.key:
-            statements.append(_allow_load_balancer_logs(self.site, target, lb))
-        statements += bucket_statements(bucket, self.site.region)
         return S3BucketPolicy(
             self,
             f"{snake(bucket.key)}_policy",
-            bucket=target.id,
-            policy=document({"Version": "2012-10-17", "Statement": statements}),
+            bucket=self.buckets[bucket.key].id,
+            policy=document(bucket_policy(self.site, bucket)),
         )
 
     # ------------------------------------------------------------ replication
@@ -253,53 +240,6 @@ class Buckets(Construct):
             ),
             destination=destination,
         )
-
-
-def _deny_insecure_transport(bucket: S3Bucket) -> dict[str, Any]:
-    return {
-        "Sid": "DenyInsecureTransport",
-        "Effect": "Deny",
-        "Principal": "*",
-        "Action": "s3:*",
-        "Resource": [bucket.arn, f"{bucket.arn}/*"],
-        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-    }
-
-
-def _allow_log_delivery(
-    site: Site, target: S3Bucket, source: Bucket, source_bucket: S3Bucket
-) -> dict[str, Any]:
-    """S3 may write `source`'s access logs under its prefix, and only on its behalf."""
-    return {
-        "Sid": _camel("AccessLogsOf", components.name(source.key)),
-        "Effect": "Allow",
-        "Principal": {"Service": LOG_DELIVERY},
-        "Action": "s3:PutObject",
-        "Resource": f"{target.arn}/{source.access_log_prefix}*",
-        "Condition": {
-            "StringEquals": {"aws:SourceAccount": site.account_id},
-            "ArnLike": {"aws:SourceArn": source_bucket.arn},
-        },
-    }
-
-
-def _allow_load_balancer_logs(site: Site, target: S3Bucket, lb: LoadBalancer) -> dict[str, Any]:
-    """The ALB's access logs: written by the region's ELB account, or the log-delivery
-    service in regions without one, under the load balancer's prefix for this account."""
-    kind, writer = lb.log_writer
-    return {
-        "Sid": "LoadBalancerAccessLogs",
-        "Effect": "Allow",
-        "Principal": {kind: writer},
-        "Action": "s3:PutObject",
-        "Resource": f"{target.arn}/{lb.access_logs_prefix}/AWSLogs/{site.account_id}/*",
-    }
-
-
-def _camel(*parts: str) -> str:
-    """`("AccessLogsOf", "migrations")` -> `AccessLogsOfMigrations`: a valid policy Sid."""
-    words = re.split(r"[^A-Za-z0-9]+", "-".join(parts))
-    return "".join(w[:1].upper() + w[1:] for w in words if w)
 
 
 def _lifecycle(bucket: Bucket) -> S3BucketLifecycleConfigurationRule:

@@ -6,23 +6,19 @@ from __future__ import annotations
 from typing import Any
 
 import troposphere as t
-from awacs import aws as iam
 from troposphere import s3
 
 from replgen.backends.cloudformation.context import (
     Ctx,
-    camel,
     emptied_tag,
     on_delete,
     skip,
     tags,
 )
-from replgen.plan import components
-from replgen.plan.iam import bucket_statements
 from replgen.plan.model import Bucket, Replication, Site
+from replgen.plan.policies import bucket_policy
 
 ABORT_MULTIPART_DAYS = 7  # the plan has no value for it; parts older than a week are debris
-LOG_DELIVERY = "logging.s3.amazonaws.com"
 
 
 def render(ctx: Ctx, site: Site) -> None:
@@ -34,11 +30,6 @@ def render(ctx: Ctx, site: Site) -> None:
 
 def bucket_lid(ctx: Ctx, site: Site, bucket: Bucket) -> str:
     return ctx.component_lid(site, bucket.key, "Bucket")
-
-
-def _arn(name: str, objects: str = "") -> t.Sub:
-    """A bucket's ARN (or its objects') from its name: no GetAtt, so no dependency cycle."""
-    return t.Sub(f"arn:${{AWS::Partition}}:s3:::{name}{objects}")
 
 
 def _encryption(ctx: Ctx, site: Site, bucket: Bucket) -> s3.BucketEncryption:
@@ -181,66 +172,12 @@ def policy_lid(bucket_lid: str) -> str:
     return f"{bucket_lid}Policy"
 
 
-def _deny_insecure_transport(name: str) -> iam.Statement:
-    return iam.Statement(
-        Sid="DenyInsecureTransport",
-        Effect=iam.Deny,
-        Principal=iam.Principal("*"),
-        Action=[iam.Action("s3", "*")],
-        Resource=[_arn(name), _arn(name, "/*")],
-        Condition=iam.Condition(iam.Bool({"aws:SecureTransport": "false"})),
-    )
-
-
-def _allow_log_delivery(site: Site, target: Bucket, source: Bucket) -> iam.Statement:
-    """S3 may write `source`'s access logs under its prefix, and only on its behalf."""
-    return iam.Statement(
-        Sid=camel("AccessLogsOf", components.name(source.key)),
-        Effect=iam.Allow,
-        Principal=iam.Principal("Service", [LOG_DELIVERY]),
-        Action=[iam.Action("s3", "PutObject")],
-        Resource=[_arn(target.name, f"/{source.access_log_prefix}*")],
-        Condition=iam.Condition(
-            [
-                iam.StringEquals({"aws:SourceAccount": site.account_id}),
-                iam.ArnLike({"aws:SourceArn": _arn(source.name)}),
-            ]
-        ),
-    )
-
-
-def _allow_load_balancer_logs(site: Site, target: Bucket) -> list[iam.Statement]:
-    """The region's ELB account (or log-delivery service) writes the ALB's access logs,
-    under its prefix and for this account only."""
-    lb = site.load_balancer
-    if lb is None or lb.access_logs_bucket != target.key:
-        return []
-    kind, writer = lb.log_writer
-    principal = iam.Principal(kind, [writer])
-    objects = f"/{lb.access_logs_prefix}/AWSLogs/{site.account_id}/*"
-    return [
-        iam.Statement(
-            Sid="LoadBalancerAccessLogs",
-            Effect=iam.Allow,
-            Principal=principal,
-            Action=[iam.Action("s3", "PutObject")],
-            Resource=[_arn(target.name, objects)],
-        )
-    ]
-
-
 def _policy(ctx: Ctx, site: Site, bucket: Bucket) -> None:
-    sources = [b for b in site.buckets if b.access_log_bucket == bucket.key]
-    statements = [_deny_insecure_transport(bucket.name)] + [
-        _allow_log_delivery(site, bucket, source) for source in sources
-    ]
-    statements += _allow_load_balancer_logs(site, bucket)
-    document: list[Any] = [*statements, *bucket_statements(bucket, site.region)]
     lid = bucket_lid(ctx, site, bucket)
     ctx.add(
         s3.BucketPolicy(
             policy_lid(lid),
             Bucket=t.Ref(lid),
-            PolicyDocument={"Version": "2012-10-17", "Statement": document},
+            PolicyDocument=bucket_policy(site, bucket),
         )
     )

@@ -16,6 +16,7 @@ from troposphere import iam as cfn_iam
 
 from replgen.backends.cloudformation.context import Ctx, skip, tags
 from replgen.backends.cloudformation.functions import function_arn
+from replgen.plan import iam as plan_iam
 from replgen.plan.arns import service_principal
 from replgen.plan.model import Invocation, Site
 
@@ -174,16 +175,9 @@ def _statements(ctx: Ctx, site: Site) -> list[iam.Statement]:
 
 
 def _role(ctx: Ctx, site: Site) -> None:
-    trust = iam.PolicyDocument(
-        Version="2012-10-17",
-        Statement=[
-            iam.Statement(
-                Effect=iam.Allow,
-                Principal=iam.Principal("Service", [service_principal("lambda", site.region)]),
-                Action=[iam.Action("sts", "AssumeRole")],
-            )
-        ],
-    )
+    # Lambda may assume it for this account only, as every service role of the plan.
+    lambda_ = service_principal("lambda", site.region)
+    trust = plan_iam.service_trust(lambda_, plan_iam.from_account(site.account_id))
     ctx.add(
         cfn_iam.Role(
             _lid(ctx, site, "Role"),
