@@ -11,6 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+# Parts of an upload nobody completed within a week are debris: every bucket drops them.
+ABORT_MULTIPART_DAYS = 7
+
 SiteId = str  # "dev", or "prod/us-east-1" for an environment with several regions
 
 
@@ -168,6 +171,7 @@ class Key:
     # Days a deleted key waits before it is gone (7 to 30): the longest where it is protected,
     # since every snapshot and recovery point it encrypts is unreadable without it.
     deletion_window_days: int = 7
+    rotation: bool = True  # a new key version every year, the old ones kept for decrypting
     # (role ARN, bucket ARN): a role outside the plan (CI) writing objects into a bucket of the
     # site, which S3 encrypts with this key on its behalf; named so another account's role can.
     s3_writers: tuple[tuple[str, str], ...] = ()
@@ -261,6 +265,7 @@ class Bucket:
     access_log_prefix: str
     replication: tuple[Replication, ...] = ()  # one rule per destination region
     replica_of: str | None = None  # the bucket replicating into this one
+    abort_multipart_days: int = ABORT_MULTIPART_DAYS
     # The one role (outside the plan: CI) that writes objects, under `write_prefix`; every
     # other principal but `write_exempt` (the deployer) is denied object writes and deletes.
     # None: no deny, and nothing the plan builds is granted writes (administrators only).
@@ -649,6 +654,7 @@ class Bootstrap:
     noncurrent_days: int  # replaced zips are kept this long
     deploy_role: str | None  # the role deployments assume in this account (once per account)
     deploy_from: str | None = None  # the account the role trusts, where the spec names it
+    abort_multipart_days: int = ABORT_MULTIPART_DAYS
 
 
 @dataclass(frozen=True)

@@ -57,8 +57,6 @@ from replgen.backends.cdktf.context import Ctx, document, kept, skip, snake, tag
 from replgen.plan.model import Bucket, Replication, Site
 from replgen.plan.policies import bucket_policy
 
-ABORT_MULTIPART_DAYS = 7  # the plan has no value for it; parts older than a week are debris
-
 NO_EVENTS = (
     "CKV2_AWS_62",
     "nothing in the topology reacts to object events: replsync reads the migration scripts "
@@ -249,7 +247,7 @@ def _lifecycle(bucket: Bucket) -> S3BucketLifecycleConfigurationRule:
         "filter": [S3BucketLifecycleConfigurationRuleFilter()],  # `filter {}`: every object
         "abort_incomplete_multipart_upload": [
             S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(
-                days_after_initiation=ABORT_MULTIPART_DAYS
+                days_after_initiation=bucket.abort_multipart_days
             )
         ],
     }

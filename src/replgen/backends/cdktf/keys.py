@@ -23,7 +23,7 @@ class Keys(Construct):
             self,
             "key",
             description=site.key.description,
-            enable_key_rotation=True,
+            enable_key_rotation=site.key.rotation,
             deletion_window_in_days=site.key.deletion_window_days,
             policy=document(iam.key_policy(site.key, site.region, site.account_id)),
             # Kept where protected: without it no snapshot or recovery point can be read.

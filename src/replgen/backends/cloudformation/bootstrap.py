@@ -12,7 +12,7 @@ from awacs import aws as iam
 from troposphere import iam as cfn_iam
 from troposphere import s3
 
-from replgen.backends.cloudformation.buckets import ABORT_MULTIPART_DAYS, private_bucket
+from replgen.backends.cloudformation.buckets import private_bucket
 from replgen.backends.cloudformation.context import Ctx, skip, tags
 from replgen.plan.model import Bootstrap
 
@@ -38,7 +38,7 @@ def _bucket(ctx: Ctx, b: Bootstrap) -> None:
             NoncurrentDays=b.noncurrent_days
         ),
         AbortIncompleteMultipartUpload=s3.AbortIncompleteMultipartUpload(
-            DaysAfterInitiation=ABORT_MULTIPART_DAYS
+            DaysAfterInitiation=b.abort_multipart_days
         ),
     )
     encryption = s3.ServerSideEncryptionRule(

@@ -18,8 +18,6 @@ from replgen.backends.cloudformation.context import (
 from replgen.plan.model import Bucket, Replication, Site
 from replgen.plan.policies import bucket_policy
 
-ABORT_MULTIPART_DAYS = 7  # the plan has no value for it; parts older than a week are debris
-
 
 def render(ctx: Ctx, site: Site) -> None:
     for bucket in site.buckets:
@@ -50,7 +48,7 @@ def _lifecycle(bucket: Bucket) -> s3.LifecycleConfiguration:
         "Id": "expire",
         "Status": "Enabled",
         "AbortIncompleteMultipartUpload": s3.AbortIncompleteMultipartUpload(
-            DaysAfterInitiation=ABORT_MULTIPART_DAYS
+            DaysAfterInitiation=bucket.abort_multipart_days
         ),
     }
     if bucket.expire_days is not None:

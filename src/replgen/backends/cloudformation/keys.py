@@ -17,7 +17,7 @@ def render(ctx: Ctx, site: Site) -> None:
         kms.Key(
             ctx.lid(site, "Key"),
             Description=site.key.description,
-            EnableKeyRotation=True,
+            EnableKeyRotation=site.key.rotation,
             PendingWindowInDays=site.key.deletion_window_days,
             KeyPolicy=iam.key_policy(site.key, site.region, site.account_id),
             Tags=tags(ctx.plan),
