@@ -15,9 +15,10 @@ from __future__ import annotations
 from typing import Any
 
 import troposphere as t
-from troposphere import awslambda, cloudformation, logs, sqs
+from troposphere import awslambda, cloudformation
 from troposphere import iam as cfn_iam
 
+from replgen.backends.cloudformation import support
 from replgen.backends.cloudformation.buckets import policy_lid
 from replgen.backends.cloudformation.context import Ctx, skip, tags
 from replgen.plan import iam as plan_iam
@@ -29,7 +30,6 @@ RUNTIME = "python3.12"
 TIMEOUT = 900
 SERVICE_TIMEOUT = 900
 RESERVED_CONCURRENCY = 1
-DLQ_RETENTION_SECONDS = 1209600  # 14 days, SQS's maximum
 
 # Inline code (ZipFile, at most 4096 characters); it answers CloudFormation on every path.
 CODE = """\
@@ -149,27 +149,8 @@ def lid(ctx: Ctx, site: Site, emptier: Emptier, kind: str = "") -> str:
 
 
 def _emptier(ctx: Ctx, site: Site, emptier: Emptier) -> None:
-    ctx.add(
-        logs.LogGroup(
-            lid(ctx, site, emptier, "LogGroup"),
-            LogGroupName=emptier.log_group.name,
-            RetentionInDays=emptier.log_group.retention_days,
-            KmsKeyId=ctx.key_arn(site),
-            Tags=tags(ctx.plan),
-            DeletionPolicy="Delete",
-            UpdateReplacePolicy="Delete",
-        )
-    )
-    ctx.add(
-        sqs.Queue(
-            lid(ctx, site, emptier, "Dlq"),
-            MessageRetentionPeriod=DLQ_RETENTION_SECONDS,
-            KmsMasterKeyId=ctx.key_arn(site),
-            Tags=tags(ctx.plan),
-            DeletionPolicy="Delete",
-            UpdateReplacePolicy="Delete",
-        )
-    )
+    support.log_group(ctx, site, lid(ctx, site, emptier, "LogGroup"), emptier.log_group)
+    support.dead_letters(ctx, site, lid(ctx, site, emptier, "Dlq"))
     _role(ctx, site, emptier)
     _function(ctx, site, emptier)
     _resource(ctx, site, emptier)
@@ -178,34 +159,14 @@ def _emptier(ctx: Ctx, site: Site, emptier: Emptier) -> None:
 def _plumbing(ctx: Ctx, site: Site, emptier: Emptier) -> list[dict[str, Any]]:
     """What the function itself needs: its own stack's status, its logs, its dead letters,
     tracing."""
-    sqs_endpoint = service_principal(f"sqs.{site.region}", site.region)
-    return [
-        _allow("OwnStackStatus", ["cloudformation:DescribeStacks"], [t.Ref("AWS::StackId")]),
-        _allow(
-            "WriteOwnLogs",
-            ["logs:CreateLogStream", "logs:PutLogEvents"],
-            [t.GetAtt(lid(ctx, site, emptier, "LogGroup"), "Arn")],
-        ),
-        _allow(
-            "DeadLetters", ["sqs:SendMessage"], [t.GetAtt(lid(ctx, site, emptier, "Dlq"), "Arn")]
-        ),
-        # SQS encrypts with the site key on the sender's behalf.
-        _allow(
-            "EncryptDeadLetters",
-            ["kms:GenerateDataKey", "kms:Decrypt"],
-            [ctx.key_arn(site)],
-            {"StringEquals": {"kms:ViaService": sqs_endpoint}},
-        ),
-        # X-Ray has no resource-level permissions for these actions.
-        _allow("Tracing", ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], ["*"]),
-    ]
-
-
-def _allow(
-    sid: str, actions: list[str], resources: list[Any], condition: dict[str, Any] | None = None
-) -> dict[str, Any]:
-    statement = {"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resources}
-    return statement | ({"Condition": condition} if condition else {})
+    own_stack = {
+        "Sid": "OwnStackStatus",
+        "Effect": "Allow",
+        "Action": ["cloudformation:DescribeStacks"],
+        "Resource": [t.Ref("AWS::StackId")],
+    }
+    logs_lid, dlq_lid = lid(ctx, site, emptier, "LogGroup"), lid(ctx, site, emptier, "Dlq")
+    return [own_stack, *support.plumbing(ctx, site, logs_lid, dlq_lid)]
 
 
 def _role(ctx: Ctx, site: Site, emptier: Emptier) -> None:

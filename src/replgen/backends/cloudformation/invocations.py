@@ -9,11 +9,14 @@ operation. CloudFormation plumbing, not part of the topology (as the parameter w
 
 from __future__ import annotations
 
+from typing import Any
+
 import troposphere as t
 from awacs import aws as iam
-from troposphere import awslambda, cloudformation, logs, sqs
+from troposphere import awslambda, cloudformation
 from troposphere import iam as cfn_iam
 
+from replgen.backends.cloudformation import support
 from replgen.backends.cloudformation.context import Ctx, skip, tags
 from replgen.backends.cloudformation.functions import function_arn
 from replgen.plan import iam as plan_iam
@@ -23,7 +26,6 @@ from replgen.plan.model import Invocation, Site
 RUNTIME = "python3.12"
 MARGIN = 30  # seconds the invoker outlives the function it waits for
 LAMBDA_MAX_TIMEOUT = 900
-DLQ_RETENTION_SECONDS = 1209600  # 14 days, SQS's maximum
 
 # Inline code (ZipFile). It answers CloudFormation on every path; the reason carries only
 # the error's type and the target's error name, never its message (which may quote data).
@@ -79,8 +81,21 @@ def render(ctx: Ctx, site: Site) -> None:
     if not site.invocations:
         return
     wait = min(LAMBDA_MAX_TIMEOUT - MARGIN, max(_target_timeouts(site)))
-    _log_group(ctx, site)
-    _dead_letters(ctx, site)
+    assert site.invoker_logs is not None
+    support.log_group(
+        ctx,
+        site,
+        _lid(ctx, site, "LogGroup"),
+        site.invoker_logs,
+        Metadata=skip(
+            (
+                "CKV_AWS_338",
+                "retention is the topology's functions.log_retention_days: operational "
+                "logs of deployment plumbing, not an audit trail",
+            )
+        ),
+    )
+    support.dead_letters(ctx, site, _lid(ctx, site, "Dlq"))
     _role(ctx, site)
     _invoker(ctx, site, wait + MARGIN, wait)
     for invocation in site.invocations:
@@ -96,44 +111,8 @@ def _lid(ctx: Ctx, site: Site, kind: str) -> str:
     return ctx.lid(site, "Invoker", kind)
 
 
-def _log_group(ctx: Ctx, site: Site) -> None:
-    assert site.invoker_logs is not None
-    ctx.add(
-        logs.LogGroup(
-            _lid(ctx, site, "LogGroup"),
-            LogGroupName=site.invoker_logs.name,
-            RetentionInDays=site.invoker_logs.retention_days,
-            KmsKeyId=ctx.key_arn(site),
-            Tags=tags(ctx.plan),
-            DeletionPolicy="Delete",
-            UpdateReplacePolicy="Delete",
-            Metadata=skip(
-                (
-                    "CKV_AWS_338",
-                    "retention is the topology's functions.log_retention_days: operational "
-                    "logs of deployment plumbing, not an audit trail",
-                )
-            ),
-        )
-    )
-
-
-def _dead_letters(ctx: Ctx, site: Site) -> None:
-    ctx.add(
-        sqs.Queue(
-            _lid(ctx, site, "Dlq"),
-            MessageRetentionPeriod=DLQ_RETENTION_SECONDS,
-            KmsMasterKeyId=ctx.key_arn(site),
-            Tags=tags(ctx.plan),
-            DeletionPolicy="Delete",
-            UpdateReplacePolicy="Delete",
-        )
-    )
-
-
-def _statements(ctx: Ctx, site: Site) -> list[iam.Statement]:
+def _statements(ctx: Ctx, site: Site) -> list[Any]:
     targets = sorted({i.function for i in site.invocations})
-    sqs_endpoint = service_principal(f"sqs.{site.region}", site.region)
     return [
         iam.Statement(
             Sid="InvokeTargets",
@@ -141,36 +120,7 @@ def _statements(ctx: Ctx, site: Site) -> list[iam.Statement]:
             Action=[iam.Action("lambda", "InvokeFunction")],
             Resource=[function_arn(ctx, site, key) for key in targets],
         ),
-        iam.Statement(
-            Sid="WriteOwnLogs",
-            Effect=iam.Allow,
-            Action=[iam.Action("logs", "CreateLogStream"), iam.Action("logs", "PutLogEvents")],
-            Resource=[t.GetAtt(_lid(ctx, site, "LogGroup"), "Arn")],
-        ),
-        iam.Statement(
-            Sid="DeadLetters",
-            Effect=iam.Allow,
-            Action=[iam.Action("sqs", "SendMessage")],
-            Resource=[t.GetAtt(_lid(ctx, site, "Dlq"), "Arn")],
-        ),
-        # SQS encrypts with the site key on the sender's behalf.
-        iam.Statement(
-            Sid="EncryptDeadLetters",
-            Effect=iam.Allow,
-            Action=[iam.Action("kms", "GenerateDataKey"), iam.Action("kms", "Decrypt")],
-            Resource=[ctx.key_arn(site)],
-            Condition=iam.Condition(iam.StringEquals({"kms:ViaService": sqs_endpoint})),
-        ),
-        iam.Statement(
-            Sid="Tracing",
-            Effect=iam.Allow,
-            Action=[
-                iam.Action("xray", "PutTraceSegments"),
-                iam.Action("xray", "PutTelemetryRecords"),
-            ],
-            # X-Ray has no resource-level permissions for these actions.
-            Resource=["*"],
-        ),
+        *support.plumbing(ctx, site, _lid(ctx, site, "LogGroup"), _lid(ctx, site, "Dlq")),
     ]
 
 
@@ -186,9 +136,7 @@ def _role(ctx: Ctx, site: Site) -> None:
             Policies=[
                 cfn_iam.Policy(
                     PolicyName="invoke-deploy-steps",
-                    PolicyDocument=iam.PolicyDocument(
-                        Version="2012-10-17", Statement=_statements(ctx, site)
-                    ),
+                    PolicyDocument={"Version": "2012-10-17", "Statement": _statements(ctx, site)},
                 )
             ],
             Tags=tags(ctx.plan),

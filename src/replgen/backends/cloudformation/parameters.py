@@ -7,11 +7,14 @@ dead-letter queue. The writer is CloudFormation plumbing, not part of the topolo
 
 from __future__ import annotations
 
+from typing import Any
+
 import troposphere as t
 from awacs import aws as iam
-from troposphere import awslambda, cloudformation, logs, sqs
+from troposphere import awslambda, cloudformation
 from troposphere import iam as cfn_iam
 
+from replgen.backends.cloudformation import support
 from replgen.backends.cloudformation.context import Ctx, skip, tag_map, tags
 from replgen.plan import components
 from replgen.plan.arns import service_principal
@@ -21,7 +24,6 @@ RUNTIME = "python3.12"
 TIMEOUT = 60  # the code's own network timeouts leave time to answer CloudFormation
 SERVICE_TIMEOUT = 300  # CloudFormation gives up on an unanswered request after this
 RESERVED_CONCURRENCY = 2
-DLQ_RETENTION_SECONDS = 1209600  # 14 days, SQS's maximum
 
 # Inline code (ZipFile, at most 4096 characters). It answers CloudFormation on every path,
 # and never logs a value: only names and error types reach the log group.
@@ -95,8 +97,9 @@ class SecureStringParameter(cloudformation.CustomResource):  # type: ignore[misc
 def render(ctx: Ctx, site: Site) -> None:
     if not site.parameters:
         return
-    _log_group(ctx, site)
-    _dead_letters(ctx, site)
+    assert site.parameter_writer_logs is not None
+    support.log_group(ctx, site, _lid(ctx, site, "LogGroup"), site.parameter_writer_logs)
+    support.dead_letters(ctx, site, _lid(ctx, site, "Dlq"))
     _role(ctx, site)
     _writer(ctx, site)
     for parameter in site.parameters:
@@ -112,40 +115,13 @@ def _lid(ctx: Ctx, site: Site, kind: str) -> str:
     return ctx.lid(site, "ParameterWriter", kind)
 
 
-def _log_group(ctx: Ctx, site: Site) -> None:
-    ctx.add(
-        logs.LogGroup(
-            _lid(ctx, site, "LogGroup"),
-            LogGroupName=log_group_name(ctx, site),
-            RetentionInDays=site.parameter_writer_logs.retention_days,  # type: ignore[union-attr]
-            KmsKeyId=ctx.key_arn(site),
-            Tags=tags(ctx.plan),
-            DeletionPolicy="Delete",
-            UpdateReplacePolicy="Delete",
-        )
-    )
-
-
-def _dead_letters(ctx: Ctx, site: Site) -> None:
-    ctx.add(
-        sqs.Queue(
-            _lid(ctx, site, "Dlq"),
-            MessageRetentionPeriod=DLQ_RETENTION_SECONDS,
-            KmsMasterKeyId=ctx.key_arn(site),
-            Tags=tags(ctx.plan),
-            DeletionPolicy="Delete",
-            UpdateReplacePolicy="Delete",
-        )
-    )
-
-
 def _via(site: Site, service: str) -> iam.Condition:
     """The key is usable only through `service` in the site's region."""
     endpoint = service_principal(f"{service}.{site.region}", site.region)
     return iam.Condition(iam.StringEquals({"kms:ViaService": endpoint}))
 
 
-def _statements(ctx: Ctx, site: Site) -> list[iam.Statement]:
+def _statements(ctx: Ctx, site: Site) -> list[Any]:
     key = ctx.key_arn(site)
     return [
         iam.Statement(
@@ -164,36 +140,7 @@ def _statements(ctx: Ctx, site: Site) -> list[iam.Statement]:
             Resource=[key],
             Condition=_via(site, "ssm"),
         ),
-        iam.Statement(
-            Sid="WriteOwnLogs",
-            Effect=iam.Allow,
-            Action=[iam.Action("logs", "CreateLogStream"), iam.Action("logs", "PutLogEvents")],
-            Resource=[t.GetAtt(_lid(ctx, site, "LogGroup"), "Arn")],
-        ),
-        iam.Statement(
-            Sid="DeadLetters",
-            Effect=iam.Allow,
-            Action=[iam.Action("sqs", "SendMessage")],
-            Resource=[t.GetAtt(_lid(ctx, site, "Dlq"), "Arn")],
-        ),
-        # SQS encrypts with the site key on the sender's behalf, and re-uses data keys.
-        iam.Statement(
-            Sid="EncryptDeadLetters",
-            Effect=iam.Allow,
-            Action=[iam.Action("kms", "GenerateDataKey"), iam.Action("kms", "Decrypt")],
-            Resource=[key],
-            Condition=_via(site, "sqs"),
-        ),
-        iam.Statement(
-            Sid="Tracing",
-            Effect=iam.Allow,
-            Action=[
-                iam.Action("xray", "PutTraceSegments"),
-                iam.Action("xray", "PutTelemetryRecords"),
-            ],
-            # X-Ray has no resource-level permissions for these actions.
-            Resource=["*"],
-        ),
+        *support.plumbing(ctx, site, _lid(ctx, site, "LogGroup"), _lid(ctx, site, "Dlq")),
     ]
 
 
@@ -218,9 +165,7 @@ def _role(ctx: Ctx, site: Site) -> None:
             Policies=[
                 cfn_iam.Policy(
                     PolicyName="write-secure-parameters",
-                    PolicyDocument=iam.PolicyDocument(
-                        Version="2012-10-17", Statement=_statements(ctx, site)
-                    ),
+                    PolicyDocument={"Version": "2012-10-17", "Statement": _statements(ctx, site)},
                 )
             ],
             Tags=tags(ctx.plan),
