@@ -106,11 +106,6 @@ def render(ctx: Ctx, site: Site) -> None:
         _parameter(ctx, site, parameter)
 
 
-def log_group_name(ctx: Ctx, site: Site) -> str:
-    assert site.parameter_writer_logs is not None
-    return site.parameter_writer_logs.name
-
-
 def _lid(ctx: Ctx, site: Site, kind: str) -> str:
     return ctx.lid(site, "ParameterWriter", kind)
 
