@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from replgen.cli import main
 from replgen.lint import cfn_lint
+from replgen.plan import quotas
 
 ROOT = Path(__file__).parents[2]
 CHECKOV = ROOT / ".tools" / "checkov" / "bin" / "checkov"
@@ -138,3 +139,19 @@ def test_checkov_has_no_failed_check(compiled: dict[str, Path], spec: str, tmp_p
     passed = sum(r.get("summary", {}).get("passed", 0) for r in reports)
     assert failed == []
     assert passed > 50, "checkov ran no meaningful checks"
+
+
+@pytest.mark.parametrize("spec", [s.stem for s in SPECS])
+def test_inline_functions_fit_the_inline_code_quota(both: dict[str, Path], spec: str) -> None:
+    """The helper functions CloudFormation runs from inline source stay within ZipFile's
+    limit on every output (the emptier's code is the closest to it)."""
+    sizes = [
+        len(resource["Properties"]["Code"]["ZipFile"])
+        for path in (both[spec] / "cloudformation").glob("*.json")
+        if path.name != "manifest.json"
+        for resource in json.loads(path.read_text()).get("Resources", {}).values()
+        if resource["Type"] == "AWS::Lambda::Function"
+        and "ZipFile" in resource["Properties"].get("Code", {})
+    ]
+    assert sizes, "no inline function at all"
+    assert max(sizes) <= quotas.INLINE_CODE.value, sizes

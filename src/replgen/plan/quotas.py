@@ -47,6 +47,10 @@ TEMPLATE_BYTES = Quota("template_bytes", 1_000_000, "bytes", "a template (read f
 LAMBDA_ENVIRONMENT = Quota(
     "lambda_environment_bytes", 4096, "bytes of environment", "a function", None
 )
+# https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-code.html
+# (ZipFile: inline source, at most 4,096 characters), hard: CloudFormation's own helper
+# functions (the parameter writer, the emptier, the deploy-time invoker) are inline.
+INLINE_CODE = Quota("inline_code_characters", 4096, "characters of inline code", "a function", None)
 
 QUOTAS = (
     NACL_RULES,
@@ -59,6 +63,7 @@ QUOTAS = (
     TEMPLATE_OUTPUTS,
     TEMPLATE_BYTES,
     LAMBDA_ENVIRONMENT,
+    INLINE_CODE,
 )
 ADJUSTABLE = tuple(q for q in QUOTAS if q.adjustable_to is not None)
 
