@@ -17,6 +17,7 @@ from troposphere import iam as cfn_iam
 from replgen.backends.cloudformation import support
 from replgen.backends.cloudformation.context import Ctx, skip, tag_map, tags
 from replgen.plan import components
+from replgen.plan import iam as plan_iam
 from replgen.plan.arns import service_principal
 from replgen.plan.model import Parameter, Site
 
@@ -140,18 +141,9 @@ def _statements(ctx: Ctx, site: Site) -> list[Any]:
 
 
 def _role(ctx: Ctx, site: Site) -> None:
-    trust = iam.PolicyDocument(
-        Version="2012-10-17",
-        Statement=[
-            iam.Statement(
-                Effect=iam.Allow,
-                Principal=iam.Principal("Service", [service_principal("lambda", site.region)]),
-                Action=[iam.Action("sts", "AssumeRole")],
-                # only for this account's functions (confused-deputy prevention)
-                Condition=iam.Condition(iam.StringEquals({"aws:SourceAccount": site.account_id})),
-            )
-        ],
-    )
+    # Lambda may assume it for this account only, as every service role of the plan.
+    lambda_ = service_principal("lambda", site.region)
+    trust = plan_iam.service_trust(lambda_, plan_iam.from_account(site.account_id))
     ctx.add(
         cfn_iam.Role(
             _lid(ctx, site, "Role"),
