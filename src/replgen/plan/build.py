@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, fields, replace
+from typing import Any
 
 from replgen.errors import KeyPath, Problem, SpecError
 from replgen.plan import deployment, protection, quotas
@@ -12,6 +13,7 @@ from replgen.plan import tags as plan_tags
 from replgen.plan.arns import arn, partition, role_arn, service_principal
 from replgen.plan.components import check_refs
 from replgen.plan.context import Context, slug
+from replgen.plan.dr import Member
 from replgen.plan.iam import from_account
 from replgen.plan.identities import assert_unique
 from replgen.plan.model import (
@@ -27,6 +29,7 @@ from replgen.plan.model import (
     Network,
     Parameter,
     Peering,
+    Place,
     Plan,
     Ref,
     Role,
@@ -45,6 +48,7 @@ from replgen.plan.network import (
     health_port,
     security_groups,
 )
+from replgen.plan.parts import Parts
 from replgen.plan.refs import refs_in
 from replgen.spec.models import Spec
 from replgen.spec.view import (
@@ -66,16 +70,22 @@ def build(spec: Spec, artifacts: dict[str, Code]) -> Plan:
     ctx = Context(spec, namer, tuple(site_entries(spec)), artifacts, quotas.Limits(raised))
     _check_peerings(ctx)
     flows = _flows(ctx)
-    sites = [_site(ctx, entry, flows) for entry in ctx.entries]
-    if spec.sync:
-        sites = sync_plan.attach(ctx, sites)
-    sites = dr_plan.attach(ctx, sites)
-    sites = protection.attach(spec, namer, sites)
-    peerings = tuple(_peering(ctx, a, b) for a, b in spec.peering)
-    sites = _with_accept_roles(ctx, sites, peerings)
+    places = {e.id: _place(ctx, e) for e in ctx.entries}
+    shared = _Shared(
+        flows,
+        dr_plan.topology(
+            ctx,
+            list(places.values()),
+            {e.id: _cluster_id(ctx, e) for e in ctx.entries},
+            {e.id: _topic_name(ctx, e) for e in ctx.entries},
+        ),
+        _sync(ctx, places),
+        tuple(_peering(ctx, a, b) for a, b in spec.peering),
+    )
+    sites = [_site(ctx, entry, places[entry.id], shared) for entry in ctx.entries]
     namer.raise_problems()
+    peerings = shared.peerings
     sites = _with_exports(sites, peerings)
-    sites = _with_deploy_roles(ctx, sites)
     _check_sites(ctx, sites)
     state = (
         StateBackend("s3", spec.state.bucket, spec.state.region)
@@ -228,21 +238,20 @@ def _flows(ctx: Context) -> list[Flow]:
 # ---------------------------------------------------------------- one site
 
 
-def _site(ctx: Context, entry: SiteEntry, flows: list[Flow]) -> Site:
+@dataclass(frozen=True)
+class _Shared:
+    """What the sites' builders share: the allowed flows, and the parts that span sites
+    (disaster recovery's members, the sync's roles and names, the peerings)."""
+
+    flows: list[Flow]
+    recovery: dr_plan.Topology | None
+    sync: sync_plan.Sync | None
+    peerings: tuple[Peering, ...]
+
+
+def _place(ctx: Context, entry: SiteEntry) -> Place:
     env = ctx.spec.environments[entry.environment]
-    dr_member = entry.environment == dr_plan.environment(ctx.spec)
-    has_functions = bool(ctx.spec.sync and ctx.spec.sync.runs_in == entry.id) or dr_member
-    network = _network(ctx, entry, flows, has_functions, dr_member)
-    database = _database(ctx, entry)
-    topic = Topic(
-        "topic", ctx.namer.make("topic", slug(entry), "alerts"), ctx.spec.notifications.emails
-    )
-    roles = (_flow_logs_role(ctx, entry, network), _monitoring_role(ctx, entry, database))
-    writer_logs = LogGroup(
-        ctx.namer.check("log", f"/replgen/{ctx.namer.prefix}/{slug(entry)}/parameter-writer"), 365
-    )
-    buckets = _migration_buckets(ctx, entry)
-    site = Site(
+    return Place(
         id=entry.id,
         slug=slug(entry),
         environment=entry.environment,
@@ -252,17 +261,62 @@ def _site(ctx: Context, entry: SiteEntry, flows: list[Flow]) -> Site:
         production=env.production,
         deletion_protection=deletion_protection(ctx.spec, entry.environment),
         primary=entry.primary,
+    )
+
+
+def _sync(ctx: Context, places: dict[str, Place]) -> sync_plan.Sync | None:
+    if ctx.spec.sync is None:
+        return None
+    host = ctx.entry(ctx.spec.sync.runs_in)
+    own = sync_plan.Host(_bucket_name(ctx, host, "migrations"), _topic_name(ctx, host))
+    return sync_plan.Sync(ctx, places, own)
+
+
+def _site(ctx: Context, entry: SiteEntry, place: Place, shared: _Shared) -> Site:
+    """A site, made once: its own components, then what each part of the plan adds."""
+    recovery = shared.recovery
+    member = recovery is not None and place.environment == recovery.primary.environment
+    has_functions = bool(ctx.spec.sync and ctx.spec.sync.runs_in == entry.id) or member
+    network = _network(ctx, entry, shared.flows, has_functions, member)
+    database = _database(ctx, entry, place, recovery if member else None)
+    topic = Topic(
+        "topic",
+        _topic_name(ctx, entry),
+        ctx.spec.notifications.emails,
+        dr_plan.subscribers(recovery, place),
+    )
+    writer_logs = LogGroup(
+        ctx.namer.check("log", f"/replgen/{ctx.namer.prefix}/{slug(entry)}/parameter-writer"), 365
+    )
+    parts = Parts(
+        buckets=_migration_buckets(ctx, entry),
+        roles=(_flow_logs_role(ctx, entry, network), _monitoring_role(ctx, entry, database)),
+        alarms=(database.replica_lag_alarm,) if database.replica_lag_alarm else (),
+        log_groups=(network.flow_logs, writer_logs),
+    )
+    if shared.sync is not None:
+        parts += shared.sync.parts(place)
+    if member:
+        assert recovery is not None
+        as_member = Member(**_identity(place), database=database, topic=topic)
+        parts += dr_plan.member_parts(recovery, as_member, parts)
+    parts += protection.parts(ctx.namer, place, parts)
+    parts += Parts(roles=_accept_roles(ctx, place, shared.peerings))
+    return Site(
+        **_identity(place),
         network=network,
-        key=_key(ctx, entry, (network.flow_logs, writer_logs), buckets),
+        key=_key(ctx, entry, parts, protection.key_window(place)),
         database=database,
         parameters=(_connection_parameter(ctx, entry, database),),
-        buckets=buckets,
-        roles=roles,
         topic=topic,
-        alarms=(database.replica_lag_alarm,) if database.replica_lag_alarm else (),
         parameter_writer_logs=writer_logs,
+        deploy_role_arn=_deploy_role(ctx, place),
+        **parts.components(),
     )
-    return site
+
+
+def _identity(place: Place) -> dict[str, Any]:
+    return {f.name: getattr(place, f.name) for f in fields(Place)}
 
 
 def _network(
@@ -330,9 +384,8 @@ def _check_network(
     quotas.enforce(ctx.limits, quotas.SG_PER_INTERFACE, entry.path, subject, count)
 
 
-def _key(
-    ctx: Context, entry: SiteEntry, log_groups: tuple[LogGroup, ...], buckets: tuple[Bucket, ...]
-) -> Key:
+def _key(ctx: Context, entry: SiteEntry, parts: Parts, deletion_window_days: int) -> Key:
+    """The site key, made last: its policy names every log group of the site's parts."""
     region, account = ctx.region(entry), ctx.account(entry)
     p = partition(region)
     return Key(
@@ -343,9 +396,10 @@ def _key(
             service_principal(s, region) for s in ("cloudwatch", "events", "sns")
         ),
         log_group_arns=tuple(
-            arn("logs", region, account, f"log-group:{g.name}") for g in log_groups
+            arn("logs", region, account, f"log-group:{g.name}") for g in parts.log_groups
         ),
-        s3_writers=tuple((b.writer, f"arn:{p}:s3:::{b.name}") for b in buckets if b.writer),
+        s3_writers=tuple((b.writer, f"arn:{p}:s3:::{b.name}") for b in parts.buckets if b.writer),
+        deletion_window_days=deletion_window_days,
     )
 
 
@@ -409,16 +463,25 @@ def parameter_family(engine: str, version: str) -> str:
     return f"aurora-postgresql{version.split('.')[0]}"
 
 
-def _database(ctx: Context, entry: SiteEntry) -> Database:
+def _database(
+    ctx: Context, entry: SiteEntry, place: Place, recovery: dr_plan.Topology | None
+) -> Database:
+    """The site's cluster, complete: a Global Database member's global settings, and where
+    a protected cluster's data goes when it is deleted."""
     db = {k: s.value for k, s in database_settings(ctx.spec, entry.environment).items()}
     s, engine = slug(entry), db["engine"]
-    cluster_id = ctx.namer.make("cluster", s)
+    cluster_id = _cluster_id(ctx, entry)
     serverless = db["serverless"]
     is_global = bool(db["global_"])
     regions = list(ctx.spec.environments[entry.environment].regions or {})
     count = db["instances"] if not serverless else max(1, db["instances"])
     instances = tuple(Instance(ctx.namer.make("instance", s, str(i + 1))) for i in range(count))
     lag = ctx.spec.sync.lag_alarm_seconds if ctx.spec.sync else DEFAULT_LAG_SECONDS
+    secret, global_cluster = (
+        dr_plan.global_settings(recovery, place, cluster_id, engine, db["master_username"])
+        if recovery is not None
+        else (None, None)
+    )
     # Only readers lag, and a cluster without one never emits the metric: no alarm there.
     alarm = (
         None
@@ -463,16 +526,15 @@ def _database(ctx: Context, entry: SiteEntry) -> Database:
         monitoring_role="role:monitoring",
         performance_insights_days=7,
         ca_certificate=CA_CERTIFICATE,
-        global_cluster_id=ctx.namer.make("cluster", entry.environment, "global")
-        if is_global
-        else None,
+        global_cluster_id=dr_plan.global_cluster(ctx, entry.environment) if is_global else None,
         global_role=("primary" if entry.primary else "secondary")
         if is_global and len(regions) > 1
         else None,
         managed_password=not is_global,
-        secret=None,
-        global_cluster=None,
+        secret=secret,
+        global_cluster=global_cluster,
         replica_lag_alarm=alarm,
+        final_snapshot=protection.final_snapshot(ctx.namer, place, cluster_id),
     )
 
 
@@ -492,11 +554,22 @@ def _connection_parameter(ctx: Context, entry: SiteEntry, db: Database) -> Param
     )
 
 
+def _cluster_id(ctx: Context, entry: SiteEntry) -> str:
+    return ctx.namer.make("cluster", slug(entry))
+
+
+def _bucket_name(ctx: Context, entry: SiteEntry, name: str) -> str:
+    return ctx.namer.make("bucket", slug(entry), name, ctx.account(entry))
+
+
+def _topic_name(ctx: Context, entry: SiteEntry) -> str:
+    return ctx.namer.make("topic", slug(entry), "alerts")
+
+
 def _migration_buckets(ctx: Context, entry: SiteEntry) -> tuple[Bucket, ...]:
-    s, account = slug(entry), ctx.account(entry)
     logs = Bucket(
         "bucket:access-logs",
-        ctx.namer.make("bucket", s, "access-logs", account),
+        _bucket_name(ctx, entry, "access-logs"),
         "S3 access logs",
         kms=False,
         expire_days=365,
@@ -507,7 +580,7 @@ def _migration_buckets(ctx: Context, entry: SiteEntry) -> tuple[Bucket, ...]:
     writer = ctx.spec.sync.migrations_writer if ctx.spec.sync else None
     migrations = Bucket(
         "bucket:migrations",
-        ctx.namer.make("bucket", s, "migrations", account),
+        _bucket_name(ctx, entry, "migrations"),
         "database migration scripts",
         kms=True,
         expire_days=30,
@@ -523,7 +596,7 @@ def _migration_buckets(ctx: Context, entry: SiteEntry) -> tuple[Bucket, ...]:
 
 def _deployer(ctx: Context, entry: SiteEntry) -> tuple[str, ...]:
     """The role deployments assume in the site's account, where the topology spans accounts
-    (see _with_deploy_roles): it may still empty a bucket it is deleting."""
+    (see _deploy_role): it may still empty a bucket it is deleting."""
     if len(set(ctx.spec.accounts[e.account] for e in ctx.spec.environments.values())) == 1:
         return ()
     return (role_arn(ctx.region(entry), ctx.account(entry), ctx.spec.state.deploy_role),)
@@ -593,16 +666,10 @@ def _accept_role(ctx: Context, peering: Peering) -> Role:
     )
 
 
-def _with_accept_roles(
-    ctx: Context, sites: list[Site], peerings: tuple[Peering, ...]
-) -> list[Site]:
-    out = []
-    for site in sites:
-        roles = tuple(
-            _accept_role(ctx, p) for p in peerings if p.accepter == site.id and p.accepter_role
-        )
-        out.append(replace(site, roles=site.roles + roles))
-    return out
+def _accept_roles(ctx: Context, site: Place, peerings: tuple[Peering, ...]) -> tuple[Role, ...]:
+    return tuple(
+        _accept_role(ctx, p) for p in peerings if p.accepter == site.id and p.accepter_role
+    )
 
 
 def _with_exports(sites: list[Site], peerings: tuple[Peering, ...]) -> list[Site]:
@@ -621,8 +688,9 @@ def _ref_key(ref: Ref) -> tuple[str, str, str]:
     return (ref.site, ref.component, ref.attr)
 
 
-def _with_deploy_roles(ctx: Context, sites: list[Site]) -> list[Site]:
-    if len({s.account_id for s in sites}) == 1:
-        return sites
-    name = ctx.spec.state.deploy_role
-    return [replace(s, deploy_role_arn=role_arn(s.region, s.account_id, name)) for s in sites]
+def _deploy_role(ctx: Context, site: Place) -> str | None:
+    """The role a deployment assumes in the site's account, where the topology spans
+    accounts; None where every site shares one."""
+    if len({ctx.account(e) for e in ctx.entries}) == 1:
+        return None
+    return role_arn(site.region, site.account_id, ctx.spec.state.deploy_role)

@@ -4,11 +4,10 @@ component (build, sync, dr) import it without importing each other."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from replgen.plan import quotas
-from replgen.plan.arns import arn
-from replgen.plan.model import Code, LogGroup, Site
+from replgen.plan.model import Code
 from replgen.plan.names import Namer
 from replgen.spec.models import Spec
 from replgen.spec.view import ENGINE_PORT, SiteEntry, database_settings
@@ -44,9 +43,3 @@ class Context:
 
 def slug(entry: SiteEntry) -> str:
     return entry.id.replace("/", "-")
-
-
-def with_log_groups(site: Site, *groups: LogGroup) -> Site:
-    """Grant CloudWatch Logs use of the site key for more log groups."""
-    arns = tuple(arn("logs", site.region, site.account_id, f"log-group:{g.name}") for g in groups)
-    return replace(site, key=replace(site.key, log_group_arns=site.key.log_group_arns + arns))

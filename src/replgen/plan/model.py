@@ -594,7 +594,9 @@ class Emptier:
 
 
 @dataclass(frozen=True)
-class Site:
+class Place:
+    """A site's identity: what every builder of its components may read before they exist."""
+
     id: SiteId
     slug: str  # "dev", "prod-us-east-1": usable in names and logical ids
     environment: str
@@ -606,6 +608,12 @@ class Site:
     # backup vault are retained. Otherwise every stack deletes, emptying what it holds.
     deletion_protection: bool
     primary: bool
+
+
+@dataclass(frozen=True)
+class Site(Place):
+    """A site is its identity plus its components, each made once and complete."""
+
     network: Network
     key: Key
     database: Database

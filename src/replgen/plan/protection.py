@@ -1,4 +1,4 @@
-"""What outlives deleting a site's stacks: decided once per site, after every component exists.
+"""What outlives deleting a site's stacks: decided once per site, from its other parts.
 
 A protected site (the environment's `deletion_protection`, by default its `production`)
 keeps its data: the backends turn on the clusters' deletion protection, leave a final
@@ -9,12 +9,11 @@ anything (buckets, the vault) is emptied first, and only there.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from replgen.plan.arns import arn
 from replgen.plan.iam import from_account
-from replgen.plan.model import BackupPlan, Bucket, Emptier, LogGroup, Site, Statement, VaultLock
+from replgen.plan.model import BackupPlan, Bucket, Emptier, LogGroup, Place, Statement, VaultLock
 from replgen.plan.names import Namer
+from replgen.plan.parts import Parts
 from replgen.spec.models import Spec
 
 # KMS's longest wait before a deleted key is gone: the most time to cancel a mistake.
@@ -24,42 +23,34 @@ MAX_RETENTION_DAYS = 35  # backup.retention_days' own limit: raising it needs no
 EMPTIER_LOG_DAYS = 30
 
 
-def attach(spec: Spec, namer: Namer, sites: list[Site]) -> list[Site]:
-    return [
-        _protected(spec, namer, s) if s.deletion_protection else _destroyable(namer, s)
-        for s in sites
-    ]
+def key_window(site: Place) -> int:
+    return PROTECTED_KEY_WINDOW_DAYS if site.deletion_protection else DESTROYABLE_KEY_WINDOW_DAYS
 
 
-def final_snapshot(cluster_id: str) -> str:
-    """The cluster's identity, so a reviewer knows where its data went; a second delete of
-    a redeployed cluster of the same name must first rename or remove the first snapshot."""
-    return f"{cluster_id}-final"
+def final_snapshot(namer: Namer, site: Place, cluster_id: str) -> str | None:
+    """Where a protected cluster's data goes when it is deleted: a snapshot named after the
+    cluster, so a reviewer knows where it went (a second delete of a redeployed cluster of
+    the same name must first rename or remove the first snapshot)."""
+    if not site.deletion_protection:
+        return None
+    return namer.check("snapshot", f"{cluster_id}-final")
 
 
-def _protected(spec: Spec, namer: Namer, site: Site) -> Site:
-    db = site.database
-    snapshot = namer.check("snapshot", final_snapshot(db.cluster_id))
-    return replace(
-        site,
-        database=replace(db, final_snapshot=snapshot),
-        key=replace(site.key, deletion_window_days=PROTECTED_KEY_WINDOW_DAYS),
-        backup=_locked(spec, site.backup),
-    )
+def vault_lock(spec: Spec, site: Place, retention_days: int) -> VaultLock | None:
+    if not site.deletion_protection or spec.backup is None or not spec.backup.vault_lock:
+        return None
+    return VaultLock(retention_days, MAX_RETENTION_DAYS)
 
 
-def _locked(spec: Spec, backup: BackupPlan | None) -> BackupPlan | None:
-    if backup is None or spec.backup is None or not spec.backup.vault_lock:
-        return backup
-    return replace(backup, lock=VaultLock(backup.retention_days, MAX_RETENTION_DAYS))
-
-
-def _destroyable(namer: Namer, site: Site) -> Site:
-    """One emptier per stack of the site that holds a bucket or the vault."""
+def parts(namer: Namer, site: Place, so_far: Parts) -> Parts:
+    """A destroyable site's emptiers: one per stack of the site that holds a bucket or
+    the vault. A protected site keeps what it holds, and needs none."""
+    if site.deletion_protection:
+        return Parts()
     emptiers = []
     for foundation in (True, False):
-        buckets = tuple(b for b in site.buckets if (b.key in site.foundation) == foundation)
-        vault = site.backup if not foundation else None
+        buckets = tuple(b for b in so_far.buckets if (b.key in so_far.foundation) == foundation)
+        vault = so_far.backup if not foundation else None
         if buckets or vault:
             part = "foundation-emptier" if foundation else "emptier"
             name = namer.check("log", f"/replgen/{namer.prefix}/{site.slug}/{part}")
@@ -73,18 +64,10 @@ def _destroyable(namer: Namer, site: Site) -> Site:
                     service_conditions=from_account(site.account_id),
                 )
             )
-    arns = tuple(
-        arn("logs", site.region, site.account_id, f"log-group:{e.log_group.name}") for e in emptiers
-    )
-    key = replace(
-        site.key,
-        deletion_window_days=DESTROYABLE_KEY_WINDOW_DAYS,
-        log_group_arns=site.key.log_group_arns + arns,
-    )
-    return replace(site, key=key, emptiers=tuple(emptiers))
+    return Parts(emptiers=tuple(emptiers), log_groups=tuple(e.log_group for e in emptiers))
 
 
-def _bucket_statements(site: Site, buckets: tuple[Bucket, ...]) -> tuple[Statement, ...]:
+def _bucket_statements(site: Place, buckets: tuple[Bucket, ...]) -> tuple[Statement, ...]:
     if not buckets:
         return ()
     arns = tuple(arn("s3", site.region, "", b.name, regional=False) for b in buckets)
@@ -104,7 +87,7 @@ def _objects(bucket_arns: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(f"{a}/*" for a in bucket_arns)
 
 
-def _vault_statements(site: Site, vault: BackupPlan | None) -> tuple[Statement, ...]:
+def _vault_statements(site: Place, vault: BackupPlan | None) -> tuple[Statement, ...]:
     if vault is None:
         return ()
     region, account = site.region, site.account_id

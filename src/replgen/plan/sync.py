@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from replgen.plan.arns import arn, partition, role_arn, service_principal
-from replgen.plan.context import Context, with_log_groups
+from replgen.plan.context import Context
 from replgen.plan.iam import from_account, via
 from replgen.plan.model import (
     Alarm,
@@ -23,15 +23,16 @@ from replgen.plan.model import (
     Invocation,
     Join,
     LogGroup,
+    Place,
     Queue,
     Ref,
     Role,
     Schedule,
-    Site,
     StateMachine,
     Statement,
     Value,
 )
+from replgen.plan.parts import Parts
 from replgen.spec import cadence
 from replgen.spec.models import Spec
 from replgen.spec.view import database_settings
@@ -99,27 +100,39 @@ def json_join(document: Any) -> Join:
     return Join(tuple(parts))
 
 
-def attach(ctx: Context, sites: list[Site]) -> list[Site]:
-    spec = ctx.spec
-    assert spec.sync is not None
-    host_id = spec.sync.runs_in
-    envs = touched_environments(spec)
-    db_sites = {env: ctx.primary_site(env).id for env in envs}
-    host = next(s for s in sites if s.id == host_id)
-    names = _Names(ctx, host)
-    by_id = {s.id: s for s in sites}
-    access = {env: _access_role(ctx, names, by_id[db_sites[env]]) for env in envs}
-    boot = {env: _master_role(ctx, names, by_id[db_sites[env]]) for env in envs}
-    out = []
-    for site in sites:
-        roles = tuple(
-            r for env in envs for r in (access[env], boot[env]) if db_sites[env] == site.id
-        )
-        site = replace(site, roles=site.roles + roles)
-        if site.id == host_id:
-            site = _host(ctx, names, site, _Roles(access, boot), db_sites)
-        out.append(site)
-    return out
+class Sync:
+    """The sync's decisions that span sites, made once: the names it uses in the site it
+    runs in, and the roles it assumes in each environment's database site."""
+
+    def __init__(self, ctx: Context, places: dict[str, Place], host: Host) -> None:
+        spec = ctx.spec
+        assert spec.sync is not None
+        self.ctx, self.host = ctx, places[spec.sync.runs_in]
+        envs = touched_environments(spec)
+        self.db_sites = {env: ctx.primary_site(env).id for env in envs}
+        self.names = _Names(ctx, self.host, host)
+        access = {env: _access_role(ctx, self.names, places[self.db_sites[env]]) for env in envs}
+        boot = {env: _master_role(ctx, self.names, places[self.db_sites[env]]) for env in envs}
+        self.roles = _Roles(access, boot)
+
+    def parts(self, site: Place) -> Parts:
+        """What the sync adds to `site`: its roles where it holds a database the sync
+        touches, and the functions where it runs."""
+        access, boot = self.roles.access, self.roles.boot
+        envs = [env for env, db in self.db_sites.items() if db == site.id]
+        roles = tuple(r for env in envs for r in (access[env], boot[env]))
+        own = Parts(roles=roles)
+        if site.id != self.host.id:
+            return own
+        return own + _host(self.ctx, self.names, site, self.roles, self.db_sites)
+
+
+@dataclass(frozen=True)
+class Host:
+    """The names of the components of the sync's own site that it uses."""
+
+    migrations_bucket: str
+    topic: str
 
 
 class _Roles:
@@ -130,8 +143,10 @@ class _Roles:
 
 
 class _Names:
-    def __init__(self, ctx: Context, host: Site) -> None:
+    def __init__(self, ctx: Context, host: Place, own: Host) -> None:
         make, s = ctx.namer.make, host.slug
+        self.migrations_bucket, self.topic = own.migrations_bucket, own.topic
+        self.region = host.region
         self.function = make("function", s, "replsync")
         self.role = make("role", s, "replsync")
         self.boot_function = make("function", s, "replsync-boot")
@@ -158,13 +173,13 @@ class _Names:
         return self._make("role", slug, "replsync-master")
 
 
-def db_user_arn(site: Site, user: str) -> Join:
+def db_user_arn(site: Place, user: str) -> Join:
     """`rds-db:connect` resource of one database user of the site's cluster."""
     prefix = arn("rds-db", site.region, site.account_id, "dbuser:")
     return Join((prefix, Ref(site.id, "cluster", "resource_id"), f"/{user}"))
 
 
-def _access_role(ctx: Context, names: _Names, site: Site) -> Role:
+def _access_role(ctx: Context, names: _Names, site: Place) -> Role:
     """In the environment's own account: log in as the sync's own database user, only."""
     name = names.access_role(site.slug)
     host = ctx.entry(ctx.spec.sync.runs_in)  # type: ignore[union-attr]
@@ -179,7 +194,7 @@ def _access_role(ctx: Context, names: _Names, site: Site) -> Role:
     )
 
 
-def _master_role(ctx: Context, names: _Names, site: Site) -> Role:
+def _master_role(ctx: Context, names: _Names, site: Place) -> Role:
     """In the environment's own account: read the master secret, for the bootstrap only
     (trusted by the bootstrap function's role, never by the run-time one)."""
     name = names.master_role(site.slug)
@@ -209,7 +224,7 @@ def _master_role(ctx: Context, names: _Names, site: Site) -> Role:
 
 
 def _config(
-    ctx: Context, roles: dict[str, Role], db_sites: dict[str, str], host: Site, boot: bool
+    ctx: Context, names: _Names, roles: dict[str, Role], db_sites: dict[str, str], boot: bool
 ) -> Join:
     """REPLSYNC_CONFIG: the run-time function's has no secret; the bootstrap's names each
     master secret and the role that may read it."""
@@ -231,7 +246,7 @@ def _config(
             "host": Ref(db_sites[env], "cluster", "endpoint"),
             "port": ctx.port(env),
             "dbname": database_settings(spec, env)["database_name"].value,
-            **({"region": region} if region != host.region else {}),
+            **({"region": region} if region != names.region else {}),
             **only,
             "role_arn": role.arn,
         }
@@ -239,7 +254,7 @@ def _config(
     document = {
         "engine": "mysql" if engine == "aurora-mysql" else "postgres",
         "user": SYNC_USER,
-        "region": host.region,
+        "region": names.region,
         "environments": {env: environment(env, role) for env, role in roles.items()},
         "promote": list(spec.sync.schema_.promote) if spec.sync.schema_ else [],
         "reference_data": {
@@ -257,23 +272,21 @@ def _config(
         }
         if ref
         else None,
-        **({} if boot else _run_time_only(ctx, host)),
+        **({} if boot else _run_time_only(ctx, names)),
     }
     return json_join(document)
 
 
-def _run_time_only(ctx: Context, host: Site) -> dict[str, Any]:
+def _run_time_only(ctx: Context, names: _Names) -> dict[str, Any]:
     return {
-        "migrations": {"bucket": _bucket(host, "bucket:migrations"), "prefix": "migrations/"},
+        "migrations": {"bucket": names.migrations_bucket, "prefix": "migrations/"},
         "metrics_namespace": f"replgen/{ctx.spec.name}",
     }
 
 
-def _bucket(site: Site, key: str) -> str:
-    return next(b.name for b in site.buckets if b.key == key)
-
-
-def _host(ctx: Context, names: _Names, site: Site, roles: _Roles, db_sites: dict[str, str]) -> Site:
+def _host(
+    ctx: Context, names: _Names, site: Place, roles: _Roles, db_sites: dict[str, str]
+) -> Parts:
     sync = ctx.spec.sync
     assert sync is not None
     retention = ctx.spec.functions.log_retention_days
@@ -289,7 +302,7 @@ def _host(ctx: Context, names: _Names, site: Site, roles: _Roles, db_sites: dict
         memory_mb=sync.memory_mb,
         reserved_concurrency=sync.reserved_concurrency,
         role="role:replsync",
-        environment=(("REPLSYNC_CONFIG", _config(ctx, roles.access, db_sites, site, boot=False)),),
+        environment=(("REPLSYNC_CONFIG", _config(ctx, names, roles.access, db_sites, boot=False)),),
         log_group=LogGroup(names.function_logs, retention),
         dead_letter_queue=dlq,
         vpc=True,
@@ -302,7 +315,7 @@ def _host(ctx: Context, names: _Names, site: Site, roles: _Roles, db_sites: dict
         # One invocation per environment, possibly all at once (the deployment's choice).
         reserved_concurrency=len(roles.boot),
         role="role:replsync-boot",
-        environment=(("REPLSYNC_CONFIG", _config(ctx, roles.boot, db_sites, site, boot=True)),),
+        environment=(("REPLSYNC_CONFIG", _config(ctx, names, roles.boot, db_sites, boot=True)),),
         log_group=LogGroup(names.boot_logs, retention),
     )
     machine = StateMachine(
@@ -319,19 +332,18 @@ def _host(ctx: Context, names: _Names, site: Site, roles: _Roles, db_sites: dict
         _states_role(names, site, function, machine),
         _schedule_role(names, site),
     )
-    site = replace(
-        site,
-        functions=(*site.functions, function, boot),
-        queues=(*site.queues, dlq),
-        schedules=(*site.schedules, schedule),
-        state_machines=(*site.state_machines, machine),
-        roles=site.roles + host_roles,
-        alarms=site.alarms + _alarms(ctx, names, site, function, machine),
-        invocations=site.invocations + _bootstraps(ctx, boot, roles.boot),
-        invoker_logs=LogGroup(names.invoker_logs, retention),
+    invoker_logs = LogGroup(names.invoker_logs, retention)
+    return Parts(
+        functions=(function, boot),
+        queues=(dlq,),
+        schedules=(schedule,),
+        state_machines=(machine,),
+        roles=host_roles,
+        alarms=_alarms(ctx, names, site, function, machine),
+        invocations=_bootstraps(ctx, boot, roles.boot),
+        invoker_logs=invoker_logs,
+        log_groups=(function.log_group, boot.log_group, machine.log_group, invoker_logs),
     )
-    groups = (function.log_group, boot.log_group, machine.log_group, site.invoker_logs)
-    return with_log_groups(site, *(g for g in groups if g is not None))
 
 
 def _bootstraps(ctx: Context, boot: Function, roles: dict[str, Role]) -> tuple[Invocation, ...]:
@@ -353,23 +365,31 @@ def _bootstraps(ctx: Context, boot: Function, roles: dict[str, Role]) -> tuple[I
     )
 
 
-def _function_role(names: _Names, site: Site, fn: Function, access: dict[str, Role]) -> Role:
+def _function_role(names: _Names, site: Place, fn: Function, access: dict[str, Role]) -> Role:
     return _replsync_role(
-        "role:replsync", names.role, names.sync_role_arn, site, fn, access, scripts=True
+        names, "role:replsync", names.role, names.sync_role_arn, site, fn, access, scripts=True
     )
 
 
-def _boot_role(names: _Names, site: Site, fn: Function, boot: dict[str, Role]) -> Role:
+def _boot_role(names: _Names, site: Place, fn: Function, boot: dict[str, Role]) -> Role:
     return _replsync_role(
-        "role:replsync-boot", names.boot_role, names.boot_role_arn, site, fn, boot, scripts=False
+        names,
+        "role:replsync-boot",
+        names.boot_role,
+        names.boot_role_arn,
+        site,
+        fn,
+        boot,
+        scripts=False,
     )
 
 
 def _replsync_role(
+    names: _Names,
     key: str,
     name: str,
     role_arn_: str,
-    site: Site,
+    site: Place,
     fn: Function,
     access: dict[str, Role],
     scripts: bool,
@@ -378,8 +398,7 @@ def _replsync_role(
     scripts (by version: one version set per run) only where it runs them."""
     r, a = site.region, site.account_id
     logs = arn("logs", r, a, f"log-group:{fn.log_group.name}")
-    bucket = _bucket(site, "bucket:migrations")
-    s3 = f"arn:{partition(r)}:s3:::{bucket}"
+    s3 = f"arn:{partition(r)}:s3:::{names.migrations_bucket}"
     read = (
         Statement(
             "ReadMigrationScripts",
@@ -421,7 +440,7 @@ def _replsync_role(
     )
 
 
-def network_statements(site: Site) -> tuple[Statement, ...]:
+def network_statements(site: Place) -> tuple[Statement, ...]:
     """What a function in the site's private subnets needs: interfaces in its own VPC only."""
     r, a = site.region, site.account_id
     vpc = Join((arn("ec2", r, a, "vpc/"), Ref(site.id, "vpc", "id")))
@@ -455,12 +474,12 @@ def network_statements(site: Site) -> tuple[Statement, ...]:
     )
 
 
-def _states_role(names: _Names, site: Site, fn: Function, machine: StateMachine) -> Role:
+def _states_role(names: _Names, site: Place, fn: Function, machine: StateMachine) -> Role:
     r, a = site.region, site.account_id
     fn_arn = arn("lambda", r, a, f"function:{fn.name}")
     statements = (
         Statement("InvokeReplsync", ("lambda:InvokeFunction",), (fn_arn, f"{fn_arn}:*")),
-        Statement("NotifyFailure", ("sns:Publish",), (arn("sns", r, a, site.topic.name),)),
+        Statement("NotifyFailure", ("sns:Publish",), (arn("sns", r, a, names.topic),)),
         Statement(
             "UseSiteKey",
             ("kms:Decrypt", "kms:GenerateDataKey"),
@@ -501,7 +520,7 @@ def _states_role(names: _Names, site: Site, fn: Function, machine: StateMachine)
     )
 
 
-def _schedule_role(names: _Names, site: Site) -> Role:
+def _schedule_role(names: _Names, site: Place) -> Role:
     r, a = site.region, site.account_id
     machine = arn("states", r, a, f"stateMachine:{names.state_machine}")
     statement = Statement("StartPromotion", ("states:StartExecution",), (machine,))
@@ -517,7 +536,7 @@ def _schedule_role(names: _Names, site: Site) -> Role:
     )
 
 
-def _definition(ctx: Context, names: _Names, site: Site) -> str:
+def _definition(ctx: Context, names: _Names, site: Place) -> str:
     """Migrate along `promote`, then sync reference data per target; stop at the first failure."""
     sync = ctx.spec.sync
     assert sync is not None
@@ -529,7 +548,7 @@ def _definition(ctx: Context, names: _Names, site: Site) -> str:
     for target, source in reference_routes(ctx.spec).items():
         payload = {"action": "sync_reference_data", "source": source, "target": target}
         steps.append((f"Sync reference data to {target}", payload))
-    topic = arn("sns", site.region, site.account_id, site.topic.name)
+    topic = arn("sns", site.region, site.account_id, names.topic)
     states: dict[str, Any] = {}
     for i, (name, payload) in enumerate(steps):
         nxt = {"Next": steps[i + 1][0]} if i + 1 < len(steps) else {"End": True}
@@ -579,7 +598,7 @@ def _definition(ctx: Context, names: _Names, site: Site) -> str:
 
 
 def _alarms(
-    ctx: Context, names: _Names, site: Site, fn: Function, machine: StateMachine
+    ctx: Context, names: _Names, site: Place, fn: Function, machine: StateMachine
 ) -> tuple[Alarm, ...]:
     sync = ctx.spec.sync
     assert sync is not None

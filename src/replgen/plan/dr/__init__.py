@@ -11,41 +11,70 @@ table, objects) are encrypted with the secondaries' keys and land in their bucke
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Mapping
 
 from replgen.plan import components
 from replgen.plan.arns import arn, service_principal
-from replgen.plan.context import Context, with_log_groups
+from replgen.plan.context import Context
 from replgen.plan.dr.alarms import dr_alarms
 from replgen.plan.dr.api import api_load_balancer
 from replgen.plan.dr.backup import backup_plan, backup_role
-from replgen.plan.dr.database import member_database, sessions_table
+from replgen.plan.dr.database import global_settings, sessions_table
 from replgen.plan.dr.dns import hosted_zone, site_records, zone_keys
 from replgen.plan.dr.failover import failover_function, failover_permissions, failover_role
 from replgen.plan.dr.storage import dr_buckets, replication_role
-from replgen.plan.dr.topology import Topology, environment, queue_name, queue_url
+from replgen.plan.dr.topology import (
+    Member,
+    Topology,
+    environment,
+    global_cluster,
+    queue_name,
+    queue_url,
+)
 from replgen.plan.dr.txnproc import txnproc_event_source, txnproc_function, txnproc_role
-from replgen.plan.model import Permission, Ref, Schedule, Site, Value
+from replgen.plan.model import Bucket, Permission, Place, Ref, Schedule, SiteId, Value
+from replgen.plan.parts import Parts
 
-__all__ = ["attach", "environment"]
+__all__ = [
+    "Member",
+    "Topology",
+    "environment",
+    "global_cluster",
+    "global_settings",
+    "member_parts",
+    "subscribers",
+    "topology",
+]
 
 # txnproc's private check of its database and queue, every minute: the public /health only
 # reads the verdict it shares, so nothing on the internet can make it touch the database.
 DEEP_HEALTH_EVENT = '{"action":"deep_health"}'
 
 
-def attach(ctx: Context, sites: list[Site]) -> list[Site]:
+def topology(
+    ctx: Context,
+    places: list[Place],
+    clusters: Mapping[SiteId, str],
+    topics: Mapping[SiteId, str],
+) -> Topology | None:
+    """The Global Database environment's members, where the spec has disaster recovery."""
     env = environment(ctx.spec)
     if env is None:
-        return sites
-    members = [s for s in sites if s.environment == env]
-    topology = Topology(ctx, members)
-    return [_member(topology, s) if s.environment == env else s for s in sites]
+        return None
+    return Topology(ctx, [p for p in places if p.environment == env], clusters, topics)
 
 
-def _member(t: Topology, site: Site) -> Site:
-    buckets = site.buckets + dr_buckets(t, site)
-    site = replace(site, buckets=buckets)
+def subscribers(t: Topology | None, site: Place) -> tuple[tuple[str, str], ...]:
+    """The functions the primary's alerts topic invokes: every secondary's failover."""
+    if t is None or site.environment != t.primary.environment or not site.primary:
+        return ()
+    return t.failover_functions()
+
+
+def member_parts(t: Topology, site: Member, own: Parts) -> Parts:
+    """What disaster recovery adds to a member, on top of the parts it already has (`own`:
+    its buckets and functions, which the alarms watch)."""
+    buckets = dr_buckets(t, site)
     txnproc, txn_queues = txnproc_function(t, site)
     functions, queues = [txnproc], list(txn_queues)
     roles = [txnproc_role(t, site, txnproc)]
@@ -86,50 +115,49 @@ def _member(t: Topology, site: Site) -> Site:
         schedule = Schedule(t.name("rule", site, "failover"), "rate(1 minute)", failover.key, None)
         schedules.append(schedule)
         permissions += failover_permissions(t, site, failover, schedule)
-    if any(b.replication for b in site.buckets):
-        roles.append(replication_role(t, site))
+    all_buckets = own.buckets + buckets
+    if any(b.replication for b in all_buckets):
+        roles.append(replication_role(t, site, all_buckets))
     if t.ctx.spec.backup:
         roles.append(backup_role(t, site))
-    site = replace(
-        site,
-        functions=site.functions + tuple(functions),
-        queues=site.queues + tuple(queues),
-        roles=site.roles + tuple(roles),
-        schedules=site.schedules + tuple(schedules),
-        permissions=site.permissions + tuple(permissions),
+    load_balancer = api_load_balancer(t, site)
+    return Parts(
+        buckets=buckets,
+        functions=tuple(functions),
+        queues=tuple(queues),
+        roles=tuple(roles),
+        schedules=tuple(schedules),
+        permissions=tuple(permissions),
         event_sources=(txnproc_event_source(t),),
-        load_balancer=api_load_balancer(t, site),
+        load_balancer=load_balancer,
         record=site_records(t, site),
         backup=backup_plan(t, site),
-        database=member_database(t, site),
-        topic=replace(site.topic, functions=t.failover_functions()) if site.primary else site.topic,
         zone=hosted_zone(t) if site.primary else None,
         table=sessions_table(t) if site.primary else None,
         foundation=(
             "key",
-            *(b.key for b in site.buckets),
+            *(b.key for b in all_buckets),
             *(r.key for r in roles if r.key == "role:replication"),
             # The zone comes first so that it can be delegated before the certificates
             # validate in it and the health checks resolve their names.
             *(zone_keys(t) if site.primary else ()),
         ),
+        alarms=dr_alarms(t, site, own.functions + tuple(functions), all_buckets),
+        outputs=_outputs(t, site, all_buckets),
+        log_groups=(*(f.log_group for f in functions), load_balancer.web_acl.log_group),
     )
-    site = replace(site, alarms=site.alarms + dr_alarms(t, site), outputs=_outputs(t, site))
-    assert site.load_balancer is not None
-    waf_logs = site.load_balancer.web_acl.log_group
-    return with_log_groups(site, *(f.log_group for f in functions), waf_logs)
 
 
-def _outputs(t: Topology, site: Site) -> tuple[tuple[str, Value], ...]:
+def _outputs(
+    t: Topology, site: Place, buckets: tuple[Bucket, ...]
+) -> tuple[tuple[str, Value], ...]:
     outputs: list[tuple[str, Value]] = [
         ("load_balancer_dns_name", Ref(site.id, "load_balancer", "dns_name")),
         ("regional_url", f"https://{t.regional(site)}"),
         ("cluster_endpoint", Ref(site.id, "cluster", "endpoint")),
         ("queue_url", queue_url(site, queue_name(t, site))),
     ]
-    outputs += [
-        (f"bucket_{components.name(b.key).replace('-', '_')}", b.name) for b in site.buckets
-    ]
+    outputs += [(f"bucket_{components.name(b.key).replace('-', '_')}", b.name) for b in buckets]
     outputs.append(("sessions_table", t.table))
     if site.primary:
         outputs += [

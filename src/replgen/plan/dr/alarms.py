@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from replgen.plan import components
-from replgen.plan.dr.topology import Topology, queue_name
-from replgen.plan.model import Alarm, Site, Value
+from replgen.plan.dr.topology import Member, Topology, queue_name
+from replgen.plan.model import Alarm, Bucket, Function, Place, Value
 
 TXNPROC_METRICS = "replgen/txnproc"  # the namespace txnproc's embedded metrics use
 
 
 def _alarm(
     t: Topology,
-    site: Site,
+    site: Place,
     suffix: str,
     description: str,
     metric: tuple[str, str, tuple[tuple[str, Value], ...]],
@@ -37,7 +37,9 @@ def _alarm(
     )
 
 
-def dr_alarms(t: Topology, site: Site) -> tuple[Alarm, ...]:
+def dr_alarms(
+    t: Topology, site: Member, functions: tuple[Function, ...], buckets: tuple[Bucket, ...]
+) -> tuple[Alarm, ...]:
     rpo = t.dr.rpo_minutes
     cluster = (("DBClusterIdentifier", site.database.cluster_id),)
     alarms = [
@@ -103,7 +105,7 @@ def dr_alarms(t: Topology, site: Site) -> tuple[Alarm, ...]:
                 "Count",
             )
         )
-    for fn in site.functions:
+    for fn in functions:
         if fn.key in ("function:txnproc", "function:failover"):
             alarms.append(
                 _alarm(
@@ -117,7 +119,7 @@ def dr_alarms(t: Topology, site: Site) -> tuple[Alarm, ...]:
                     "Sum",
                 )
             )
-    for bucket in site.buckets:
+    for bucket in buckets:
         for r in bucket.replication:
             dims: tuple[tuple[str, Value], ...] = (
                 ("SourceBucket", bucket.name),

@@ -11,8 +11,8 @@ from replgen.plan.model import (
     LoadBalancer,
     LogGroup,
     OidcAuth,
+    Place,
     Ref,
-    Site,
     TrustStore,
     WebAcl,
 )
@@ -61,7 +61,7 @@ def _log_writer(region: str) -> tuple[Literal["AWS", "Service"], str]:
     return ("AWS", account_root(region, account)) if account else ("Service", LOG_DELIVERY)
 
 
-def _auth(t: Topology, site: Site) -> ApiAuth:
+def _auth(t: Topology, site: Place) -> ApiAuth:
     api = t.api
     if api.auth == "mtls":
         assert api.trust_store is not None  # the rules guarantee it
@@ -83,7 +83,7 @@ def _auth(t: Topology, site: Site) -> ApiAuth:
     return ApiAuth("none")
 
 
-def _web_acl(t: Topology, site: Site) -> WebAcl:
+def _web_acl(t: Topology, site: Place) -> WebAcl:
     name = t.name("waf", site, "api")
     return WebAcl(
         name=name,
@@ -96,7 +96,7 @@ def _web_acl(t: Topology, site: Site) -> WebAcl:
     )
 
 
-def api_load_balancer(t: Topology, site: Site) -> LoadBalancer:
+def api_load_balancer(t: Topology, site: Place) -> LoadBalancer:
     return LoadBalancer(
         name=t.name("alb", site),
         target_group=t.name("alb", site, "tg"),

@@ -6,13 +6,14 @@ from replgen.plan.arns import arn, role_arn, service_principal
 from replgen.plan.dr.topology import Topology
 from replgen.plan.model import (
     BackupPlan,
+    Place,
     Ref,
     Role,
-    Site,
 )
+from replgen.plan.protection import vault_lock
 
 
-def backup_plan(t: Topology, site: Site) -> BackupPlan | None:
+def backup_plan(t: Topology, site: Place) -> BackupPlan | None:
     spec = t.ctx.spec.backup
     if spec is None:
         return None
@@ -27,10 +28,11 @@ def backup_plan(t: Topology, site: Site) -> BackupPlan | None:
         retention_days=spec.retention_days,
         role="role:backup",
         resources=(Ref(site.id, "cluster", "arn"),),
+        lock=vault_lock(t.ctx.spec, site, spec.retention_days),
     )
 
 
-def backup_role(t: Topology, site: Site) -> Role:
+def backup_role(t: Topology, site: Place) -> Role:
     name = t.name("role", site, "backup")
     # Backups only: a restore is a person's decision, made with a role of their own.
     policies = (

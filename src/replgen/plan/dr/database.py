@@ -3,16 +3,8 @@ the primary) and the sessions global table."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from replgen.plan.dr.topology import Topology
-from replgen.plan.model import (
-    Database,
-    GlobalTable,
-    MasterSecret,
-    Ref,
-    Site,
-)
+from replgen.plan.model import GlobalTable, MasterSecret, Place, Ref
 
 # engine -> (Serverless Application Repository app, CloudFormation's rotation type)
 ROTATION = {
@@ -37,15 +29,18 @@ def sessions_table(t: Topology) -> GlobalTable:
     )
 
 
-def member_database(t: Topology, site: Site) -> Database:
-    db = site.database
+def global_settings(
+    t: Topology, site: Place, cluster_id: str, engine: str, username: str
+) -> tuple[MasterSecret | None, Ref | None]:
+    """A member's master secret (the primary's: generated, rotated and replicated to every
+    secondary's region) and the global cluster a secondary joins."""
     if not site.primary:
-        return replace(db, global_cluster=Ref(t.primary.id, "global_cluster", "id"))
-    app, kind = ROTATION[db.engine]
+        return None, Ref(t.primary.id, "global_cluster", "id")
+    app, kind = ROTATION[engine]
     secret = MasterSecret(
         name=t.secret_name(),
-        description=f"Master password of {db.cluster_id} (global cluster {t.global_cluster})",
-        username=db.master_username,
+        description=f"Master password of {cluster_id} (global cluster {t.global_cluster})",
+        username=username,
         rotation_days=30,
         rotation_function=t.name("function", site, "rotate-master"),
         rotation_app=app,
@@ -56,4 +51,4 @@ def member_database(t: Topology, site: Site) -> Database:
         security_group="functions",
         replicas=tuple((s.region, Ref(s.id, "key", "arn")) for s in t.secondaries),
     )
-    return replace(db, secret=secret)
+    return secret, None

@@ -5,9 +5,9 @@ from __future__ import annotations
 from replgen.plan.dr.topology import Topology
 from replgen.plan.model import (
     HealthCheck,
+    Place,
     Record,
     Ref,
-    Site,
     Zone,
 )
 from replgen.plan.network import health_port
@@ -33,7 +33,7 @@ def zone_keys(t: Topology) -> tuple[str, ...]:
     return ("zone", *(f"healthcheck:{m.slug}" for m in t.members))
 
 
-def site_records(t: Topology, site: Site) -> Record:
+def site_records(t: Topology, site: Place) -> Record:
     return Record(
         zone_id=Ref(t.primary.id, "zone", "id"),
         regional_name=t.regional(site),

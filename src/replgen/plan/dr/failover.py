@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from replgen.plan.arns import arn, partition, role_arn, service_principal
 from replgen.plan.dr.dns import health_url
-from replgen.plan.dr.topology import Topology
+from replgen.plan.dr.topology import Member, Topology
 from replgen.plan.iam import from_account, via
 from replgen.plan.model import (
     Function,
@@ -15,7 +15,6 @@ from replgen.plan.model import (
     Ref,
     Role,
     Schedule,
-    Site,
     Statement,
     Value,
 )
@@ -34,7 +33,7 @@ def failover_evidence(rto_minutes: int) -> tuple[int, int, int]:
     return sustain, sustain // 60, min(300, max(120, fifth))
 
 
-def failover_function(t: Topology, site: Site) -> tuple[Function, Queue]:
+def failover_function(t: Topology, site: Member) -> tuple[Function, Queue]:
     ctx = t.ctx
     name = t.name("function", site, "failover")
     dlq = Queue(
@@ -84,7 +83,7 @@ def failover_function(t: Topology, site: Site) -> tuple[Function, Queue]:
 
 
 def failover_permissions(
-    t: Topology, site: Site, fn: Function, schedule: Schedule
+    t: Topology, site: Member, fn: Function, schedule: Schedule
 ) -> list[Permission]:
     p = t.primary
     return [
@@ -98,19 +97,19 @@ def failover_permissions(
             "permission:failover-alerts",
             fn.key,
             service_principal("sns", site.region),
-            arn("sns", p.region, p.account_id, p.topic.name),
+            arn("sns", p.region, p.account_id, t.topics[p.id]),
         ),
     ]
 
 
-def failover_role(t: Topology, site: Site, fn: Function) -> Role:
+def failover_role(t: Topology, site: Member, fn: Function) -> Role:
     r, a = site.region, site.account_id
     logs = arn("logs", r, a, f"log-group:{fn.log_group.name}")
     global_cluster = arn("rds", r, a, f"global-cluster:{t.global_cluster}", regional=False)
     # The call names the global cluster, the target and, in RDS's authorisation, the
     # current writer: every member, since any of them may be the writer by then.
     clusters = tuple(
-        arn("rds", m.region, m.account_id, f"cluster:{m.database.cluster_id}") for m in t.members
+        arn("rds", m.region, m.account_id, f"cluster:{t.clusters[m.id]}") for m in t.members
     )
     health = Join(
         (

@@ -7,15 +7,15 @@ from replgen.plan.dr.topology import Topology, bucket_arn, bucket_name
 from replgen.plan.iam import from_account, via
 from replgen.plan.model import (
     Bucket,
+    Place,
     Ref,
     Replication,
     Role,
-    Site,
     Statement,
 )
 
 
-def dr_buckets(t: Topology, site: Site) -> tuple[Bucket, ...]:
+def dr_buckets(t: Topology, site: Place) -> tuple[Bucket, ...]:
     out = []
     for b in t.storage.buckets:
         replication: tuple[Replication, ...] = ()
@@ -50,8 +50,8 @@ def dr_buckets(t: Topology, site: Site) -> tuple[Bucket, ...]:
     return tuple(out)
 
 
-def replication_role(t: Topology, site: Site) -> Role:
-    replicated = [b for b in site.buckets if b.replication]
+def replication_role(t: Topology, site: Place, buckets: tuple[Bucket, ...]) -> Role:
+    replicated = [b for b in buckets if b.replication]
     sources = tuple(f"arn:{partition(site.region)}:s3:::{b.name}" for b in replicated)
     targets = tuple(r.destination_bucket for b in replicated for r in b.replication)
     keys = tuple(dict.fromkeys(r.destination_key for b in replicated for r in b.replication))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from replgen.plan.arns import arn, partition, role_arn, service_principal
-from replgen.plan.dr.topology import Topology, log_bucket, queue_url
+from replgen.plan.dr.topology import Member, Topology, log_bucket, queue_url
 from replgen.plan.iam import from_account, via
 from replgen.plan.model import (
     EventSource,
@@ -13,7 +13,6 @@ from replgen.plan.model import (
     Queue,
     Ref,
     Role,
-    Site,
     Statement,
     Value,
 )
@@ -25,7 +24,7 @@ TXNPROC_CONCURRENCY = 50  # reserved; the queue may use at most QUEUE_CONCURRENC
 QUEUE_CONCURRENCY = 40  # what is left answers the ALB (health checks and enqueues)
 
 
-def txnproc_function(t: Topology, site: Site) -> tuple[Function, tuple[Queue, Queue]]:
+def txnproc_function(t: Topology, site: Member) -> tuple[Function, tuple[Queue, Queue]]:
     p, ctx = t.processing, t.ctx
     dlq = Queue(
         "queue:txnproc-dlq",
@@ -85,7 +84,7 @@ def txnproc_function(t: Topology, site: Site) -> tuple[Function, tuple[Queue, Qu
     return function, (dlq, queue)
 
 
-def txnproc_role(t: Topology, site: Site, fn: Function) -> Role:
+def txnproc_role(t: Topology, site: Member, fn: Function) -> Role:
     r, a = site.region, site.account_id
     logs = arn("logs", r, a, f"log-group:{fn.log_group.name}")
     queue = arn("sqs", r, a, t.name("queue", site, t.processing.queue))
