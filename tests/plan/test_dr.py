@@ -56,9 +56,10 @@ def test_master_secret_rotates_and_replicates_with_the_secondary_key(dr: Plan) -
     secret = dr.site(PRIMARY).database.secret
     assert secret is not None and dr.site(SECONDARY).database.secret is None
     assert secret.name == "txndr-dr01-prod-us-east-1-master"
-    assert (secret.rotation_app, secret.rotation_type) == (
+    assert (secret.rotation_app, secret.rotation_version) == (
+        "arn:aws:serverlessrepo:us-east-1:297356227824:applications/"
         "SecretsManagerRDSPostgreSQLRotationSingleUser",
-        "PostgreSQLSingleUser",
+        "1.1.671",
     )
     assert secret.rotation_days == 30
     assert secret.replicas == (("us-east-2", Ref(SECONDARY, "key", "arn")),)
@@ -527,3 +528,29 @@ def test_without_mutual_tls_the_primary_is_probed_on_its_api_port(variant: Plan)
     failover = next(f for f in secondary.functions if f.key == "function:failover")
     url = dict(failover.environment)["PRIMARY_HEALTH_URL"]
     assert url == "https://eu-west-1.ledger.pay.example.org/health"
+
+
+CN = "arn:aws-cn:serverlessrepo:cn-north-1:193023089310"
+GOV = "arn:aws-us-gov:serverlessrepo:us-gov-west-1:023102451235"
+
+
+@pytest.mark.parametrize(
+    ("regions", "app", "version"),
+    [
+        (("cn-north-1", "cn-northwest-1"), CN, "1.1.440"),
+        (("us-gov-west-1", "us-gov-east-1"), GOV, "1.1.383"),
+    ],
+)
+def test_rotation_app_is_the_one_published_in_the_sites_partition(
+    tmp_path: Path, regions: tuple[str, str], app: str, version: str
+) -> None:
+    text = (ROOT / "specs" / "dr.yaml").read_text()
+    text = text.replace("us-east-1", regions[0]).replace("us-east-2", regions[1])
+    spec = tmp_path / "dr.yaml"
+    spec.write_text(text.replace("name: txndr", "name: t").replace("suffix: dr01", "suffix: d1"))
+    secret = build(load(spec).spec, CODE).sites[0].database.secret
+    assert secret is not None
+    assert (
+        secret.rotation_app == f"{app}:applications/SecretsManagerRDSPostgreSQLRotationSingleUser"
+    )
+    assert secret.rotation_version == version

@@ -225,9 +225,10 @@ class Database:
 class MasterSecret:
     """A generated master password with a rotation schedule, replicated to the secondaries.
 
-    Rotation runs in AWS's hosted rotation function (the Serverless Application Repository
-    app `rotation_app`) in the site's private subnets, with `security_group`: it must reach
-    both the cluster and the Secrets Manager endpoint.
+    Rotation runs in AWS's single-user rotation function for the engine (the Serverless
+    Application Repository app `rotation_app` of the site's partition, at `rotation_version`)
+    in the site's private subnets, with `security_group`: it must reach both the cluster and
+    the Secrets Manager endpoint.
     """
 
     name: str
@@ -235,8 +236,8 @@ class MasterSecret:
     username: str
     rotation_days: int
     rotation_function: str
-    rotation_app: str  # SecretsManagerRDSPostgreSQLRotationSingleUser, ...
-    rotation_type: str  # PostgreSQLSingleUser, MySQLSingleUser (CloudFormation's name for it)
+    rotation_app: str  # the application's ARN in the site's partition
+    rotation_version: str  # pinned: a new version is a reviewed change
     exclude_characters: str  # characters the engines refuse in a password
     security_group: str  # role of a SecurityGroup of the site's network
     replicas: tuple[tuple[str, Ref], ...]  # (region, key ARN) of each secondary

@@ -66,10 +66,6 @@ NO_BACKTRACK = (
     "plan): recovery is a point-in-time restore from automated backups; backtracking can only "
     "be chosen when the cluster is created and does not work with binlog replication",
 )
-# AWS's hosted rotation apps (Serverless Application Repository), pinned: the version AWS
-# CDK's SecretRotationApplication uses for the aws partition.
-ROTATION_APPS = "arn:aws:serverlessrepo:us-east-1:297356227824:applications"
-ROTATION_VERSION = "1.1.671"
 PASSWORD_LENGTH = 32
 # The provider's ephemeral resource (cdktf 0.21 has no construct for ephemeral blocks).
 EPHEMERAL_PASSWORD = "aws_secretsmanager_random_password"
@@ -283,8 +279,8 @@ class Database(Construct):
             self,
             "rotation_app",
             name=plan_secret.rotation_function,
-            application_id=f"{ROTATION_APPS}/{plan_secret.rotation_app}",
-            semantic_version=ROTATION_VERSION,
+            application_id=plan_secret.rotation_app,
+            semantic_version=plan_secret.rotation_version,
             capabilities=["CAPABILITY_IAM", "CAPABILITY_RESOURCE_POLICY"],
             parameters={
                 "endpoint": f"https://secretsmanager.{self.site.region}.amazonaws.com",

@@ -19,6 +19,9 @@ from replgen.backends.cloudformation.context import Ctx, on_delete, skip, tags
 from replgen.plan.model import Database, Instance, MasterSecret, Site
 
 MAX_OR = 10  # Fn::Or takes at most ten conditions
+# The plan rotates with AWS's single-user rotation function of the engine; CloudFormation's
+# hosted rotation (the SecretsManager transform) deploys that same app under this name.
+HOSTED_ROTATION = {"aurora-postgresql": "PostgreSQLSingleUser", "aurora-mysql": "MySQLSingleUser"}
 
 DESTROYABLE = (
     "CKV_AWS_139",
@@ -35,7 +38,7 @@ def render(ctx: Ctx, site: Site) -> None:
         _global_cluster(ctx, site, db)
     _cluster(ctx, site, db)
     if db.secret is not None:
-        _secret(ctx, site, db.secret)
+        _secret(ctx, site, db, db.secret)
     instance_class = _instance_class_parameter(ctx, site, db)
     conditions = _instance_conditions(ctx, site, db)
     for number, instance in enumerate(db.instances, start=1):
@@ -159,7 +162,7 @@ def _global_cluster(ctx: Ctx, site: Site, db: Database) -> None:
     )
 
 
-def _secret(ctx: Ctx, site: Site, secret: MasterSecret) -> None:
+def _secret(ctx: Ctx, site: Site, db: Database, secret: MasterSecret) -> None:
     lid = ctx.lid(site, "MasterSecret")
     ctx.add(
         secretsmanager.Secret(
@@ -197,7 +200,7 @@ def _secret(ctx: Ctx, site: Site, secret: MasterSecret) -> None:
             ctx.lid(site, "MasterSecretRotation"),
             SecretId=t.Ref(lid),
             HostedRotationLambda=secretsmanager.HostedRotationLambda(
-                RotationType=secret.rotation_type,
+                RotationType=HOSTED_ROTATION[db.engine],
                 RotationLambdaName=secret.rotation_function,
                 # Comma-separated strings, not lists: the transform's own format.
                 VpcSubnetIds=t.Join(",", ctx.subnet_ids(site)),

@@ -3,13 +3,28 @@ the primary) and the sessions global table."""
 
 from __future__ import annotations
 
+from replgen.plan.arns import arn, partition
 from replgen.plan.dr.topology import Topology
 from replgen.plan.model import GlobalTable, MasterSecret, Place, Ref
 
-# engine -> (Serverless Application Repository app, CloudFormation's rotation type)
-ROTATION = {
-    "aurora-postgresql": ("SecretsManagerRDSPostgreSQLRotationSingleUser", "PostgreSQLSingleUser"),
-    "aurora-mysql": ("SecretsManagerRDSMySQLRotationSingleUser", "MySQLSingleUser"),
+# Where each partition publishes AWS's rotation functions (Serverless Application
+# Repository): the region and account of its `applications`.
+ROTATION_REPOSITORY = {
+    "aws": ("us-east-1", "297356227824"),
+    "aws-cn": ("cn-north-1", "193023089310"),
+    "aws-us-gov": ("us-gov-west-1", "023102451235"),
+}
+# engine -> the single-user rotation app and its version in each partition (the versions
+# AWS CDK's SecretRotationApplication pins; each partition publishes its own).
+ROTATION_APPS = {
+    "aurora-postgresql": (
+        "SecretsManagerRDSPostgreSQLRotationSingleUser",
+        {"aws": "1.1.671", "aws-cn": "1.1.440", "aws-us-gov": "1.1.383"},
+    ),
+    "aurora-mysql": (
+        "SecretsManagerRDSMySQLRotationSingleUser",
+        {"aws": "1.1.671", "aws-cn": "1.1.440", "aws-us-gov": "1.1.384"},
+    ),
 }
 
 
@@ -36,15 +51,17 @@ def global_settings(
     secondary's region) and the global cluster a secondary joins."""
     if not site.primary:
         return None, Ref(t.primary.id, "global_cluster", "id")
-    app, kind = ROTATION[engine]
+    app, versions = ROTATION_APPS[engine]
+    where = partition(site.region)
+    region, account = ROTATION_REPOSITORY[where]
     secret = MasterSecret(
         name=t.secret_name(),
         description=f"Master password of {cluster_id} (global cluster {t.global_cluster})",
         username=username,
         rotation_days=30,
         rotation_function=t.name("function", site, "rotate-master"),
-        rotation_app=app,
-        rotation_type=kind,
+        rotation_app=arn("serverlessrepo", region, account, f"applications/{app}"),
+        rotation_version=versions[where],
         exclude_characters=EXCLUDED_CHARACTERS,
         # The functions group reaches the cluster and the VPC's endpoints; the database
         # group has no egress at all.
