@@ -41,7 +41,7 @@ def test_the_example_refs_name_declared_attributes_of_present_components(dr: Pla
 
 
 def _with_export(plan: Plan, ref: Ref) -> Plan:
-    site = replace(plan.sites[0], exports=(*plan.sites[0].exports, ref))
+    site = replace(plan.sites[0], outputs=(*plan.sites[0].outputs, ("dangling", ref)))
     return replace(plan, sites=(site, *plan.sites[1:]))
 
 

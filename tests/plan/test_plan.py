@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from replgen.plan.build import build
+from replgen.plan.layout import PER_SITE, lay_out
 from replgen.plan.model import Code, Join, Plan, Ref
 from replgen.plan.sync import reference_routes
 from replgen.spec.load import load
@@ -251,7 +252,7 @@ def test_sync_function_config_and_state_machine(prod: Plan) -> None:
 
 
 def test_exports_are_what_other_stacks_read(prod: Plan) -> None:
-    dev = {(r.component, r.attr) for r in prod.site("dev").exports}
+    dev = {(r.component, r.attr) for r in lay_out(prod, PER_SITE).exports["dev"]}
     assert dev == {
         ("cluster", "endpoint"),
         ("cluster", "secret_arn"),

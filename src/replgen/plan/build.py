@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 from typing import Any
 
 from replgen.errors import KeyPath, Problem, SpecError
@@ -84,8 +84,6 @@ def build(spec: Spec, artifacts: dict[str, Code]) -> Plan:
     )
     sites = [_site(ctx, entry, places[entry.id], shared) for entry in ctx.entries]
     namer.raise_problems()
-    peerings = shared.peerings
-    sites = _with_exports(sites, peerings)
     _check_sites(ctx, sites)
     state = (
         StateBackend("s3", spec.state.bucket, spec.state.region)
@@ -97,7 +95,7 @@ def build(spec: Spec, artifacts: dict[str, Code]) -> Plan:
         spec.name,
         spec.suffix,
         tuple(sites),
-        peerings,
+        shared.peerings,
         state,
         tags,
         deployment.bootstraps(
@@ -602,7 +600,7 @@ def _deployer(ctx: Context, entry: SiteEntry) -> tuple[str, ...]:
     return (role_arn(ctx.region(entry), ctx.account(entry), ctx.spec.state.deploy_role),)
 
 
-# ---------------------------------------------------------------- peering and exports
+# ---------------------------------------------------------------- peering
 
 
 def _peering_id(a: str, b: str) -> str:
@@ -670,22 +668,6 @@ def _accept_roles(ctx: Context, site: Place, peerings: tuple[Peering, ...]) -> t
     return tuple(
         _accept_role(ctx, p) for p in peerings if p.accepter == site.id and p.accepter_role
     )
-
-
-def _with_exports(sites: list[Site], peerings: tuple[Peering, ...]) -> list[Site]:
-    used: set[Ref] = set()
-    for site in sites:
-        used |= {r for r in refs_in(site) if r.site != site.id}
-    for peering in peerings:
-        used |= set(refs_in(peering))
-    return [
-        replace(s, exports=tuple(sorted((r for r in used if r.site == s.id), key=_ref_key)))
-        for s in sites
-    ]
-
-
-def _ref_key(ref: Ref) -> tuple[str, str, str]:
-    return (ref.site, ref.component, ref.attr)
 
 
 def _deploy_role(ctx: Context, site: Place) -> str | None:

@@ -16,7 +16,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from replgen.plan.model import Bootstrap, Peering, Plan, Site, SiteId
+from replgen.plan.model import Bootstrap, Peering, Plan, Ref, Site, SiteId
+from replgen.plan.refs import refs_in
 
 StackKind = Literal["bootstrap", "foundation", "site", "peering", "accept"]
 
@@ -66,6 +67,8 @@ class Layout:
     grouping: Grouping
     stacks: tuple[StackSlot, ...]  # bootstrap, foundations, sites, peerings: render order
     site_stack: Mapping[SiteId, str]  # the stack building a site's non-foundation components
+    # What other sites and the peerings read of each site: the stacks building them output it.
+    exports: Mapping[SiteId, tuple[Ref, ...]]
 
     def stack_of(self, site: SiteId, component: str) -> str:
         """The stack building component `component` of `site`."""
@@ -99,7 +102,17 @@ def lay_out(plan: Plan, grouping: Grouping) -> Layout:
     stacks += _site_stacks(plan, site_stack)
     for p in plan.peerings:
         stacks += _peering(plan, grouping, p)
-    return Layout(plan, grouping, tuple(stacks), site_stack)
+    return Layout(plan, grouping, tuple(stacks), site_stack, _exports(plan))
+
+
+def _exports(plan: Plan) -> dict[SiteId, tuple[Ref, ...]]:
+    used: set[Ref] = set()
+    for site in plan.sites:
+        used |= {r for r in refs_in(site) if r.site != site.id}
+    for peering in plan.peerings:
+        used |= set(refs_in(peering))
+    order = sorted(used, key=lambda r: (r.site, r.component, r.attr))
+    return {s.id: tuple(r for r in order if r.site == s.id) for s in plan.sites}
 
 
 def _site_stack_name(plan: Plan, grouping: Grouping, site: Site) -> str:

@@ -631,7 +631,6 @@ class Site(Place):
     # Where a backend invokes functions through a function of its own (CloudFormation's
     # custom resources), that function logs here.
     invoker_logs: LogGroup | None = None
-    exports: tuple[Ref, ...] = ()  # values of this site that other stacks read
     # Where a backend writes SecureStrings through a function (CloudFormation), it logs here.
     parameter_writer_logs: LogGroup | None = None
     # The role a deployment assumes in this site's account; None where every site shares one.

@@ -46,7 +46,7 @@ from replgen.backends.cdktf.functions import ARTIFACT_VARIABLE
 from replgen.plan import model
 from replgen.plan import tags as plan_tags
 from replgen.plan.layout import PER_PLACE, StackSlot, deploy_order, lay_out
-from replgen.plan.model import Peering, Plan, Ref, Site
+from replgen.plan.model import Peering, Plan, Site
 
 Renderer = Callable[[Construct, str, Ctx, Site], Construct]
 # The Construct building each kind of component (plan/components.py); each builds a site's
@@ -187,9 +187,9 @@ class Stacks:
                 TerraformOutput(ctx.stack, output, value=ctx.value(value), sensitive=False)
 
     def _outputs(self, by_name: dict[str, Ctx]) -> None:
-        """An output for every value another stack reads: the plan's exports, and the
+        """An output for every value another stack reads: the layout's exports, and the
         foundation values the site's own stack reads (the plan has no ref for those)."""
-        wanted: set[Ref] = {ref for site in self.plan.sites for ref in site.exports}
+        wanted = {ref for refs in self.layout.exports.values() for ref in refs}
         wanted |= {ref for pause in self.plan.pauses for ref in pause.show}
         for ctx in self.contexts:
             wanted |= ctx.reads

@@ -119,7 +119,7 @@ def _site_stack(layout: Layout, slot: StackSlot) -> StackSpec:
     ctx = _new_ctx(layout, slot)
     for component in COMPONENTS:
         component(ctx, site)
-    for ref in site.exports:
+    for ref in layout.exports[site.id]:
         if ctx.owns(site, ref.component):
             ctx.template.add_output(t.Output(output_name(ref), Value=ctx.ref(ref, site)))
     _outputs(ctx, site)
@@ -154,11 +154,13 @@ def _bootstrap_stack(layout: Layout, slot: StackSlot) -> StackSpec:
 
 
 def _export_read_values(layout: Layout, stacks: list[StackSpec]) -> None:
-    """Each stack outputs what the plan exports from it, what any stack reads from it, and
+    """Each stack outputs what the layout exports from it, what any stack reads from it, and
     what a pause after it shows the people deploying."""
     plan = layout.plan
     by_name = {s.name: s for s in stacks}
-    wanted = [r for site in plan.sites for r in site.exports if r.component in site.foundation]
+    wanted = [
+        r for site in plan.sites for r in layout.exports[site.id] if r.component in site.foundation
+    ]
     wanted += [i.ref for s in stacks for i in s.ctx.inputs.values() if i.ref is not None]
     wanted += [r for pause in plan.pauses for r in pause.show]
     for ref in wanted:
