@@ -71,3 +71,15 @@ def test_backends_never_take_keys_names_or_arns_apart() -> None:
             ):
                 found.append(f"{path.relative_to(SRC)}:{node.lineno}: .{node.func.attr}()")
     assert found == []
+
+
+def test_backends_make_no_references_of_their_own() -> None:
+    """Every deploy-time reference is the plan's (a component's `kms_key`, a Join's parts):
+    a Ref a backend made itself would be a dependency the layout cannot see."""
+    found = []
+    for path in sorted((SRC / "backends").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            call = isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+            if call and node.func.id == "Ref":  # type: ignore[attr-defined]
+                found.append(f"{path.relative_to(SRC)}:{node.lineno}: Ref(...)")
+    assert found == []

@@ -537,7 +537,7 @@ def test_replicated_buckets_carry_one_rule_per_destination(plan: Plan) -> None:
             ("eu-west-2", Ref("prod", "key", "arn")),
         )
     )
-    buckets = tuple(replace(b, replication=rules) if b.kms else b for b in dev.buckets)
+    buckets = tuple(replace(b, replication=rules) if b.kms_key else b for b in dev.buckets)
     dev_json = render(with_site(plan, "dev", buckets=buckets))["dev.json"]
     bucket = res(dev_json, "MigrationsBucket")
     config = bucket["Properties"]["ReplicationConfiguration"]

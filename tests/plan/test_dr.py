@@ -74,8 +74,10 @@ def test_foundations_hold_keys_buckets_the_replication_role_and_the_zone(dr: Pla
     dr_buckets = ("bucket:transaction-logs", "bucket:documents")
     # The zone too: delegated before the certificates validate in it.
     zone = ("zone", "healthcheck:prod-us-east-1", "healthcheck:prod-us-east-2")
-    assert primary.foundation == ("key", *buckets, *dr_buckets, "role:replication", *zone)
-    assert secondary.foundation == ("key", *buckets, *dr_buckets)
+    # And, on a destroyable site, what empties its buckets when the foundation is deleted.
+    emptier = ("emptier:foundation",)
+    assert primary.foundation == ("key", *buckets, *dr_buckets, "role:replication", *zone, *emptier)
+    assert secondary.foundation == ("key", *buckets, *dr_buckets, *emptier)
 
 
 def test_non_dr_sites_have_no_dr_parts() -> None:
@@ -95,7 +97,8 @@ def test_primary_buckets_replicate_every_version_to_the_secondary(dr: Plan) -> N
     )
     assert (rule.destination_region, rule.rule_id) == ("us-east-2", "replicate-to-us-east-2")
     assert rule.destination_key == Ref(SECONDARY, "key", "arn")
-    assert logs.kms and logs.access_log_bucket == "bucket:access-logs"
+    assert logs.kms_key == Ref(PRIMARY, "key", "arn")
+    assert logs.access_log_bucket == "bucket:access-logs"
     assert logs.expire_days == 365
     secondary = {b.key: b for b in dr.site(SECONDARY).buckets}
     assert all(not b.replication for b in secondary.values())

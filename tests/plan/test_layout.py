@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from replgen.plan.build import build
-from replgen.plan.layout import PER_PLACE, PER_SITE, deploy_order, lay_out
-from replgen.plan.model import Code, Plan
+from replgen.plan.layout import PER_PLACE, PER_SITE, check_reads, deploy_order, lay_out
+from replgen.plan.model import Code, Plan, Ref
 from replgen.spec.load import load
 
 ROOT = Path(__file__).parents[2]
@@ -88,3 +88,44 @@ def test_deploy_order_is_in_waves_and_refuses_a_cycle() -> None:
     assert deploy_order(names, depends) == ["foundation", "site-b", "site-a", "peering"]
     with pytest.raises(RuntimeError, match=r"stack dependency cycle among \['a', 'b'\]"):
         deploy_order(["a", "b", "c"], {"a": ["b"], "b": ["a"]})
+
+
+def test_reads_come_from_the_plans_references_alone(dr: Plan) -> None:
+    layout = lay_out(dr, PER_SITE)
+    primary, secondary = dr.sites
+    prefix = f"{dr.name}-{dr.suffix}"
+    main, foundation = f"{prefix}-{primary.slug}", f"{prefix}-{primary.slug}-foundation"
+    reads = {(r.site, r.component, r.attr) for r in layout.reads[main]}
+    # Everything the site encrypts reads its key, which its foundation builds.
+    assert (primary.id, "key", "arn") in reads
+    assert (primary.id, "zone", "id") in reads  # its records and certificate validation
+    assert not {r for r in reads if layout.stack_of(r[0], r[1]) == main}  # nothing local
+    secondary_stack = f"{prefix}-{secondary.slug}"
+    assert main in layout.depends(secondary_stack)  # joins the global cluster the primary made
+    boot = f"{prefix}-bootstrap-{primary.account_id}-{primary.region}"
+    assert layout.depends(main) == sorted(
+        {foundation, f"{prefix}-{secondary.slug}-foundation", boot}
+    )
+    order = layout.deploy_order()
+    assert all(
+        order.index(d) < order.index(s.name) for s in layout.stacks for d in layout.depends(s.name)
+    )
+
+
+def test_an_accepter_reads_its_route_table_after_the_connection_is_requested(four: Plan) -> None:
+    layout = lay_out(four, PER_SITE)
+    accept = next(s for s in layout.stacks if s.kind == "accept")
+    assert accept.peering is not None
+    assert layout.reads[accept.name] == (accept.peering.accepter_route_table,)
+    assert layout.requester_of(accept.peering) in layout.depends(accept.name)
+    single = lay_out(four, PER_PLACE)
+    both = next(s for s in single.stacks if s.peering == accept.peering)
+    assert accept.peering.accepter_route_table in single.reads[both.name]
+
+
+def test_a_read_the_layout_does_not_know_is_an_internal_error(dr: Plan) -> None:
+    layout = lay_out(dr, PER_SITE)
+    stack = layout.stacks[0].name
+    check_reads(layout, stack, layout.reads[stack])
+    with pytest.raises(RuntimeError, match=r"reads prod/us-east-1 zone\.id, which the layout"):
+        check_reads(layout, stack, [Ref("prod/us-east-1", "zone", "id")])

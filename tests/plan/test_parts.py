@@ -15,8 +15,9 @@ def _record(name: str) -> Record:
 
 
 def test_parts_add_up_in_order() -> None:
-    a = Parts(log_groups=(LogGroup("/a", 30),), record=_record("a"))
-    b = Parts(log_groups=(LogGroup("/b", 30),))
+    key = Ref("prod/us-east-1", "key", "arn")
+    a = Parts(log_groups=(LogGroup("/a", 30, key),), record=_record("a"))
+    b = Parts(log_groups=(LogGroup("/b", 30, key),))
     total = a + b
     assert [g.name for g in total.log_groups] == ["/a", "/b"]
     assert total.record == _record("a")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,7 +17,7 @@ from replgen.plan.sync import reference_routes
 from replgen.spec.load import load
 
 ROOT = Path(__file__).parents[2]
-CODE = {"replsync": Code("replsync", "replsync-0123456789ab.zip", "0" * 64, "AAAA")}
+CODE = {n: Code(n, f"{n}-0123456789ab.zip", "0" * 64, "AAAA") for n in ("replsync", "txnproc")}
 
 
 def plan_of(path: Path) -> Plan:
@@ -283,3 +285,30 @@ def test_reference_chain_follows_promote_order_not_list_order(tmp_path: Path) ->
     path = tmp_path / "four.yaml"
     path.write_text(text.replace("targets: [qa, staging, prod]", "targets: [prod, qa, staging]"))
     assert reference_routes(load(path).spec) == {"qa": "dev", "staging": "qa", "prod": "staging"}
+
+
+def _kms_keys(node: object) -> Iterator[tuple[str, Ref | None]]:
+    """(owner type, kms_key) of every part of `node` that says which key encrypts it."""
+    if dataclasses.is_dataclass(node) and not isinstance(node, type):
+        for field in dataclasses.fields(node):
+            value = getattr(node, field.name)
+            if field.name == "kms_key":
+                yield type(node).__name__, value
+            else:
+                yield from _kms_keys(value)
+    elif isinstance(node, tuple):
+        for item in node:
+            yield from _kms_keys(item)
+
+
+@pytest.mark.parametrize("spec", ["prod.yaml", "dr.yaml"])
+def test_everything_encrypted_names_its_own_sites_key(spec: str) -> None:
+    plan = plan_of(ROOT / "specs" / spec)
+    owners = set()
+    for site in plan.sites:
+        keys = list(_kms_keys(site))
+        owners |= {owner for owner, _ in keys}
+        unencrypted = [o for o, key in keys if key is None]
+        assert unencrypted == ["Bucket"]  # the access-log bucket: S3 server logs need SSE-S3
+        assert {key for _, key in keys if key is not None} == {Ref(site.id, "key", "arn")}
+    assert {"LogGroup", "Queue", "Function", "Topic", "Parameter", "Database"} <= owners

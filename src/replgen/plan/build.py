@@ -11,7 +11,7 @@ from replgen.plan import dr as dr_plan
 from replgen.plan import sync as sync_plan
 from replgen.plan import tags as plan_tags
 from replgen.plan.arns import arn, partition, role_arn, service_principal
-from replgen.plan.components import check_refs
+from replgen.plan.components import check_refs, site_key
 from replgen.plan.context import Context, slug
 from replgen.plan.dr import Member
 from replgen.plan.iam import from_account
@@ -281,10 +281,13 @@ def _site(ctx: Context, entry: SiteEntry, place: Place, shared: _Shared) -> Site
         "topic",
         _topic_name(ctx, entry),
         ctx.spec.notifications.emails,
+        site_key(entry.id),
         dr_plan.subscribers(recovery, place),
     )
     writer_logs = LogGroup(
-        ctx.namer.check("log", f"/replgen/{ctx.namer.prefix}/{slug(entry)}/parameter-writer"), 365
+        ctx.namer.check("log", f"/replgen/{ctx.namer.prefix}/{slug(entry)}/parameter-writer"),
+        365,
+        site_key(entry.id),
     )
     parts = Parts(
         buckets=_migration_buckets(ctx, entry),
@@ -360,6 +363,7 @@ def _network(
         flow_logs=LogGroup(
             ctx.namer.check("log", f"/replgen/{ctx.namer.prefix}/{s}/flow-logs"),
             settings["flow_log_retention_days"].value,
+            site_key(entry.id),
         ),
         flow_logs_role="role:flowlogs",
         function_groups=tuple(g.role for g in groups if g.role.startswith("functions")),
@@ -533,6 +537,7 @@ def _database(
         global_cluster=global_cluster,
         replica_lag_alarm=alarm,
         final_snapshot=protection.final_snapshot(ctx.namer, place, cluster_id),
+        kms_key=site_key(entry.id),
     )
 
 
@@ -549,6 +554,7 @@ def _connection_parameter(ctx: Context, entry: SiteEntry, db: Database) -> Param
         parameter_arn,
         f"Connection string of {db.cluster_id} (password in Secrets Manager)",
         value,
+        site_key(entry.id),
     )
 
 
@@ -569,7 +575,7 @@ def _migration_buckets(ctx: Context, entry: SiteEntry) -> tuple[Bucket, ...]:
         "bucket:access-logs",
         _bucket_name(ctx, entry, "access-logs"),
         "S3 access logs",
-        kms=False,
+        kms_key=None,
         expire_days=365,
         noncurrent_expire_days=30,
         access_log_bucket=None,
@@ -580,7 +586,7 @@ def _migration_buckets(ctx: Context, entry: SiteEntry) -> tuple[Bucket, ...]:
         "bucket:migrations",
         _bucket_name(ctx, entry, "migrations"),
         "database migration scripts",
-        kms=True,
+        kms_key=site_key(entry.id),
         expire_days=30,
         noncurrent_expire_days=30,
         access_log_bucket=logs.key,

@@ -33,6 +33,7 @@ from replgen.plan.model import (
     Role,
     Schedule,
     Site,
+    SiteId,
     StateMachine,
     Topic,
     WebAcl,
@@ -121,6 +122,39 @@ def present(site: Site) -> Iterator[str]:
     if site.load_balancer is not None:
         yield "load_balancer"
     yield from (bucket.key for bucket in site.buckets)
+
+
+def site_key(site: SiteId) -> Ref:
+    """The ARN of a site's key: what every component it encrypts reads."""
+    return Ref(site, "key", "arn")
+
+
+def placed(site: Site) -> Iterator[tuple[str, object]]:
+    """Every component of a site, with the key that places it in a stack (plan/layout.py):
+    its own key, or its kind where a site has one and nothing reads it by key."""
+    yield from (("vpc", site.network), ("key", site.key), ("cluster", site.database))
+    yield from (("parameter", p) for p in site.parameters)
+    yield from ((b.key, b) for b in site.buckets)
+    yield from ((r.key, r) for r in site.roles)
+    yield ("topic", site.topic)
+    yield from (("alarm", a) for a in site.alarms)
+    yield from ((q.key, q) for q in site.queues)
+    yield from ((f.key, f) for f in site.functions)
+    yield from ((m.key, m) for m in site.state_machines)
+    yield from (("schedule", s) for s in site.schedules)
+    yield from ((p.key, p) for p in site.permissions)
+    yield from ((i.key, i) for i in site.invocations)
+    yield from ((e.key, e) for e in site.event_sources)
+    yield from ((e.key, e) for e in site.emptiers)
+    yield from (("output", value) for _, value in site.outputs)
+    singles = {
+        "load_balancer": site.load_balancer,
+        "zone": site.zone,
+        "record": site.record,
+        "table": site.table,
+        "backup": site.backup,
+    }
+    yield from ((key, part) for key, part in singles.items() if part is not None)
 
 
 def check_refs(plan: Plan) -> None:

@@ -13,9 +13,10 @@ reading it, and every name derives from what the stack holds, never from list po
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
+from replgen.plan import components
 from replgen.plan.model import Bootstrap, Peering, Plan, Ref, Site, SiteId
 from replgen.plan.refs import refs_in
 
@@ -69,6 +70,8 @@ class Layout:
     site_stack: Mapping[SiteId, str]  # the stack building a site's non-foundation components
     # What other sites and the peerings read of each site: the stacks building them output it.
     exports: Mapping[SiteId, tuple[Ref, ...]]
+    # What each stack reads from other stacks (a stack output each), by stack name.
+    reads: Mapping[str, tuple[Ref, ...]]
 
     def stack_of(self, site: SiteId, component: str) -> str:
         """The stack building component `component` of `site`."""
@@ -79,6 +82,24 @@ class Layout:
     def requester_of(self, p: Peering) -> str:
         """The stack requesting peering `p`: where its connection id is read from."""
         return stack_name(self.plan, "peering", p.id)
+
+    def depends(self, stack: str) -> list[str]:
+        """The stacks `stack` reads from: each deploys before it."""
+        slot = next(s for s in self.stacks if s.name == stack)
+        producers = {self.stack_of(r.site, r.component) for r in self.reads[stack]}
+        if slot.kind == "accept":
+            assert slot.peering is not None
+            producers.add(self.requester_of(slot.peering))  # the connection it accepts
+        functions = slot.kind == "site" and any(s.functions for s in slot.sites)
+        if self.grouping.bootstrap_stacks and functions:
+            # Function code is read from the bucket the bootstrap stack of the place holds.
+            producers.add(bootstrap_name(self.plan, self.plan.bootstrap_for(slot.sites[0])))
+        return sorted(producers)
+
+    def deploy_order(self) -> list[str]:
+        return deploy_order(
+            [s.name for s in self.stacks], {s.name: self.depends(s.name) for s in self.stacks}
+        )
 
 
 def stack_name(plan: Plan, *parts: str) -> str:
@@ -102,7 +123,8 @@ def lay_out(plan: Plan, grouping: Grouping) -> Layout:
     stacks += _site_stacks(plan, site_stack)
     for p in plan.peerings:
         stacks += _peering(plan, grouping, p)
-    return Layout(plan, grouping, tuple(stacks), site_stack, _exports(plan))
+    layout = Layout(plan, grouping, tuple(stacks), site_stack, _exports(plan), {})
+    return replace(layout, reads=_reads(layout))
 
 
 def _exports(plan: Plan) -> dict[SiteId, tuple[Ref, ...]]:
@@ -113,6 +135,38 @@ def _exports(plan: Plan) -> dict[SiteId, tuple[Ref, ...]]:
         used |= set(refs_in(peering))
     order = sorted(used, key=lambda r: (r.site, r.component, r.attr))
     return {s.id: tuple(r for r in order if r.site == s.id) for s in plan.sites}
+
+
+def _reads(layout: Layout) -> dict[str, tuple[Ref, ...]]:
+    """Each stack's reads: the Refs in what it builds to components other stacks build."""
+    reads: dict[str, set[Ref]] = {s.name: set() for s in layout.stacks}
+    for site in layout.plan.sites:
+        for key, part in components.placed(site):
+            reads[layout.stack_of(site.id, key)].update(refs_in(part))
+    for slot in layout.stacks:
+        if slot.peering is not None:
+            reads[slot.name].update(_peering_refs(layout.grouping, slot))
+    return {
+        stack: tuple(
+            sorted(
+                (r for r in refs if layout.stack_of(r.site, r.component) != stack),
+                key=lambda r: (r.site, r.component, r.attr),
+            )
+        )
+        for stack, refs in reads.items()
+    }
+
+
+def _peering_refs(grouping: Grouping, slot: StackSlot) -> tuple[Ref, ...]:
+    """What each side of a peering reads: the requester names both VPCs and routes through
+    its own table; the accepter routes through its table (in the requester's stack where a
+    stack holds both sides)."""
+    p = slot.peering
+    assert p is not None
+    if slot.kind == "accept":
+        return (p.accepter_route_table,)
+    requester = (p.requester_vpc, p.accepter_vpc, p.requester_route_table)
+    return requester if grouping.peering_sides else (*requester, p.accepter_route_table)
 
 
 def _site_stack_name(plan: Plan, grouping: Grouping, site: Site) -> str:
@@ -190,6 +244,15 @@ def _peering(plan: Plan, grouping: Grouping, p: Peering) -> list[StackSlot]:
         peering=p,
     )
     return [request, accept]
+
+
+def check_reads(layout: Layout, stack: str, read: Iterable[Ref]) -> None:
+    """A backend read only what the layout ordered its stack after: anything else would
+    deploy before the stack it reads from (a bug in the plan's references, never the spec)."""
+    unknown = set(read) - set(layout.reads[stack])
+    if unknown:
+        refs = ", ".join(f"{r.site} {r.component}.{r.attr}" for r in sorted(unknown, key=str))
+        raise RuntimeError(f"stack {stack} reads {refs}, which the layout does not know of")
 
 
 def deploy_order(names: Iterable[str], depends: Mapping[str, Iterable[str]]) -> list[str]:

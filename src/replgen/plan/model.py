@@ -85,6 +85,7 @@ class SecurityGroup:
 class LogGroup:
     name: str
     retention_days: int
+    kms_key: Ref  # the site key, which encrypts its events
 
 
 @dataclass(frozen=True)
@@ -216,6 +217,8 @@ class Database:
     # the secondary is deployed after it.
     global_cluster: Ref | None
     replica_lag_alarm: Alarm | None
+    # Encrypts the storage, Performance Insights and the master password's secret.
+    kms_key: Ref
     # The snapshot deleting the cluster leaves behind, where the site is protected (None:
     # deleted without one). Derived from the cluster's identity, so it is known in advance.
     final_snapshot: str | None = None
@@ -241,6 +244,7 @@ class MasterSecret:
     exclude_characters: str  # characters the engines refuse in a password
     security_group: str  # role of a SecurityGroup of the site's network
     replicas: tuple[tuple[str, Ref], ...]  # (region, key ARN) of each secondary
+    kms_key: Ref
 
 
 @dataclass(frozen=True)
@@ -249,6 +253,7 @@ class Parameter:
     arn: str
     description: str
     value: Join
+    kms_key: Ref  # a SecureString, encrypted with the site key
 
 
 # ---------------------------------------------------------------- storage
@@ -259,7 +264,8 @@ class Bucket:
     key: str  # component key: "bucket:migrations", "bucket:access-logs", "bucket:<name>"
     name: str
     purpose: str
-    kms: bool  # False only for the access-log bucket (S3 server logs need SSE-S3)
+    # None only for the access-log bucket: S3 server logs can only go to an SSE-S3 bucket.
+    kms_key: Ref | None
     expire_days: int | None
     noncurrent_expire_days: int | None
     access_log_bucket: str | None  # component key of the bucket receiving access logs
@@ -328,6 +334,7 @@ class Function:
     log_group: LogGroup
     dead_letter_queue: Queue
     vpc: bool  # in the site's private subnets, with the functions security group
+    kms_key: Ref  # encrypts its environment
 
 
 @dataclass(frozen=True)
@@ -336,6 +343,7 @@ class Queue:
     name: str
     retention_seconds: int
     visibility_timeout: int
+    kms_key: Ref
     dead_letter: Queue | None = None
     max_receives: int = 5
 
@@ -418,6 +426,7 @@ class Topic:
     key: str
     name: str
     emails: tuple[str, ...]
+    kms_key: Ref
     # Subscribed functions, in any region: (function name, ARN).
     functions: tuple[tuple[str, str], ...] = ()
 
@@ -560,6 +569,7 @@ class BackupPlan:
     retention_days: int
     role: str  # component key
     resources: tuple[Value, ...]  # the clusters it selects: a Ref to the site's own
+    kms_key: Ref  # encrypts the vault's recovery points
     lock: VaultLock | None = None  # where the spec asks, on protected sites only
 
 
@@ -589,6 +599,11 @@ class Emptier:
     # Lambda may assume its role only for this account (aws:SourceAccount).
     service_conditions: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
     tag: tuple[str, str] = ("replgen:empty-on-delete", "true")
+
+    @property
+    def key(self) -> str:
+        """One emptier per stack: the foundation's, or the site stack's."""
+        return "emptier:foundation" if self.foundation else "emptier"
 
 
 # ---------------------------------------------------------------- the site and the plan

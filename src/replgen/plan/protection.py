@@ -10,6 +10,7 @@ anything (buckets, the vault) is emptied first, and only there.
 from __future__ import annotations
 
 from replgen.plan.arns import arn
+from replgen.plan.components import site_key
 from replgen.plan.iam import from_account
 from replgen.plan.model import BackupPlan, Bucket, Emptier, LogGroup, Place, Statement, VaultLock
 from replgen.plan.names import Namer
@@ -57,14 +58,18 @@ def parts(namer: Namer, site: Place, so_far: Parts) -> Parts:
             emptiers.append(
                 Emptier(
                     foundation,
-                    LogGroup(name, EMPTIER_LOG_DAYS),
+                    LogGroup(name, EMPTIER_LOG_DAYS, site_key(site.id)),
                     tuple(b.key for b in buckets),
                     vault is not None,
                     _bucket_statements(site, buckets) + _vault_statements(site, vault),
                     service_conditions=from_account(site.account_id),
                 )
             )
-    return Parts(emptiers=tuple(emptiers), log_groups=tuple(e.log_group for e in emptiers))
+    return Parts(
+        emptiers=tuple(emptiers),
+        log_groups=tuple(e.log_group for e in emptiers),
+        foundation=tuple(e.key for e in emptiers if e.foundation),
+    )
 
 
 def _bucket_statements(site: Place, buckets: tuple[Bucket, ...]) -> tuple[Statement, ...]:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from replgen.plan.arns import arn, partition, role_arn, service_principal
+from replgen.plan.components import site_key
 from replgen.plan.context import Context
 from replgen.plan.iam import from_account, via
 from replgen.plan.model import (
@@ -290,7 +291,14 @@ def _host(
     sync = ctx.spec.sync
     assert sync is not None
     retention = ctx.spec.functions.log_retention_days
-    dlq = Queue("queue:replsync-dlq", names.dlq, retention_seconds=1209600, visibility_timeout=300)
+    key = site_key(site.id)
+    dlq = Queue(
+        "queue:replsync-dlq",
+        names.dlq,
+        retention_seconds=1209600,
+        visibility_timeout=300,
+        kms_key=key,
+    )
     function = Function(
         key="function:replsync",
         name=names.function,
@@ -303,9 +311,10 @@ def _host(
         reserved_concurrency=sync.reserved_concurrency,
         role="role:replsync",
         environment=(("REPLSYNC_CONFIG", _config(ctx, names, roles.access, db_sites, boot=False)),),
-        log_group=LogGroup(names.function_logs, retention),
+        log_group=LogGroup(names.function_logs, retention, key),
         dead_letter_queue=dlq,
         vpc=True,
+        kms_key=key,
     )
     boot = replace(
         function,
@@ -316,14 +325,14 @@ def _host(
         reserved_concurrency=len(roles.boot),
         role="role:replsync-boot",
         environment=(("REPLSYNC_CONFIG", _config(ctx, names, roles.boot, db_sites, boot=True)),),
-        log_group=LogGroup(names.boot_logs, retention),
+        log_group=LogGroup(names.boot_logs, retention, key),
     )
     machine = StateMachine(
         "state:promote",
         names.state_machine,
         "role:replsync-states",
         _definition(ctx, names, site),
-        LogGroup(names.state_logs, retention),
+        LogGroup(names.state_logs, retention, key),
     )
     schedule = Schedule(names.rule, sync.schedule, machine.key, "role:replsync-schedule")
     host_roles = (
@@ -332,7 +341,7 @@ def _host(
         _states_role(names, site, function, machine),
         _schedule_role(names, site),
     )
-    invoker_logs = LogGroup(names.invoker_logs, retention)
+    invoker_logs = LogGroup(names.invoker_logs, retention, key)
     return Parts(
         functions=(function, boot),
         queues=(dlq,),

@@ -45,7 +45,7 @@ from replgen.backends.cdktf.context import Ctx, output_name, state_key
 from replgen.backends.cdktf.functions import ARTIFACT_VARIABLE
 from replgen.plan import model
 from replgen.plan import tags as plan_tags
-from replgen.plan.layout import PER_PLACE, StackSlot, deploy_order, lay_out
+from replgen.plan.layout import PER_PLACE, StackSlot, check_reads, lay_out
 from replgen.plan.model import Peering, Plan, Site
 
 Renderer = Callable[[Construct, str, Ctx, Site], Construct]
@@ -154,9 +154,11 @@ class Stacks:
         self.contexts = [self._stack(slot) for slot in self.layout.stacks]
         self.slots = {slot.name: slot for slot in self.layout.stacks}
         by_name = {c.name: c for c in self.contexts}
+        for ctx in self.contexts:
+            check_reads(self.layout, ctx.name, ctx.reads)
         self._outputs(by_name)
         for ctx in self.contexts:
-            for other in sorted(ctx.remotes):
+            for other in self.layout.depends(ctx.name):
                 ctx.stack.add_dependency(by_name[other].stack)
 
     def _stack(self, slot: StackSlot) -> Ctx:
@@ -187,12 +189,11 @@ class Stacks:
                 TerraformOutput(ctx.stack, output, value=ctx.value(value), sensitive=False)
 
     def _outputs(self, by_name: dict[str, Ctx]) -> None:
-        """An output for every value another stack reads: the layout's exports, and the
-        foundation values the site's own stack reads (the plan has no ref for those)."""
+        """An output for every value another stack reads (the layout's reads), what each
+        site exports and what a pause shows the people deploying."""
         wanted = {ref for refs in self.layout.exports.values() for ref in refs}
         wanted |= {ref for pause in self.plan.pauses for ref in pause.show}
-        for ctx in self.contexts:
-            wanted |= ctx.reads
+        wanted |= {ref for refs in self.layout.reads.values() for ref in refs}
         for ref in sorted(wanted, key=lambda r: (r.site, r.component, r.attr)):
             producer = by_name[self.layout.stack_of(ref.site, ref.component)]
             TerraformOutput(
@@ -211,9 +212,9 @@ class Stacks:
 
 
 def _order(stacks: Stacks) -> list[Ctx]:
-    """Every stack after the stacks whose state it reads."""
+    """Every stack after the stacks whose state it reads, in the layout's order."""
     by_name = {c.name: c for c in stacks.contexts}
-    return [by_name[n] for n in deploy_order(by_name, {c.name: c.remotes for c in stacks.contexts})]
+    return [by_name[n] for n in stacks.layout.deploy_order()]
 
 
 def deploy_manifest(stacks: Stacks, plan: Plan) -> dict[str, Any]:
@@ -233,7 +234,7 @@ def deploy_manifest(stacks: Stacks, plan: Plan) -> dict[str, Any]:
                 "directory": f"stacks/{ctx.name}",
                 "account": site.account_id,
                 "region": site.region,
-                "depends_on": sorted(ctx.remotes),
+                "depends_on": stacks.layout.depends(ctx.name),
                 "variables": variables,
             }
         )

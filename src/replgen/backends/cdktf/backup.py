@@ -32,7 +32,7 @@ class Backup(Construct):
             self,
             "vault",
             name=backup.vault,
-            kms_key_arn=self.ctx.key_arn(self.site),
+            kms_key_arn=self.ctx.value(backup.kms_key),
             # A destroyable site's recovery points go with it; a protected site keeps them.
             force_destroy=not self.site.deletion_protection,
             tags=tags(backup.vault),

@@ -141,7 +141,7 @@ class Buckets(Construct):
         by_default = (
             S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA
         )
-        if not bucket.kms:
+        if bucket.kms_key is None:
             # S3 server access logs can only be delivered to SSE-S3 buckets.
             return S3BucketServerSideEncryptionConfigurationRuleA(
                 apply_server_side_encryption_by_default=by_default(sse_algorithm="AES256")
@@ -149,7 +149,7 @@ class Buckets(Construct):
         # S3 Bucket Keys apply to SSE-KMS only: fewer KMS requests, same key.
         return S3BucketServerSideEncryptionConfigurationRuleA(
             apply_server_side_encryption_by_default=by_default(
-                sse_algorithm="aws:kms", kms_master_key_id=self.ctx.key_arn(self.site)
+                sse_algorithm="aws:kms", kms_master_key_id=self.ctx.value(bucket.kms_key)
             ),
             bucket_key_enabled=True,
         )
@@ -267,7 +267,7 @@ def _skips(site: Site, bucket: Bucket) -> list[tuple[str, str]]:
     log_target = any(b.access_log_bucket == bucket.key for b in site.buckets)
     # No CKV_AWS_18 skip on the access-log bucket: checkov's Terraform check passes a
     # bucket that is another's aws_s3_bucket_logging target.
-    if log_target and not bucket.kms:
+    if log_target and bucket.kms_key is None:
         checks.append(
             ("CKV_AWS_145", "S3 server access logs can only be delivered to SSE-S3 buckets")
         )

@@ -3,7 +3,7 @@
 A `Ref` to a component built in this stack reads the value a component registered (`put`);
 a Ref to one built in another stack (another site's, or this site's foundation) reads that
 stack's output through a declared remote state, so every `${...}` in a stack resolves
-inside it. The refs read that way are kept (`reads`): their stacks output them.
+inside it. The refs read that way are kept (`reads`): each must be one the layout knows.
 """
 
 from __future__ import annotations
@@ -117,9 +117,6 @@ class Ctx:
                     self.stack, scope_id, path=f"../{stack}/terraform.tfstate"
                 )
         return self.remotes[stack]
-
-    def key_arn(self, site: Site) -> Any:
-        return self.ref(Ref(site.id, "key", "arn"))
 
     def role_arn(self, site: Site, key: str) -> Any:
         return self.get(site, key).arn

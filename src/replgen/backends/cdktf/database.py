@@ -135,7 +135,7 @@ class Database(Construct):
     def _cluster(
         self, db: PlanDatabase, subnets: DbSubnetGroup, parameters: RdsClusterParameterGroup
     ) -> RdsCluster:
-        key = self.ctx.key_arn(self.site)
+        key = self.ctx.value(db.kms_key)
         cluster = RdsCluster(
             self,
             "cluster",
@@ -175,7 +175,7 @@ class Database(Construct):
                 "database_name": db.database_name,
                 "master_username": db.master_username,
                 "manage_master_user_password": True,
-                "master_user_secret_kms_key_id": self.ctx.key_arn(self.site),
+                "master_user_secret_kms_key_id": self.ctx.value(db.kms_key),
             }
         if self.password is None:
             return {}
@@ -228,7 +228,7 @@ class Database(Construct):
         cluster: RdsCluster,
         instances: list[RdsClusterInstance],
     ) -> SecretsmanagerSecret:
-        key = self.ctx.key_arn(self.site)
+        key = self.ctx.value(plan_secret.kms_key)
         secret = SecretsmanagerSecret(
             self,
             "master_secret",
@@ -315,7 +315,7 @@ class Database(Construct):
         cluster: RdsCluster,
         subnets: DbSubnetGroup,
     ) -> RdsClusterInstance:
-        key = self.ctx.key_arn(self.site)
+        key = self.ctx.value(db.kms_key)
         return RdsClusterInstance(
             self,
             f"instance_{number}",

@@ -88,7 +88,7 @@ class Functions(Construct):
             f"{snake(key)}_log_group",
             name=group.name,
             retention_in_days=group.retention_days,
-            kms_key_id=self.ctx.key_arn(self.site),
+            kms_key_id=self.ctx.value(group.kms_key),
         )
         skip(resource, SHORT_RETENTION)
         return resource
@@ -113,7 +113,7 @@ class Functions(Construct):
             name=queue.name,
             message_retention_seconds=queue.retention_seconds,
             visibility_timeout_seconds=queue.visibility_timeout,
-            kms_master_key_id=self.ctx.key_arn(self.site),
+            kms_master_key_id=self.ctx.value(queue.kms_key),
             redrive_policy=redrive,
             tags=tags(queue.name),
         )
@@ -176,7 +176,7 @@ class Functions(Construct):
             environment=LambdaFunctionEnvironment(
                 variables={name: self.ctx.value(value) for name, value in fn.environment}
             ),
-            kms_key_arn=self.ctx.key_arn(self.site),
+            kms_key_arn=self.ctx.value(fn.kms_key),
             dead_letter_config=LambdaFunctionDeadLetterConfig(
                 target_arn=self._queue(fn.dead_letter_queue).arn
             ),

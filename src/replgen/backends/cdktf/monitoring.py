@@ -29,7 +29,7 @@ class Monitoring(Construct):
             self,
             "topic",
             name=plan_topic.name,
-            kms_master_key_id=self.ctx.key_arn(self.site),
+            kms_master_key_id=self.ctx.value(plan_topic.kms_key),
             tags=tags(plan_topic.name),
         )
         for email in plan_topic.emails:

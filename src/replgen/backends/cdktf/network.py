@@ -214,7 +214,7 @@ class Network(Construct):
             "flow_log_group",
             name=group.name,
             retention_in_days=group.retention_days,
-            kms_key_id=self.ctx.key_arn(self.site),
+            kms_key_id=self.ctx.value(group.kms_key),
         )
         if group.retention_days < YEAR:
             reason = "retention is the topology's network.flow_log_retention_days, set by its owner"

@@ -28,6 +28,6 @@ class Parameters(Construct):
             name=parameter.name,
             description=parameter.description,
             type="SecureString",
-            key_id=ctx.key_arn(site),
+            key_id=ctx.value(parameter.kms_key),
             value=ctx.value(parameter.value),
         )

@@ -36,7 +36,7 @@ from cdktf_cdktf_provider_aws.route53_record import Route53Record
 from constructs import Construct
 
 from replgen.backends.cdktf.context import Ctx, skip, snake, tags
-from replgen.plan.model import ApiAuth, EventSource, LoadBalancer, Ref, Site
+from replgen.plan.model import ApiAuth, EventSource, LoadBalancer, Site
 
 DESTROYABLE = (
     "CKV_AWS_150",
@@ -65,7 +65,9 @@ class Processing(Construct):
 
     def _load_balancer(self, plan_lb: LoadBalancer) -> None:
         ctx, site = self.ctx, self.site
-        logs = ctx.ref(Ref(site.id, plan_lb.access_logs_bucket, "name"))
+        # By name, as CloudFormation does: the bucket is in the site's foundation, which
+        # deploys before this stack whatever it reads.
+        logs = next(b.name for b in site.buckets if b.key == plan_lb.access_logs_bucket)
         lb = Lb(
             self,
             "load_balancer",

@@ -60,7 +60,7 @@ class Waf(Construct):
             "web_acl_log_group",
             name=acl.log_group.name,
             retention_in_days=acl.log_group.retention_days,
-            kms_key_id=ctx.key_arn(site),
+            kms_key_id=ctx.value(acl.log_group.kms_key),
         )
         if acl.log_group.retention_days < YEAR:
             skip(logs, SHORT_RETENTION)

@@ -32,7 +32,7 @@ from replgen.backends.cloudformation import (
 )
 from replgen.backends.cloudformation.context import Ctx, camel, output_name
 from replgen.plan import model
-from replgen.plan.layout import PER_SITE, Layout, StackSlot, deploy_order, lay_out
+from replgen.plan.layout import PER_SITE, Layout, StackSlot, check_reads, lay_out
 from replgen.plan.model import Plan, Site
 
 # The renderer of each kind of component (plan/components.py); each adds a site's
@@ -161,7 +161,7 @@ def _export_read_values(layout: Layout, stacks: list[StackSpec]) -> None:
     wanted = [
         r for site in plan.sites for r in layout.exports[site.id] if r.component in site.foundation
     ]
-    wanted += [i.ref for s in stacks for i in s.ctx.inputs.values() if i.ref is not None]
+    wanted += [r for s in stacks for r in layout.reads[s.name]]
     wanted += [r for pause in plan.pauses for r in pause.show]
     for ref in wanted:
         stack = by_name.get(layout.stack_of(ref.site, ref.component))
@@ -193,11 +193,10 @@ STACKS: dict[str, Callable[[Layout, StackSlot], StackSpec]] = {
 }
 
 
-def _ordered(stacks: list[StackSpec]) -> list[tuple[StackSpec, list[str]]]:
-    """Stacks with their dependencies, each after everything it reads from."""
-    deps = {s.name: sorted({i.stack for i in s.ctx.inputs.values()}) for s in stacks}
+def _ordered(layout: Layout, stacks: list[StackSpec]) -> list[tuple[StackSpec, list[str]]]:
+    """Stacks with their dependencies, in the layout's deploy order."""
     by_name = {s.name: s for s in stacks}
-    return [(by_name[n], deps[n]) for n in deploy_order(by_name, deps)]
+    return [(by_name[n], layout.depends(n)) for n in layout.deploy_order()]
 
 
 def capabilities(template: dict[str, Any]) -> list[str]:
@@ -312,8 +311,11 @@ class CloudFormation:
             return _render_single(plan)
         stacks_layout = lay_out(plan, PER_SITE)
         stacks = [STACKS[slot.kind](stacks_layout, slot) for slot in stacks_layout.stacks]
+        for stack in stacks:
+            read = {i.ref for i in stack.ctx.inputs.values() if i.ref is not None}
+            check_reads(stacks_layout, stack.name, read)
         _export_read_values(stacks_layout, stacks)
-        ordered = _ordered(stacks)
+        ordered = _ordered(stacks_layout, stacks)
         files = {s.template: _json(s.ctx.template.to_dict()) for s, _ in ordered}
         files["manifest.json"] = _json(_manifest(stacks_layout, ordered, files))
         return files

@@ -34,7 +34,7 @@ def _vault(ctx: Ctx, site: Site, plan: BackupPlan) -> None:
         backup.BackupVault(
             ctx.lid(site, "BackupVault"),
             BackupVaultName=plan.vault,
-            EncryptionKeyArn=ctx.key_arn(site),
+            EncryptionKeyArn=ctx.value(plan.kms_key, site),
             BackupVaultTags=tag_map(ctx.plan, **emptied_tag(site, "vault")),
             **lock,
             **on_delete(site),

@@ -32,13 +32,15 @@ def bucket_lid(ctx: Ctx, site: Site, bucket: Bucket) -> str:
 
 def _encryption(ctx: Ctx, site: Site, bucket: Bucket) -> s3.BucketEncryption:
     default = (
-        s3.ServerSideEncryptionByDefault(SSEAlgorithm="aws:kms", KMSMasterKeyID=ctx.key_arn(site))
-        if bucket.kms
+        s3.ServerSideEncryptionByDefault(
+            SSEAlgorithm="aws:kms", KMSMasterKeyID=ctx.value(bucket.kms_key, site)
+        )
+        if bucket.kms_key is not None
         # S3 server access logs can only be delivered to SSE-S3 buckets.
         else s3.ServerSideEncryptionByDefault(SSEAlgorithm="AES256")
     )
     # S3 Bucket Keys apply to SSE-KMS only: fewer KMS requests, same key.
-    extra = {"BucketKeyEnabled": True} if bucket.kms else {}
+    extra = {"BucketKeyEnabled": True} if bucket.kms_key is not None else {}
     rule = s3.ServerSideEncryptionRule(ServerSideEncryptionByDefault=default, **extra)
     return s3.BucketEncryption(ServerSideEncryptionConfiguration=[rule])
 
@@ -117,7 +119,7 @@ def _skips(site: Site, bucket: Bucket) -> dict[str, Any]:
         checks.append(
             ("CKV_AWS_18", "this is the access-log bucket; logging it into itself would loop")
         )
-    if log_target and not bucket.kms:
+    if log_target and bucket.kms_key is None:
         checks.append(
             ("CKV_AWS_145", "S3 server access logs can only be delivered to SSE-S3 buckets")
         )

@@ -143,10 +143,6 @@ class Ctx:
             return t.GetAtt(self.lid(site, "Cluster"), "MasterUserSecret.SecretArn")
         return t.Ref(self.lid(site, "MasterSecret"))
 
-    def key_arn(self, site: Site) -> Any:
-        """The site's key: from its foundation's outputs where the key is deployed there."""
-        return self.ref(Ref(site.id, "key", "arn"), site)
-
     # ------------------------------------------------------------ shared logical ids
     # Components read each other's resources only through these, so names agree.
 

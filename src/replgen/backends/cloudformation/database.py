@@ -97,7 +97,8 @@ def _credentials(ctx: Ctx, site: Site, db: Database) -> dict[str, Any]:
         credentials["MasterUserPassword"] = ctx.sub(reference)
     elif db.managed_password:
         credentials["ManageMasterUserPassword"] = True
-        credentials["MasterUserSecret"] = rds.MasterUserSecret(KmsKeyId=ctx.key_arn(site))
+        key = ctx.value(db.kms_key, site)
+        credentials["MasterUserSecret"] = rds.MasterUserSecret(KmsKeyId=key)
     return credentials
 
 
@@ -121,7 +122,7 @@ def _cluster(ctx: Ctx, site: Site, db: Database) -> None:
             EngineVersion=db.engine_version,
             Port=db.port,
             StorageEncrypted=True,
-            KmsKeyId=ctx.key_arn(site),
+            KmsKeyId=ctx.value(db.kms_key, site),
             BackupRetentionPeriod=_backup_retention(ctx, site, db),
             PreferredBackupWindow=db.backup_window,
             PreferredMaintenanceWindow=db.maintenance_window,
@@ -169,7 +170,7 @@ def _secret(ctx: Ctx, site: Site, db: Database, secret: MasterSecret) -> None:
             lid,
             Name=secret.name,
             Description=secret.description,
-            KmsKeyId=ctx.key_arn(site),
+            KmsKeyId=ctx.value(secret.kms_key, site),
             GenerateSecretString=secretsmanager.GenerateSecretString(
                 SecretStringTemplate=json.dumps({"username": secret.username}),
                 GenerateStringKey="password",
@@ -205,7 +206,7 @@ def _secret(ctx: Ctx, site: Site, db: Database, secret: MasterSecret) -> None:
                 # Comma-separated strings, not lists: the transform's own format.
                 VpcSubnetIds=t.Join(",", ctx.subnet_ids(site)),
                 VpcSecurityGroupIds=ctx.security_group(site, secret.security_group),
-                KmsKeyArn=ctx.key_arn(site),
+                KmsKeyArn=ctx.value(secret.kms_key, site),
                 ExcludeCharacters=secret.exclude_characters,
             ),
             RotationRules=secretsmanager.RotationRules(AutomaticallyAfterDays=secret.rotation_days),
@@ -291,7 +292,7 @@ def _instance(
             MonitoringInterval=db.monitoring_interval,
             MonitoringRoleArn=ctx.role_arn(site, db.monitoring_role),
             EnablePerformanceInsights=True,
-            PerformanceInsightsKMSKeyId=ctx.key_arn(site),
+            PerformanceInsightsKMSKeyId=ctx.value(db.kms_key, site),
             PerformanceInsightsRetentionPeriod=db.performance_insights_days,
             PubliclyAccessible=False,
             AutoMinorVersionUpgrade=True,

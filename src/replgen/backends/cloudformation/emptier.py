@@ -150,7 +150,7 @@ def lid(ctx: Ctx, site: Site, emptier: Emptier, kind: str = "") -> str:
 
 def _emptier(ctx: Ctx, site: Site, emptier: Emptier) -> None:
     support.log_group(ctx, site, lid(ctx, site, emptier, "LogGroup"), emptier.log_group)
-    support.dead_letters(ctx, site, lid(ctx, site, emptier, "Dlq"))
+    support.dead_letters(ctx, site, lid(ctx, site, emptier, "Dlq"), emptier.log_group.kms_key)
     _role(ctx, site, emptier)
     _function(ctx, site, emptier)
     _resource(ctx, site, emptier)
@@ -166,7 +166,8 @@ def _plumbing(ctx: Ctx, site: Site, emptier: Emptier) -> list[dict[str, Any]]:
         "Resource": [t.Ref("AWS::StackId")],
     }
     logs_lid, dlq_lid = lid(ctx, site, emptier, "LogGroup"), lid(ctx, site, emptier, "Dlq")
-    return [own_stack, *support.plumbing(ctx, site, logs_lid, dlq_lid)]
+    key = emptier.log_group.kms_key
+    return [own_stack, *support.plumbing(ctx, site, logs_lid, dlq_lid, key)]
 
 
 def _role(ctx: Ctx, site: Site, emptier: Emptier) -> None:
@@ -199,7 +200,7 @@ def _function(ctx: Ctx, site: Site, emptier: Emptier) -> None:
             ReservedConcurrentExecutions=RESERVED_CONCURRENCY,
             Role=t.GetAtt(lid(ctx, site, emptier, "Role"), "Arn"),
             Code=awslambda.Code(ZipFile=CODE),
-            KmsKeyArn=ctx.key_arn(site),
+            KmsKeyArn=ctx.value(emptier.log_group.kms_key, site),
             DeadLetterConfig=awslambda.DeadLetterConfig(
                 TargetArn=t.GetAtt(lid(ctx, site, emptier, "Dlq"), "Arn")
             ),

@@ -82,7 +82,7 @@ def _log_group(ctx: Ctx, site: Site, lid: str, group: LogGroup) -> None:
             lid,
             LogGroupName=group.name,
             RetentionInDays=group.retention_days,
-            KmsKeyId=ctx.key_arn(site),
+            KmsKeyId=ctx.value(group.kms_key, site),
             Tags=tags(ctx.plan),
             DeletionPolicy="Delete",
             UpdateReplacePolicy="Delete",
@@ -110,7 +110,7 @@ def _queue(ctx: Ctx, site: Site, queue: Queue) -> None:
             QueueName=queue.name,
             MessageRetentionPeriod=queue.retention_seconds,
             VisibilityTimeout=queue.visibility_timeout,
-            KmsMasterKeyId=ctx.key_arn(site),
+            KmsMasterKeyId=ctx.value(queue.kms_key, site),
             Tags=tags(ctx.plan, queue.name),
             DeletionPolicy="Delete",
             UpdateReplacePolicy="Delete",
@@ -170,7 +170,7 @@ def _function(ctx: Ctx, site: Site, fn: Function) -> None:
             Environment=awslambda.Environment(
                 Variables={name: ctx.value(value, site) for name, value in fn.environment}
             ),
-            KmsKeyArn=ctx.key_arn(site),
+            KmsKeyArn=ctx.value(fn.kms_key, site),
             DeadLetterConfig=awslambda.DeadLetterConfig(
                 TargetArn=t.GetAtt(
                     ctx.component_lid(site, fn.dead_letter_queue.key, "Queue"), "Arn"

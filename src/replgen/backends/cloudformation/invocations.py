@@ -21,7 +21,7 @@ from replgen.backends.cloudformation.context import Ctx, skip, tags
 from replgen.backends.cloudformation.functions import function_arn
 from replgen.plan import iam as plan_iam
 from replgen.plan.arns import service_principal
-from replgen.plan.model import Invocation, Site
+from replgen.plan.model import Invocation, LogGroup, Site
 
 RUNTIME = "python3.12"
 MARGIN = 30  # seconds the invoker outlives the function it waits for
@@ -81,12 +81,11 @@ def render(ctx: Ctx, site: Site) -> None:
     if not site.invocations:
         return
     wait = min(LAMBDA_MAX_TIMEOUT - MARGIN, max(_target_timeouts(site)))
-    assert site.invoker_logs is not None
     support.log_group(
         ctx,
         site,
         _lid(ctx, site, "LogGroup"),
-        site.invoker_logs,
+        _logs(site),
         Metadata=skip(
             (
                 "CKV_AWS_338",
@@ -95,7 +94,7 @@ def render(ctx: Ctx, site: Site) -> None:
             )
         ),
     )
-    support.dead_letters(ctx, site, _lid(ctx, site, "Dlq"))
+    support.dead_letters(ctx, site, _lid(ctx, site, "Dlq"), _logs(site).kms_key)
     _role(ctx, site)
     _invoker(ctx, site, wait + MARGIN, wait)
     for invocation in site.invocations:
@@ -111,6 +110,12 @@ def _lid(ctx: Ctx, site: Site, kind: str) -> str:
     return ctx.lid(site, "Invoker", kind)
 
 
+def _logs(site: Site) -> LogGroup:
+    """The invoker's log group: the site key it names encrypts everything the invoker keeps."""
+    assert site.invoker_logs is not None
+    return site.invoker_logs
+
+
 def _statements(ctx: Ctx, site: Site) -> list[Any]:
     targets = sorted({i.function for i in site.invocations})
     return [
@@ -120,7 +125,9 @@ def _statements(ctx: Ctx, site: Site) -> list[Any]:
             Action=[iam.Action("lambda", "InvokeFunction")],
             Resource=[function_arn(ctx, site, key) for key in targets],
         ),
-        *support.plumbing(ctx, site, _lid(ctx, site, "LogGroup"), _lid(ctx, site, "Dlq")),
+        *support.plumbing(
+            ctx, site, _lid(ctx, site, "LogGroup"), _lid(ctx, site, "Dlq"), _logs(site).kms_key
+        ),
     ]
 
 
@@ -157,7 +164,7 @@ def _invoker(ctx: Ctx, site: Site, timeout: int, wait: int) -> None:
             ReservedConcurrentExecutions=len(site.invocations),
             Role=t.GetAtt(_lid(ctx, site, "Role"), "Arn"),
             Code=awslambda.Code(ZipFile=INVOKER.replace("@WAIT@", str(wait))),
-            KmsKeyArn=ctx.key_arn(site),
+            KmsKeyArn=ctx.value(_logs(site).kms_key, site),
             DeadLetterConfig=awslambda.DeadLetterConfig(
                 TargetArn=t.GetAtt(_lid(ctx, site, "Dlq"), "Arn")
             ),

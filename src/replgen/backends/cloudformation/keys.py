@@ -12,7 +12,7 @@ from replgen.plan.model import Site
 
 def render(ctx: Ctx, site: Site) -> None:
     if site.key.external_arn is not None or not ctx.owns(site, "key"):
-        return  # created beforehand, or elsewhere; components read it through ctx.key_arn
+        return  # created beforehand, or elsewhere; components read it through their kms_key Ref
     key = ctx.add(
         kms.Key(
             ctx.lid(site, "Key"),

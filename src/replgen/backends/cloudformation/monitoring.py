@@ -22,7 +22,7 @@ def _topic(ctx: Ctx, site: Site) -> None:
         sns.Topic(
             ctx.lid(site, "Topic"),
             TopicName=site.topic.name,
-            KmsMasterKeyId=ctx.key_arn(site),
+            KmsMasterKeyId=ctx.value(site.topic.kms_key, site),
             Tags=tags(ctx.plan, site.topic.name),
         )
     )

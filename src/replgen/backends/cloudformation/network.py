@@ -258,7 +258,7 @@ def _flow_logs(ctx: Ctx, site: Site) -> None:
             lid,
             LogGroupName=group.name,
             RetentionInDays=group.retention_days,
-            KmsKeyId=ctx.key_arn(site),
+            KmsKeyId=ctx.value(group.kms_key, site),
             Tags=tags(ctx.plan),
             **DELETE,
         )

@@ -19,7 +19,7 @@ from replgen.backends.cloudformation.context import Ctx, skip, tag_map, tags
 from replgen.plan import components
 from replgen.plan import iam as plan_iam
 from replgen.plan.arns import service_principal
-from replgen.plan.model import Parameter, Site
+from replgen.plan.model import LogGroup, Parameter, Site
 
 RUNTIME = "python3.12"
 TIMEOUT = 60  # the code's own network timeouts leave time to answer CloudFormation
@@ -98,9 +98,8 @@ class SecureStringParameter(cloudformation.CustomResource):  # type: ignore[misc
 def render(ctx: Ctx, site: Site) -> None:
     if not site.parameters:
         return
-    assert site.parameter_writer_logs is not None
-    support.log_group(ctx, site, _lid(ctx, site, "LogGroup"), site.parameter_writer_logs)
-    support.dead_letters(ctx, site, _lid(ctx, site, "Dlq"))
+    support.log_group(ctx, site, _lid(ctx, site, "LogGroup"), _logs(site))
+    support.dead_letters(ctx, site, _lid(ctx, site, "Dlq"), _logs(site).kms_key)
     _role(ctx, site)
     _writer(ctx, site)
     for parameter in site.parameters:
@@ -111,6 +110,12 @@ def _lid(ctx: Ctx, site: Site, kind: str) -> str:
     return ctx.lid(site, "ParameterWriter", kind)
 
 
+def _logs(site: Site) -> LogGroup:
+    """The writer's log group: the site key it names encrypts everything the writer keeps."""
+    assert site.parameter_writer_logs is not None
+    return site.parameter_writer_logs
+
+
 def _via(site: Site, service: str) -> iam.Condition:
     """The key is usable only through `service` in the site's region."""
     endpoint = service_principal(f"{service}.{site.region}", site.region)
@@ -118,7 +123,7 @@ def _via(site: Site, service: str) -> iam.Condition:
 
 
 def _statements(ctx: Ctx, site: Site) -> list[Any]:
-    key = ctx.key_arn(site)
+    keys = [ctx.value(k, site) for k in dict.fromkeys(p.kms_key for p in site.parameters)]
     return [
         iam.Statement(
             Sid="WriteOwnParameters",
@@ -133,10 +138,12 @@ def _statements(ctx: Ctx, site: Site) -> list[Any]:
             Sid="EncryptParameters",
             Effect=iam.Allow,
             Action=[iam.Action("kms", "Encrypt"), iam.Action("kms", "GenerateDataKey")],
-            Resource=[key],
+            Resource=keys,
             Condition=_via(site, "ssm"),
         ),
-        *support.plumbing(ctx, site, _lid(ctx, site, "LogGroup"), _lid(ctx, site, "Dlq")),
+        *support.plumbing(
+            ctx, site, _lid(ctx, site, "LogGroup"), _lid(ctx, site, "Dlq"), _logs(site).kms_key
+        ),
     ]
 
 
@@ -173,7 +180,7 @@ def _writer(ctx: Ctx, site: Site) -> None:
             ReservedConcurrentExecutions=RESERVED_CONCURRENCY,
             Role=t.GetAtt(_lid(ctx, site, "Role"), "Arn"),
             Code=awslambda.Code(ZipFile=WRITER),
-            KmsKeyArn=ctx.key_arn(site),
+            KmsKeyArn=ctx.value(_logs(site).kms_key, site),
             DeadLetterConfig=awslambda.DeadLetterConfig(
                 TargetArn=t.GetAtt(_lid(ctx, site, "Dlq"), "Arn")
             ),
@@ -208,7 +215,7 @@ def _parameter(ctx: Ctx, site: Site, parameter: Parameter) -> None:
             Name=parameter.name,
             Description=parameter.description,
             Value=ctx.value(parameter.value, site),
-            KeyId=ctx.key_arn(site),
+            KeyId=ctx.value(parameter.kms_key, site),
             Tags=tag_map(ctx.plan),
         )
     )

@@ -11,7 +11,7 @@ from troposphere import logs, sqs
 
 from replgen.backends.cloudformation.context import Ctx, tags
 from replgen.plan.arns import service_principal
-from replgen.plan.model import LogGroup, Site
+from replgen.plan.model import LogGroup, Ref, Site
 
 DLQ_RETENTION_SECONDS = 1209600  # 14 days, SQS's maximum
 DELETED = {"DeletionPolicy": "Delete", "UpdateReplacePolicy": "Delete"}
@@ -23,7 +23,7 @@ def log_group(ctx: Ctx, site: Site, lid: str, group: LogGroup, **extra: Any) -> 
             lid,
             LogGroupName=group.name,
             RetentionInDays=group.retention_days,
-            KmsKeyId=ctx.key_arn(site),
+            KmsKeyId=ctx.value(group.kms_key, site),
             Tags=tags(ctx.plan),
             **DELETED,
             **extra,
@@ -31,19 +31,21 @@ def log_group(ctx: Ctx, site: Site, lid: str, group: LogGroup, **extra: Any) -> 
     )
 
 
-def dead_letters(ctx: Ctx, site: Site, lid: str) -> None:
+def dead_letters(ctx: Ctx, site: Site, lid: str, key: Ref) -> None:
     ctx.add(
         sqs.Queue(
             lid,
             MessageRetentionPeriod=DLQ_RETENTION_SECONDS,
-            KmsMasterKeyId=ctx.key_arn(site),
+            KmsMasterKeyId=ctx.value(key, site),
             Tags=tags(ctx.plan),
             **DELETED,
         )
     )
 
 
-def plumbing(ctx: Ctx, site: Site, log_group_lid: str, dlq_lid: str) -> list[dict[str, Any]]:
+def plumbing(
+    ctx: Ctx, site: Site, log_group_lid: str, dlq_lid: str, key: Ref
+) -> list[dict[str, Any]]:
     """The function's own logs and dead letters, and tracing."""
     sqs_endpoint = service_principal(f"sqs.{site.region}", site.region)
     return [
@@ -57,7 +59,7 @@ def plumbing(ctx: Ctx, site: Site, log_group_lid: str, dlq_lid: str) -> list[dic
         _allow(
             "EncryptDeadLetters",
             ["kms:GenerateDataKey", "kms:Decrypt"],
-            [ctx.key_arn(site)],
+            [ctx.value(key, site)],
             {"StringEquals": {"kms:ViaService": sqs_endpoint}},
         ),
         # X-Ray has no resource-level permissions for these actions.

@@ -44,7 +44,7 @@ def render(ctx: Ctx, site: Site) -> None:
             group,
             LogGroupName=acl.log_group.name,
             RetentionInDays=acl.log_group.retention_days,
-            KmsKeyId=ctx.key_arn(site),
+            KmsKeyId=ctx.value(acl.log_group.kms_key, site),
             Tags=tags(ctx.plan),
             **DELETE,
         )

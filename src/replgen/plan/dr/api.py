@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 from replgen.plan.arns import account_root
+from replgen.plan.components import site_key
 from replgen.plan.dr.topology import Topology
 from replgen.plan.model import (
     ApiAuth,
@@ -92,6 +93,7 @@ def _web_acl(t: Topology, site: Place) -> WebAcl:
         log_group=LogGroup(
             t.ctx.namer.check("log", f"aws-waf-logs-{name}"),
             t.ctx.spec.functions.log_retention_days,
+            site_key(site.id),
         ),
     )
 

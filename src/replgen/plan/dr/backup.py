@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from replgen.plan.arns import arn, role_arn, service_principal
+from replgen.plan.components import site_key
 from replgen.plan.dr.topology import Topology
 from replgen.plan.model import (
     BackupPlan,
@@ -28,6 +29,7 @@ def backup_plan(t: Topology, site: Place) -> BackupPlan | None:
         retention_days=spec.retention_days,
         role="role:backup",
         resources=(Ref(site.id, "cluster", "arn"),),
+        kms_key=site_key(site.id),
         lock=vault_lock(t.ctx.spec, site, spec.retention_days),
     )
 

@@ -4,6 +4,7 @@ the primary) and the sessions global table."""
 from __future__ import annotations
 
 from replgen.plan.arns import arn, partition
+from replgen.plan.components import site_key
 from replgen.plan.dr.topology import Topology
 from replgen.plan.model import GlobalTable, MasterSecret, Place, Ref
 
@@ -67,5 +68,6 @@ def global_settings(
         # group has no egress at all.
         security_group="functions",
         replicas=tuple((s.region, Ref(s.id, "key", "arn")) for s in t.secondaries),
+        kms_key=site_key(site.id),
     )
     return secret, None

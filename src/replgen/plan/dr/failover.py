@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from replgen.plan.arns import arn, partition, role_arn, service_principal
+from replgen.plan.components import site_key
 from replgen.plan.dr.dns import health_url
 from replgen.plan.dr.topology import Member, Topology
 from replgen.plan.iam import from_account, via
@@ -41,6 +42,7 @@ def failover_function(t: Topology, site: Member) -> tuple[Function, Queue]:
         t.name("queue", site, "failover-dlq"),
         retention_seconds=1209600,
         visibility_timeout=300,
+        kms_key=site_key(site.id),
     )
     cluster_arn = arn("rds", site.region, site.account_id, f"cluster:{site.database.cluster_id}")
     sustain, evaluations, stale = failover_evidence(t.dr.rto_minutes)
@@ -74,10 +76,13 @@ def failover_function(t: Topology, site: Member) -> tuple[Function, Queue]:
         role="role:failover",
         environment=environment,
         log_group=LogGroup(
-            ctx.namer.check("log", f"/aws/lambda/{name}"), ctx.spec.functions.log_retention_days
+            ctx.namer.check("log", f"/aws/lambda/{name}"),
+            ctx.spec.functions.log_retention_days,
+            site_key(site.id),
         ),
         dead_letter_queue=dlq,
         vpc=False,  # probes the primary over the internet, whatever broke in this VPC
+        kms_key=site_key(site.id),
     )
     return function, dlq
 

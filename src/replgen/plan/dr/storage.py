@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from replgen.plan.arns import partition, role_arn, service_principal
+from replgen.plan.components import site_key
 from replgen.plan.dr.topology import Topology, bucket_arn, bucket_name
 from replgen.plan.iam import from_account, via
 from replgen.plan.model import (
@@ -36,7 +37,7 @@ def dr_buckets(t: Topology, site: Place) -> tuple[Bucket, ...]:
                 f"bucket:{b.name}",
                 bucket_name(t, site, b.name),
                 f"{b.name} for disaster recovery",  # a Purpose tag: no parentheses
-                kms=True,
+                kms_key=site_key(site.id),
                 expire_days=b.expire_days,
                 noncurrent_expire_days=30,
                 access_log_bucket="bucket:access-logs",

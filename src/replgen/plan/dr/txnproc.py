@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from replgen.plan.arns import arn, partition, role_arn, service_principal
+from replgen.plan.components import site_key
 from replgen.plan.dr.topology import Member, Topology, log_bucket, queue_url
 from replgen.plan.iam import from_account, via
 from replgen.plan.model import (
@@ -31,12 +32,14 @@ def txnproc_function(t: Topology, site: Member) -> tuple[Function, tuple[Queue, 
         t.name("queue", site, p.queue, "dlq"),
         retention_seconds=1209600,
         visibility_timeout=300,
+        kms_key=site_key(site.id),
     )
     queue = Queue(
         "queue:txnproc",
         t.name("queue", site, p.queue),
         retention_seconds=345600,
         visibility_timeout=6 * p.timeout_seconds,  # what Lambda recommends for a queue source
+        kms_key=site_key(site.id),
         dead_letter=dlq,
         max_receives=5,
     )
@@ -76,10 +79,13 @@ def txnproc_function(t: Topology, site: Member) -> tuple[Function, tuple[Queue, 
         role="role:txnproc",
         environment=environment,
         log_group=LogGroup(
-            ctx.namer.check("log", f"/aws/lambda/{name}"), ctx.spec.functions.log_retention_days
+            ctx.namer.check("log", f"/aws/lambda/{name}"),
+            ctx.spec.functions.log_retention_days,
+            site_key(site.id),
         ),
         dead_letter_queue=dlq,
         vpc=True,
+        kms_key=site_key(site.id),
     )
     return function, (dlq, queue)
 
