@@ -28,6 +28,7 @@ from replgen.plan.model import (
     LogGroup,
     Network,
     Parameter,
+    ParameterWriter,
     Peering,
     Place,
     Plan,
@@ -310,7 +311,7 @@ def _site(ctx: Context, entry: SiteEntry, place: Place, shared: _Shared) -> Site
         database=database,
         parameters=(_connection_parameter(ctx, entry, database),),
         topic=topic,
-        parameter_writer_logs=writer_logs,
+        parameter_writer=ParameterWriter(writer_logs),
         deploy_role_arn=_deploy_role(ctx, place),
         **parts.components(),
     )

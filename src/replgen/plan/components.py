@@ -21,10 +21,12 @@ from replgen.plan.model import (
     GlobalTable,
     HealthCheck,
     Invocation,
+    Invoker,
     Key,
     LoadBalancer,
     Network,
     Parameter,
+    ParameterWriter,
     Permission,
     Plan,
     Queue,
@@ -59,6 +61,8 @@ SITE_COMPONENTS: tuple[type, ...] = (
     Schedule,
     Permission,
     Invocation,
+    Invoker,
+    ParameterWriter,
     LoadBalancer,
     EventSource,
     WebAcl,
@@ -131,7 +135,9 @@ def site_key(site: SiteId) -> Ref:
 
 def placed(site: Site) -> Iterator[tuple[str, object]]:
     """Every component of a site, with the key that places it in a stack (plan/layout.py):
-    its own key, or its kind where a site has one and nothing reads it by key."""
+    its own key, or its kind where a site has one and nothing reads it by key. A component
+    a backend renders nothing for may count a read that backend never makes: every site
+    stack reads the site key anyway, the only Ref such a component holds."""
     yield from (("vpc", site.network), ("key", site.key), ("cluster", site.database))
     yield from (("parameter", p) for p in site.parameters)
     yield from ((b.key, b) for b in site.buckets)
@@ -153,6 +159,8 @@ def placed(site: Site) -> Iterator[tuple[str, object]]:
         "record": site.record,
         "table": site.table,
         "backup": site.backup,
+        "invoker": site.invoker,
+        "parameter-writer": site.parameter_writer,
     }
     yield from ((key, part) for key, part in singles.items() if part is not None)
 

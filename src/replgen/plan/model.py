@@ -606,6 +606,26 @@ class Emptier:
         return "emptier:foundation" if self.foundation else "emptier"
 
 
+@dataclass(frozen=True)
+class ParameterWriter:
+    """Writes the site's SecureString parameters at deploy time, for a backend whose language
+    has no resource for them (CloudFormation: the function of a custom resource, logging to
+    `log_group`). A backend that writes them itself renders nothing for it."""
+
+    log_group: LogGroup
+    key: str = "parameter-writer"
+
+
+@dataclass(frozen=True)
+class Invoker:
+    """Runs the site's invocations at deploy time and waits for each, for a backend that
+    needs a function of its own for it (CloudFormation: a custom resource's, logging to
+    `log_group`). A backend that invokes functions itself renders nothing for it."""
+
+    log_group: LogGroup
+    key: str = "invoker"
+
+
 # ---------------------------------------------------------------- the site and the plan
 
 
@@ -643,11 +663,8 @@ class Site(Place):
     schedules: tuple[Schedule, ...] = ()
     state_machines: tuple[StateMachine, ...] = ()
     invocations: tuple[Invocation, ...] = ()
-    # Where a backend invokes functions through a function of its own (CloudFormation's
-    # custom resources), that function logs here.
-    invoker_logs: LogGroup | None = None
-    # Where a backend writes SecureStrings through a function (CloudFormation), it logs here.
-    parameter_writer_logs: LogGroup | None = None
+    invoker: Invoker | None = None  # where the site has invocations
+    parameter_writer: ParameterWriter | None = None  # where the site has parameters
     # The role a deployment assumes in this site's account; None where every site shares one.
     deploy_role_arn: str | None = None
     # Component keys ("key", "bucket:<name>", "zone", ...) deployed in a stack of their own

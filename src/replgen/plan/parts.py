@@ -20,6 +20,7 @@ from replgen.plan.model import (
     Function,
     GlobalTable,
     Invocation,
+    Invoker,
     LoadBalancer,
     LogGroup,
     Permission,
@@ -52,7 +53,7 @@ class Parts:
     emptiers: tuple[Emptier, ...] = ()
     # Log groups whose events the site key encrypts: its policy names each one.
     log_groups: tuple[LogGroup, ...] = ()
-    invoker_logs: LogGroup | None = None
+    invoker: Invoker | None = None
     load_balancer: LoadBalancer | None = None
     zone: Zone | None = None
     record: Record | None = None

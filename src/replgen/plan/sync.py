@@ -22,6 +22,7 @@ from replgen.plan.model import (
     Alarm,
     Function,
     Invocation,
+    Invoker,
     Join,
     LogGroup,
     Place,
@@ -350,7 +351,7 @@ def _host(
         roles=host_roles,
         alarms=_alarms(ctx, names, site, function, machine),
         invocations=_bootstraps(ctx, boot, roles.boot),
-        invoker_logs=invoker_logs,
+        invoker=Invoker(invoker_logs),
         log_groups=(function.log_group, boot.log_group, machine.log_group, invoker_logs),
     )
 

@@ -78,6 +78,8 @@ RENDERERS: dict[type, Renderer] = {
 # Kinds this backend builds nothing for, and why.
 NOT_RENDERED: dict[type, str] = {
     model.Emptier: "force_destroy on buckets and vaults empties them on destroy",
+    model.ParameterWriter: "aws_ssm_parameter writes SecureString parameters itself",
+    model.Invoker: "aws_lambda_invocation invokes the function and waits for it itself",
 }
 COMPONENTS = tuple(dict.fromkeys(RENDERERS.values()))
 # The construct id of each renderer: a part of every Terraform address inside it, so it

@@ -1,7 +1,7 @@
 """The site's Parameter Store entries, as SecureString parameters encrypted with the site key.
 
-Terraform writes SecureString natively: no writer function as in the CloudFormation
-backend, so the plan's `parameter_writer_logs` has nothing to log here.
+Terraform writes SecureString natively: the plan's ParameterWriter (CloudFormation's custom
+resource function) has nothing to do here.
 """
 
 from __future__ import annotations

@@ -112,8 +112,8 @@ def _lid(ctx: Ctx, site: Site, kind: str) -> str:
 
 def _logs(site: Site) -> LogGroup:
     """The invoker's log group: the site key it names encrypts everything the invoker keeps."""
-    assert site.invoker_logs is not None
-    return site.invoker_logs
+    assert site.invoker is not None
+    return site.invoker.log_group
 
 
 def _statements(ctx: Ctx, site: Site) -> list[Any]:

@@ -112,8 +112,8 @@ def _lid(ctx: Ctx, site: Site, kind: str) -> str:
 
 def _logs(site: Site) -> LogGroup:
     """The writer's log group: the site key it names encrypts everything the writer keeps."""
-    assert site.parameter_writer_logs is not None
-    return site.parameter_writer_logs
+    assert site.parameter_writer is not None
+    return site.parameter_writer.log_group
 
 
 def _via(site: Site, service: str) -> iam.Condition:
