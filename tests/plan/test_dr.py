@@ -65,6 +65,7 @@ def test_master_secret_rotates_and_replicates_with_the_secondary_key(dr: Plan) -
     assert secret.rotation_days == 30
     assert secret.replicas == (("us-east-2", Ref(SECONDARY, "key", "arn")),)
     assert "@" in secret.exclude_characters and "/" in secret.exclude_characters
+    assert secret.password_length == 32  # both backends generate it at this length
     assert secret.security_group == "functions"  # reaches the cluster and the endpoints
 
 

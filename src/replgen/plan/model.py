@@ -242,6 +242,7 @@ class MasterSecret:
     rotation_app: str  # the application's ARN in the site's partition
     rotation_version: str  # pinned: a new version is a reviewed change
     exclude_characters: str  # characters the engines refuse in a password
+    password_length: int
     security_group: str  # role of a SecurityGroup of the site's network
     replicas: tuple[tuple[str, Ref], ...]  # (region, key ARN) of each secondary
     kms_key: Ref

@@ -66,7 +66,6 @@ NO_BACKTRACK = (
     "plan): recovery is a point-in-time restore from automated backups; backtracking can only "
     "be chosen when the cluster is created and does not work with binlog replication",
 )
-PASSWORD_LENGTH = 32
 # The provider's ephemeral resource (cdktf 0.21 has no construct for ephemeral blocks).
 EPHEMERAL_PASSWORD = "aws_secretsmanager_random_password"
 WRITE_ONLY_VERSION = 1  # bump to send a new value; rotation owns it after the first
@@ -217,7 +216,10 @@ class Database(Construct):
         # ephemeral block (before 1.10) or the write-only arguments; it stores nothing.
         TerraformStack.of(self).add_override(
             f"ephemeral.{EPHEMERAL_PASSWORD}.{name}",
-            {"password_length": PASSWORD_LENGTH, "exclude_characters": secret.exclude_characters},
+            {
+                "password_length": secret.password_length,
+                "exclude_characters": secret.exclude_characters,
+            },
         )
         return f"ephemeral.{EPHEMERAL_PASSWORD}.{name}.random_password"
 

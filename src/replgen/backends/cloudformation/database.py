@@ -175,6 +175,7 @@ def _secret(ctx: Ctx, site: Site, db: Database, secret: MasterSecret) -> None:
                 SecretStringTemplate=json.dumps({"username": secret.username}),
                 GenerateStringKey="password",
                 ExcludeCharacters=secret.exclude_characters,
+                PasswordLength=secret.password_length,
             ),
             # Each secondary region reads its replica, encrypted with its own key.
             ReplicaRegions=[

@@ -64,6 +64,7 @@ def global_settings(
         rotation_app=arn("serverlessrepo", region, account, f"applications/{app}"),
         rotation_version=versions[where],
         exclude_characters=EXCLUDED_CHARACTERS,
+        password_length=32,  # Secrets Manager's default; every rotation keeps it
         # The functions group reaches the cluster and the VPC's endpoints; the database
         # group has no egress at all.
         security_group="functions",
