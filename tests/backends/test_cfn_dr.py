@@ -249,6 +249,7 @@ def test_master_secret_is_generated_and_replicated(out: dict[str, Template]) -> 
         "SecretStringTemplate": '{"username": "replgen_admin"}',
         "GenerateStringKey": "password",
         "ExcludeCharacters": "\"'@/\\:?#[]%`",
+        "PasswordLength": 32,
     }
     assert p["ReplicaRegions"] == [{"Region": "us-east-2", "KmsKeyId": ref("ProdUsEast2KeyArn")}]
     assert secret["DeletionPolicy"] == "Delete"

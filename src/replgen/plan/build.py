@@ -264,11 +264,7 @@ def _place(ctx: Context, entry: SiteEntry) -> Place:
 
 
 def _sync(ctx: Context, places: dict[str, Place]) -> sync_plan.Sync | None:
-    if ctx.spec.sync is None:
-        return None
-    host = ctx.entry(ctx.spec.sync.runs_in)
-    own = sync_plan.Host(_bucket_name(ctx, host, "migrations"), _topic_name(ctx, host))
-    return sync_plan.Sync(ctx, places, own)
+    return sync_plan.Sync(ctx, places) if ctx.spec.sync else None
 
 
 def _site(ctx: Context, entry: SiteEntry, place: Place, shared: _Shared) -> Site:
@@ -297,7 +293,8 @@ def _site(ctx: Context, entry: SiteEntry, place: Place, shared: _Shared) -> Site
         log_groups=(network.flow_logs, writer_logs),
     )
     if shared.sync is not None:
-        parts += shared.sync.parts(place)
+        migrations = next(b for b in parts.buckets if b.key == "bucket:migrations")
+        parts += shared.sync.parts(place, sync_plan.Host(migrations.name, topic.name))
     if member:
         assert recovery is not None
         as_member = Member(**_identity(place), database=database, topic=topic)

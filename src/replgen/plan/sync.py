@@ -106,27 +106,27 @@ class Sync:
     """The sync's decisions that span sites, made once: the names it uses in the site it
     runs in, and the roles it assumes in each environment's database site."""
 
-    def __init__(self, ctx: Context, places: dict[str, Place], host: Host) -> None:
+    def __init__(self, ctx: Context, places: dict[str, Place]) -> None:
         spec = ctx.spec
         assert spec.sync is not None
         self.ctx, self.host = ctx, places[spec.sync.runs_in]
         envs = touched_environments(spec)
         self.db_sites = {env: ctx.primary_site(env).id for env in envs}
-        self.names = _Names(ctx, self.host, host)
+        self.names = _Names(ctx, self.host)
         access = {env: _access_role(ctx, self.names, places[self.db_sites[env]]) for env in envs}
         boot = {env: _master_role(ctx, self.names, places[self.db_sites[env]]) for env in envs}
         self.roles = _Roles(access, boot)
 
-    def parts(self, site: Place) -> Parts:
+    def parts(self, site: Place, own: Host) -> Parts:
         """What the sync adds to `site`: its roles where it holds a database the sync
-        touches, and the functions where it runs."""
+        touches, and the functions where it runs (reading `own`, the site's components)."""
         access, boot = self.roles.access, self.roles.boot
         envs = [env for env, db in self.db_sites.items() if db == site.id]
         roles = tuple(r for env in envs for r in (access[env], boot[env]))
-        own = Parts(roles=roles)
+        roles_here = Parts(roles=roles)
         if site.id != self.host.id:
-            return own
-        return own + _host(self.ctx, self.names, site, self.roles, self.db_sites)
+            return roles_here
+        return roles_here + _host(self.ctx, self.names, site, own, self.roles, self.db_sites)
 
 
 @dataclass(frozen=True)
@@ -145,9 +145,8 @@ class _Roles:
 
 
 class _Names:
-    def __init__(self, ctx: Context, host: Place, own: Host) -> None:
+    def __init__(self, ctx: Context, host: Place) -> None:
         make, s = ctx.namer.make, host.slug
-        self.migrations_bucket, self.topic = own.migrations_bucket, own.topic
         self.region = host.region
         self.function = make("function", s, "replsync")
         self.role = make("role", s, "replsync")
@@ -226,10 +225,16 @@ def _master_role(ctx: Context, names: _Names, site: Place) -> Role:
 
 
 def _config(
-    ctx: Context, names: _Names, roles: dict[str, Role], db_sites: dict[str, str], boot: bool
+    ctx: Context,
+    names: _Names,
+    roles: dict[str, Role],
+    db_sites: dict[str, str],
+    own: Host | None,
 ) -> Join:
-    """REPLSYNC_CONFIG: the run-time function's has no secret; the bootstrap's names each
-    master secret and the role that may read it."""
+    """REPLSYNC_CONFIG: the run-time function's (`own`: the components of its site it reads)
+    has no secret; the bootstrap's (None) names each master secret and the role that may
+    read it."""
+    boot = own is None
     spec = ctx.spec
     assert spec.sync is not None
     ref = spec.sync.reference_data
@@ -274,20 +279,21 @@ def _config(
         }
         if ref
         else None,
-        **({} if boot else _run_time_only(ctx, names)),
+        **({} if boot else _run_time_only(ctx, own)),
     }
     return json_join(document)
 
 
-def _run_time_only(ctx: Context, names: _Names) -> dict[str, Any]:
+def _run_time_only(ctx: Context, own: Host | None) -> dict[str, Any]:
+    assert own is not None  # the run-time function reads its site's migrations bucket
     return {
-        "migrations": {"bucket": names.migrations_bucket, "prefix": "migrations/"},
+        "migrations": {"bucket": own.migrations_bucket, "prefix": "migrations/"},
         "metrics_namespace": f"replgen/{ctx.spec.name}",
     }
 
 
 def _host(
-    ctx: Context, names: _Names, site: Place, roles: _Roles, db_sites: dict[str, str]
+    ctx: Context, names: _Names, site: Place, own: Host, roles: _Roles, db_sites: dict[str, str]
 ) -> Parts:
     sync = ctx.spec.sync
     assert sync is not None
@@ -311,7 +317,7 @@ def _host(
         memory_mb=sync.memory_mb,
         reserved_concurrency=sync.reserved_concurrency,
         role="role:replsync",
-        environment=(("REPLSYNC_CONFIG", _config(ctx, names, roles.access, db_sites, boot=False)),),
+        environment=(("REPLSYNC_CONFIG", _config(ctx, names, roles.access, db_sites, own)),),
         log_group=LogGroup(names.function_logs, retention, key),
         dead_letter_queue=dlq,
         vpc=True,
@@ -325,21 +331,21 @@ def _host(
         # One invocation per environment, possibly all at once (the deployment's choice).
         reserved_concurrency=len(roles.boot),
         role="role:replsync-boot",
-        environment=(("REPLSYNC_CONFIG", _config(ctx, names, roles.boot, db_sites, boot=True)),),
+        environment=(("REPLSYNC_CONFIG", _config(ctx, names, roles.boot, db_sites, None)),),
         log_group=LogGroup(names.boot_logs, retention, key),
     )
     machine = StateMachine(
         "state:promote",
         names.state_machine,
         "role:replsync-states",
-        _definition(ctx, names, site),
+        _definition(ctx, names, site, own),
         LogGroup(names.state_logs, retention, key),
     )
     schedule = Schedule(names.rule, sync.schedule, machine.key, "role:replsync-schedule")
     host_roles = (
-        _function_role(names, site, function, roles.access),
+        _function_role(names, site, function, roles.access, own),
         _boot_role(names, site, boot, roles.boot),
-        _states_role(names, site, function, machine),
+        _states_role(names, site, function, machine, own),
         _schedule_role(names, site),
     )
     invoker_logs = LogGroup(names.invoker_logs, retention, key)
@@ -375,47 +381,44 @@ def _bootstraps(ctx: Context, boot: Function, roles: dict[str, Role]) -> tuple[I
     )
 
 
-def _function_role(names: _Names, site: Place, fn: Function, access: dict[str, Role]) -> Role:
+def _function_role(
+    names: _Names, site: Place, fn: Function, access: dict[str, Role], own: Host
+) -> Role:
     return _replsync_role(
-        names, "role:replsync", names.role, names.sync_role_arn, site, fn, access, scripts=True
+        "role:replsync", names.role, names.sync_role_arn, site, fn, access, scripts=own
     )
 
 
 def _boot_role(names: _Names, site: Place, fn: Function, boot: dict[str, Role]) -> Role:
     return _replsync_role(
-        names,
-        "role:replsync-boot",
-        names.boot_role,
-        names.boot_role_arn,
-        site,
-        fn,
-        boot,
-        scripts=False,
+        "role:replsync-boot", names.boot_role, names.boot_role_arn, site, fn, boot, scripts=None
     )
 
 
 def _replsync_role(
-    names: _Names,
     key: str,
     name: str,
     role_arn_: str,
     site: Place,
     fn: Function,
     access: dict[str, Role],
-    scripts: bool,
+    scripts: Host | None,
 ) -> Role:
     """A replsync function's role: assume exactly its per-environment roles; read migration
-    scripts (by version: one version set per run) only where it runs them."""
+    scripts (by version: one version set per run) only where it runs them (`scripts`: the
+    site whose bucket holds them)."""
     r, a = site.region, site.account_id
     logs = arn("logs", r, a, f"log-group:{fn.log_group.name}")
-    s3 = f"arn:{partition(r)}:s3:::{names.migrations_bucket}"
-    read = (
-        Statement(
-            "ReadMigrationScripts",
-            ("s3:GetObjectVersion", "s3:ListBucketVersions"),
-            (s3, f"{s3}/migrations/*"),
-        ),
-    )
+    read: tuple[Statement, ...] = ()
+    if scripts is not None:
+        s3 = f"arn:{partition(r)}:s3:::{scripts.migrations_bucket}"
+        read = (
+            Statement(
+                "ReadMigrationScripts",
+                ("s3:GetObjectVersion", "s3:ListBucketVersions"),
+                (s3, f"{s3}/migrations/*"),
+            ),
+        )
     statements = (
         Statement("WriteOwnLogs", ("logs:CreateLogStream", "logs:PutLogEvents"), (f"{logs}:*",)),
         Statement(
@@ -423,7 +426,7 @@ def _replsync_role(
             ("sts:AssumeRole",),
             tuple(role.arn for role in access.values()),
         ),
-        *(read if scripts else ()),
+        *read,
         Statement(
             "UseSiteKey",
             ("kms:Decrypt", "kms:GenerateDataKey"),
@@ -484,12 +487,14 @@ def network_statements(site: Place) -> tuple[Statement, ...]:
     )
 
 
-def _states_role(names: _Names, site: Place, fn: Function, machine: StateMachine) -> Role:
+def _states_role(
+    names: _Names, site: Place, fn: Function, machine: StateMachine, own: Host
+) -> Role:
     r, a = site.region, site.account_id
     fn_arn = arn("lambda", r, a, f"function:{fn.name}")
     statements = (
         Statement("InvokeReplsync", ("lambda:InvokeFunction",), (fn_arn, f"{fn_arn}:*")),
-        Statement("NotifyFailure", ("sns:Publish",), (arn("sns", r, a, names.topic),)),
+        Statement("NotifyFailure", ("sns:Publish",), (arn("sns", r, a, own.topic),)),
         Statement(
             "UseSiteKey",
             ("kms:Decrypt", "kms:GenerateDataKey"),
@@ -546,7 +551,7 @@ def _schedule_role(names: _Names, site: Place) -> Role:
     )
 
 
-def _definition(ctx: Context, names: _Names, site: Place) -> str:
+def _definition(ctx: Context, names: _Names, site: Place, own: Host) -> str:
     """Migrate along `promote`, then sync reference data per target; stop at the first failure."""
     sync = ctx.spec.sync
     assert sync is not None
@@ -558,7 +563,7 @@ def _definition(ctx: Context, names: _Names, site: Place) -> str:
     for target, source in reference_routes(ctx.spec).items():
         payload = {"action": "sync_reference_data", "source": source, "target": target}
         steps.append((f"Sync reference data to {target}", payload))
-    topic = arn("sns", site.region, site.account_id, names.topic)
+    topic = arn("sns", site.region, site.account_id, own.topic)
     states: dict[str, Any] = {}
     for i, (name, payload) in enumerate(steps):
         nxt = {"Next": steps[i + 1][0]} if i + 1 < len(steps) else {"End": True}
