@@ -7,6 +7,8 @@ spec or usage, and 1 for `compile --check` when the committed output is stale (a
 
 from __future__ import annotations
 
+import atexit
+import gc
 import json
 import os
 import sys
@@ -34,6 +36,12 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+# At exit the interpreter's collections traverse every object still alive (the spec models,
+# the plan, the templates: about a fifth of a compile's CPU time) only to find each reachable
+# from the modules it is tearing down. Frozen, they are skipped: objects are still freed by
+# their reference counts, and Python never promised to finalize what is alive at exit.
+atexit.register(gc.freeze)
 
 
 @cache
