@@ -1,6 +1,7 @@
 """What a CloudFormation compile does not import: the tools and runtimes it has no use for
 (cfn-lint and its schemas, the CDKTF bindings and jsii's Node.js runtime, the AWS SDK,
-rich's console when nobody watches a terminal) would cost every compile their import."""
+rich's console when nobody watches a terminal) would cost every compile their import; and
+what it leaves for the interpreter to do at exit."""
 
 from __future__ import annotations
 
@@ -42,3 +43,17 @@ def test_a_cloudformation_compile_imports_none_of_the_heavy_modules(tmp_path: Pa
     assert loaded.isdisjoint(HEAVY), sorted(loaded & set(HEAVY))
     manifest = json.loads((tmp_path / "cloudformation" / "manifest.json").read_text())
     assert manifest["topology"] == "dbrepl"
+
+
+def test_at_exit_what_is_alive_is_frozen_before_the_shutdown_collections() -> None:
+    # atexit runs the last registered first: this check runs after the CLI's own handler.
+    script = (
+        "import atexit, gc\n"
+        "atexit.register(lambda: print('frozen', gc.get_freeze_count() > 0))\n"
+        "import replgen.cli\n"
+        "print('frozen', gc.get_freeze_count() > 0)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.splitlines() == ["frozen False", "frozen True"]
