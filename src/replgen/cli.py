@@ -7,28 +7,58 @@ spec or usage, and 1 for `compile --check` when the committed output is stale (a
 
 from __future__ import annotations
 
+import atexit
+import gc
 import json
 import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from functools import wraps
+from functools import cache, wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-from rich.console import Console
 
-from replgen import compiler, output, report, stacks
+# replgen uses no pydantic plugin, and looking for one reads the entry points of every
+# installed distribution when the first spec model is defined (about 10 ms of every run).
+# Set the variable, even empty, to have pydantic look.
+os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+
+from replgen import compiler, output, report
 from replgen.backends import Options
 from replgen.errors import SpecError, UsageError
 from replgen.package import PackageError
 from replgen.spec.load import Loaded
 from replgen.spec.source import Source
 
+if TYPE_CHECKING:
+    from rich.console import Console
+
 F = TypeVar("F", bound=Callable[..., Any])
-err = Console(stderr=True, highlight=False, soft_wrap=True)
-out = Console(highlight=False, soft_wrap=True)
+
+# At exit the interpreter's collections traverse every object still alive (the spec models,
+# the plan, the templates: about a fifth of a compile's CPU time) only to find each reachable
+# from the modules it is tearing down. Frozen, they are skipped: objects are still freed by
+# their reference counts, and Python never promised to finalize what is alive at exit.
+atexit.register(gc.freeze)
+
+
+@cache
+def console(stderr: bool = False) -> Console:
+    """rich's console, imported on first use: a compile in CI or a pipe never needs it."""
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+
+
+def _terminal(stderr: bool = False) -> bool:
+    """Whether rich would draw on the stream (a spinner, a table). A stream that is no tty,
+    with neither variable rich reads to override that, is none: rich needs no import."""
+    stream = sys.stderr if stderr else sys.stdout
+    if not stream.isatty() and not {"FORCE_COLOR", "TTY_COMPATIBLE"} & os.environ.keys():
+        return False
+    return console(stderr).is_terminal
 
 
 def spec_errors(func: F) -> F:
@@ -107,10 +137,10 @@ def _recompile(spec: Path, root: Path, backend: str) -> str:
 @contextmanager
 def _progress() -> Iterator[Callable[[str], None]]:
     """A spinner on a terminal; otherwise one line per step on stderr."""
-    if not err.is_terminal:
+    if not _terminal(stderr=True):
         yield lambda message: click.echo(f"{message} ...", err=True)
         return
-    with err.status("compiling") as status:
+    with console(stderr=True).status("compiling") as status:
         yield status.update
 
 
@@ -230,6 +260,8 @@ def validate(spec: Path, as_json: bool) -> None:
 @spec_errors
 def plan(spec: Path, as_json: bool) -> None:
     """Show the stacks SPEC deploys, in deploy order, and what each site builds."""
+    from replgen import stacks  # rich's tables: not on the compile path
+
     loaded = _load(spec)
     built = _with_source(lambda: compiler.plan_for(loaded), loaded.source)
     ordered = stacks.deploy_order(built)
@@ -237,9 +269,9 @@ def plan(spec: Path, as_json: bool) -> None:
     title = f"{built.name}-{built.suffix}"
     if as_json:
         click.echo(json.dumps(stacks.summary(ordered, described), indent=2))
-    elif out.is_terminal:
-        out.print(stacks.table(title, ordered))
-        out.print(stacks.sites_text(described), end="")
+    elif _terminal():
+        console().print(stacks.table(title, ordered))
+        console().print(stacks.sites_text(described), end="")
     else:  # a CI log or a pipe: plain lines, nothing truncated
         click.echo(stacks.as_text(title, ordered) + stacks.sites_text(described), nl=False)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -45,9 +44,7 @@ def artifacts() -> dict[str, Code]:
     """Content hashes of the Lambda zips, built exactly as `replgen package` builds them."""
     from replgen import package  # vendors the drivers: only when a plan is built
 
-    # zlib compresses outside the GIL: the zips build side by side (and are not written).
-    with ThreadPoolExecutor() as pool:
-        built = list(pool.map(package.describe, sorted(package.LAMBDAS)))
+    built = package.describe_all(sorted(package.LAMBDAS))  # described, not written
     return {a.name: Code(a.name, a.filename, a.sha256, a.base64_sha256) for a in built}
 
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import inspect
 import io
 import os
 import re
@@ -30,6 +29,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path, PurePosixPath
+
+from replgen.digests import Digests
 
 LAMBDAS: dict[str, tuple[str, ...]] = {
     "replsync": ("PyMySQL", "pg8000"),
@@ -76,40 +77,79 @@ def lambda_dir() -> Path:
 
 def build(name: str, dest: Path) -> Artifact:
     """Write ``dest/<name>-<hash>.zip`` and describe it."""
-    artifact, payload = _built(name)
+    recipe = _recipe(name)
+    payload = _cached(recipe.key) or _made(recipe)
     dest.mkdir(parents=True, exist_ok=True)
+    artifact = _artifact(name, payload)
     (dest / artifact.filename).write_bytes(payload)
     return artifact
 
 
 def describe(name: str) -> Artifact:
     """What `build` would write, without writing it (a compile needs only the hashes)."""
-    return _built(name)[0]
+    return describe_all([name])[0]
 
 
-def _built(name: str) -> tuple[Artifact, bytes]:
+def describe_all(names: list[str]) -> list[Artifact]:
+    """`describe` of each name; the zips not in the cache are built side by side (zlib
+    compresses outside the GIL), and the thread pool is only started for them."""
+    recipes = [_recipe(name) for name in names]
+    found = {r.name: payload for r in recipes if (payload := _cached(r.key)) is not None}
+    missing = [r for r in recipes if r.name not in found]
+    if missing:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor() as pool:
+            found.update(zip([r.name for r in missing], pool.map(_made, missing), strict=True))
+    return [_artifact(r.name, found[r.name]) for r in recipes]
+
+
+@dataclass(frozen=True)
+class _Recipe:
+    """What goes into a zip: each entry's file (or bytes) and the cache key of the lot."""
+
+    name: str
+    inputs: dict[str, Path | bytes]
+    key: str
+
+
+def _recipe(name: str) -> _Recipe:
     if name not in LAMBDAS:
         raise PackageError(f"unknown lambda {name!r}; known: {sorted(LAMBDAS)}")
     source = lambda_dir() / name
     if not (source / "handler.py").is_file():
         raise PackageError(f"{source} has no handler.py")
-    entries = dict(_own_files(source))
     if not (lambda_dir() / SHARED / "rdstls.py").is_file():
         raise PackageError(f"{lambda_dir() / SHARED} has no rdstls.py")
-    shared = [*_own_files(lambda_dir() / SHARED), (CA_BUNDLE, _ca_bundle())]
-    for arcname, data in [*shared, *_vendored_files(LAMBDAS[name])]:
-        if arcname in entries and entries[arcname] != data:
+    shared: list[tuple[str, Path | bytes]] = [*_own_files(lambda_dir() / SHARED)]
+    shared.append((CA_BUNDLE, _ca_bundle()))
+    # A file unchanged since an earlier run read it (by the rule of replgen.digests) keeps
+    # the digest it had then, unread: the key is known without reading ~2 MB.
+    where = _hex(str(lambda_dir()).encode())[:16]
+    digests = Digests(_cache_dir() / f"inputs-{name}-{where}.json")
+    inputs: dict[str, Path | bytes] = {}
+    sums: dict[str, str] = {}
+    for arcname, item in [*_own_files(source), *shared, *_vendored_files(LAMBDAS[name])]:
+        digest = digests.of(item) if isinstance(item, Path) else _hex(item)
+        if arcname in sums and sums[arcname] != digest:
             raise PackageError(f"{arcname} exists both in {source} and a vendored package")
-        entries[arcname] = data
-    payload = _zip_cached(entries)
+        inputs[arcname], sums[arcname] = item, digest
+    digests.save()
+    return _Recipe(name, inputs, _key(sums))
+
+
+def _hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _artifact(name: str, payload: bytes) -> Artifact:
     digest = hashlib.sha256(payload).digest()
-    artifact = Artifact(
+    return Artifact(
         name=name,
         filename=f"{name}-{digest.hex()[:12]}.zip",
         sha256=digest.hex(),
         base64_sha256=base64.b64encode(digest).decode(),
     )
-    return artifact, payload
 
 
 def _ca_bundle() -> bytes:
@@ -127,11 +167,11 @@ def _skipped(parts: tuple[str, ...]) -> bool:
     )
 
 
-def _own_files(source: Path) -> Iterator[tuple[str, bytes]]:
+def _own_files(source: Path) -> Iterator[tuple[str, Path]]:
     for path in sorted(source.rglob("*")):
         rel = path.relative_to(source)
         if path.is_file() and not _skipped(rel.parts):
-            yield rel.as_posix(), path.read_bytes()
+            yield rel.as_posix(), path
 
 
 def _canonical(name: str) -> str:
@@ -191,7 +231,7 @@ def requirements(dist: metadata.Distribution) -> list[str]:
     return found
 
 
-def _vendored_files(names: tuple[str, ...]) -> Iterator[tuple[str, bytes]]:
+def _vendored_files(names: tuple[str, ...]) -> Iterator[tuple[str, Path]]:
     for dist in _closure(names):
         for file in dist.files or ():
             parts = PurePosixPath(str(file)).parts
@@ -199,7 +239,7 @@ def _vendored_files(names: tuple[str, ...]) -> Iterator[tuple[str, bytes]]:
                 continue
             if parts[-1].endswith(_NATIVE):
                 raise PackageError(f"{dist.metadata['Name']} is not pure Python ({file})")
-            yield "/".join(parts), Path(str(dist.locate_file(file))).read_bytes()
+            yield "/".join(parts), Path(str(dist.locate_file(file)))
 
 
 def _wanted_from_dist(parts: tuple[str, ...]) -> bool:
@@ -225,27 +265,40 @@ def _cache_dir() -> Path:
     return Path(base) / "replgen" / "zips"
 
 
-def _zip_cached(entries: dict[str, bytes]) -> bytes:
-    """`_zip(entries)`, kept between runs: DEFLATE at level 9 is most of what a compile
-    spends on the zips' hashes, and their inputs rarely change. The key is every input
-    byte and how they are zipped; a cached file is used only if its bytes still hash to
-    the digest in its name."""
-    key = hashlib.sha256(inspect.getsource(_zip).encode())
+def _key(digests: dict[str, str]) -> str:
+    """The cache key of a zip: every input byte (by digest) and how they are zipped (this
+    module's source, so that any edit of it is a new key; `inspect.getsource(_zip)`
+    tokenized the file at every compile)."""
+    key = hashlib.sha256(Path(__file__).read_bytes())
     key.update(f"{zlib.ZLIB_RUNTIME_VERSION} {COMPRESS_LEVEL} {ZIP_TIME} {FILE_MODE}".encode())
-    for arcname in sorted(entries):
-        key.update(hashlib.sha256(arcname.encode() + b"\0" + entries[arcname]).digest())
-    folder = _cache_dir()
-    for cached in folder.glob(f"{key.hexdigest()}-*.zip"):
+    for arcname in sorted(digests):
+        key.update(f"{arcname}\0{digests[arcname]}\0".encode())
+    return key.hexdigest()
+
+
+def _cached(key: str) -> bytes | None:
+    """The zip kept under `key` by an earlier run, if its bytes still hash to the digest in
+    its name. DEFLATE at level 9 is most of what a compile would spend on the zips' hashes,
+    and their inputs rarely change."""
+    for cached in _cache_dir().glob(f"{key}-*.zip"):
         payload = cached.read_bytes()
-        if cached.stem.endswith(hashlib.sha256(payload).hexdigest()):
+        if cached.stem.endswith(_hex(payload)):
             return payload
+    return None
+
+
+def _made(recipe: _Recipe) -> bytes:
+    """Zip the inputs as read now, and keep the zip under the key of exactly those bytes
+    (a file may have changed since it was hashed)."""
+    entries = {a: i if isinstance(i, bytes) else i.read_bytes() for a, i in recipe.inputs.items()}
+    key = _key({arcname: _hex(data) for arcname, data in entries.items()})
     payload = _zip(entries)
-    name = f"{key.hexdigest()}-{hashlib.sha256(payload).hexdigest()}.zip"
+    folder = _cache_dir()
     try:
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=folder, delete=False) as tmp:
             tmp.write(payload)
-        os.replace(tmp.name, folder / name)
+        os.replace(tmp.name, folder / f"{key}-{_hex(payload)}.zip")
     except OSError:  # a read-only home: no cache, same bytes
         pass
     return payload

@@ -70,8 +70,10 @@ def test_plan_in_a_pipe_is_plain_and_untruncated() -> None:
 
 def test_plan_on_a_terminal_is_a_table_that_cuts_nothing(monkeypatch: MonkeyPatch) -> None:
     screen = Console(file=io.StringIO(), force_terminal=True, width=100, color_system=None)
-    monkeypatch.setattr(cli, "out", screen)
-    result = CliRunner().invoke(main, ["plan", str(ROOT / "specs" / "prod.yaml")])
+    monkeypatch.setattr(cli, "console", lambda stderr=False: screen)
+    # CliRunner's stdout is no tty: the variable makes the CLI ask rich, which says yes.
+    spec = str(ROOT / "specs" / "prod.yaml")
+    result = CliRunner().invoke(main, ["plan", spec], env={"TTY_COMPATIBLE": "1"})
     assert result.exit_code == 0, result.stderr
     text = screen.file.getvalue()  # type: ignore[attr-defined]
     assert "dbrepl-prod01: deploy in this order" in text

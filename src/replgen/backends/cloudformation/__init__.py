@@ -235,7 +235,7 @@ def _parameters(s: StackSpec) -> dict[str, dict[str, Any]]:
     return out
 
 
-def _entry(s: StackSpec, deps: list[str], body: bytes) -> dict[str, Any]:
+def _entry(s: StackSpec, deps: list[str], template: dict[str, Any], body: bytes) -> dict[str, Any]:
     return {
         "name": s.name,
         "template": s.template,
@@ -245,7 +245,7 @@ def _entry(s: StackSpec, deps: list[str], body: bytes) -> dict[str, Any]:
         "region": s.slot.region,
         "bootstrap": s.slot.kind == "bootstrap",
         "production": s.slot.production,
-        "capabilities": capabilities(s.ctx.template.to_dict()),
+        "capabilities": capabilities(template),
         "depends_on": deps,
         "parameters": _parameters(s),
         "inputs": {
@@ -269,7 +269,10 @@ def _pauses(layout: Layout) -> list[dict[str, Any]]:
 
 
 def _manifest(
-    layout: Layout, ordered: list[tuple[StackSpec, list[str]]], files: dict[str, bytes]
+    layout: Layout,
+    ordered: list[tuple[StackSpec, list[str]]],
+    templates: dict[str, dict[str, Any]],
+    files: dict[str, bytes],
 ) -> dict[str, object]:
     plan = layout.plan
     return {
@@ -282,7 +285,7 @@ def _manifest(
             "zips": sorted({f.code.filename for site in plan.sites for f in site.functions}),
         },
         "pauses": _pauses(layout),
-        "stacks": [_entry(s, d, files[s.template]) for s, d in ordered],
+        "stacks": [_entry(s, d, templates[s.template], files[s.template]) for s, d in ordered],
     }
 
 
@@ -318,8 +321,11 @@ class CloudFormation:
             check_reads(stacks_layout, stack.name, read)
         _export_read_values(stacks_layout, stacks)
         ordered = _ordered(stacks_layout, stacks)
-        files = {s.template: _json(s.ctx.template.to_dict()) for s, _ in ordered}
-        files["manifest.json"] = _json(_manifest(stacks_layout, ordered, files))
+        # Each template encoded once (troposphere's to_dict validates and walks every
+        # object): its file and its manifest entry read the same dict.
+        templates = {s.template: s.ctx.template.to_dict() for s, _ in ordered}
+        files = {name: _json(template) for name, template in templates.items()}
+        files["manifest.json"] = _json(_manifest(stacks_layout, ordered, templates, files))
         return files
 
 
