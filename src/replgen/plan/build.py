@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from replgen.errors import KeyPath, Problem, SpecError
-from replgen.plan import deployment, protection, quotas
+from replgen.plan import deployment, protection, quotas, waivers
 from replgen.plan import dr as dr_plan
 from replgen.plan import sync as sync_plan
 from replgen.plan import tags as plan_tags
@@ -46,6 +46,7 @@ from replgen.plan.network import (
     security_groups,
 )
 from replgen.plan.refs import refs_in
+from replgen.plan.waivers import Waiver
 from replgen.spec.models import Spec
 from replgen.spec.view import (
     SiteEntry,
@@ -308,9 +309,11 @@ def _network(
         flow_logs=LogGroup(
             ctx.namer.check("log", f"/replgen/{ctx.namer.prefix}/{s}/flow-logs"),
             settings["flow_log_retention_days"].value,
+            waivers.retention(settings["flow_log_retention_days"].value, Waiver.FLOW_LOG_RETENTION),
         ),
         flow_logs_role="role:flowlogs",
         function_groups=tuple(g.role for g in groups if g.role.startswith("functions")),
+        az_waivers=waivers.waive(Waiver.NTH_ZONE),
     )
 
 
@@ -494,21 +497,27 @@ def _connection_parameter(ctx: Context, entry: SiteEntry, db: Database) -> Param
 
 def _migration_buckets(ctx: Context, entry: SiteEntry) -> tuple[Bucket, ...]:
     s, account = slug(entry), ctx.account(entry)
+    logs_purpose, scripts = "S3 access logs", "database migration scripts"
+
+    def local(purpose: str) -> str:
+        return waivers.stays_in_region(purpose, entry.id)
+
     logs = Bucket(
         "bucket:access-logs",
         ctx.namer.make("bucket", s, "access-logs", account),
-        "S3 access logs",
+        logs_purpose,
         kms=False,
         expire_days=365,
         noncurrent_expire_days=30,
         access_log_bucket=None,
         access_log_prefix="",
+        waivers=waivers.bucket(log_target=True, logged=False, kms=False, local=local(logs_purpose)),
     )
     writer = ctx.spec.sync.migrations_writer if ctx.spec.sync else None
     migrations = Bucket(
         "bucket:migrations",
         ctx.namer.make("bucket", s, "migrations", account),
-        "database migration scripts",
+        scripts,
         kms=True,
         expire_days=30,
         noncurrent_expire_days=30,
@@ -517,6 +526,7 @@ def _migration_buckets(ctx: Context, entry: SiteEntry) -> tuple[Bucket, ...]:
         writer=writer,
         write_prefix="migrations/",  # where replsync reads them
         write_exempt=_deployer(ctx, entry) if writer else (),
+        waivers=waivers.bucket(log_target=False, logged=True, kms=True, local=local(scripts)),
     )
     return (logs, migrations)
 
@@ -583,13 +593,15 @@ def _accept_role(ctx: Context, peering: Peering) -> Role:
     # Who asks: the role deployments assume in the requester's account (CloudFormation
     # accepts with the credentials that deploy the requester's peering stack).
     requester = role_arn(requester_region, peering.requester_account, ctx.spec.state.deploy_role)
+    trusted = ((peering.requester_account, requester),)
     return Role(
         f"role:accept:{peering.id}",
         peering.accepter_role,
         role_arn(region, account, peering.accepter_role),
         None,
-        ((peering.requester_account, requester),),
+        trusted,
         (statement,),
+        waivers=waivers.account_trust(trusted),
     )
 
 

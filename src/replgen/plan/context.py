@@ -10,6 +10,7 @@ from replgen.plan import quotas
 from replgen.plan.arns import arn
 from replgen.plan.model import Code, LogGroup, Site
 from replgen.plan.names import Namer
+from replgen.plan.waivers import Waiver, retention
 from replgen.spec.models import Spec
 from replgen.spec.view import ENGINE_PORT, SiteEntry, database_settings
 
@@ -44,6 +45,11 @@ class Context:
 
 def slug(entry: SiteEntry) -> str:
     return entry.id.replace("/", "-")
+
+
+def function_logs(name: str, days: int) -> LogGroup:
+    """A log group kept for the topology's functions.log_retention_days."""
+    return LogGroup(name, days, retention(days, Waiver.FUNCTION_LOG_RETENTION))
 
 
 def with_log_groups(site: Site, *groups: LogGroup) -> Site:

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from replgen.plan.waivers import Waived, not_replicated
+
 # Parts of an upload nobody completed within a week are debris: every bucket drops them.
 ABORT_MULTIPART_DAYS = 7
 
@@ -59,6 +61,7 @@ class AclEntry:
     cidr: str
     allow: bool
     reason: str
+    waivers: tuple[Waived, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,7 @@ class SecurityGroup:
 class LogGroup:
     name: str
     retention_days: int
+    waivers: tuple[Waived, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -108,6 +112,8 @@ class Network:
     internet_egress: bool = False
     # The public subnet the NAT gateway stands in, where there is one (the first AZ's).
     nat_subnet: Subnet | None = None
+    # Of the availability-zone lookup, where a backend reads the zones as a resource.
+    az_waivers: tuple[Waived, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -157,6 +163,7 @@ class Role:
     # Conditions on the service's AssumeRole (aws:SourceAccount, aws:SourceArn): the service
     # may assume the role only for this account's resources (confused-deputy prevention).
     service_conditions: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
+    waivers: tuple[Waived, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -219,6 +226,7 @@ class Database:
     # The snapshot deleting the cluster leaves behind, where the site is protected (None:
     # deleted without one). Derived from the cluster's identity, so it is known in advance.
     final_snapshot: str | None = None
+    waivers: tuple[Waived, ...] = ()  # of the cluster
 
 
 @dataclass(frozen=True)
@@ -272,20 +280,11 @@ class Bucket:
     writer: str | None = None
     write_prefix: str = ""
     write_exempt: tuple[str, ...] = ()
+    waivers: tuple[Waived, ...] = ()
 
     def not_replicated(self, site: SiteId) -> str | None:
         """Why this bucket replicates nowhere, or None where it does."""
-        if self.replication:
-            return None
-        if self.replica_of is not None:
-            return (
-                f"{self.name} is the replica {self.replica_of} writes into: it replicates "
-                "nowhere itself, so that a failover region serves the same objects"
-            )
-        return (
-            f"{self.purpose} of {site} stay in its region: the topology replicates only "
-            "buckets it marks for disaster recovery"
-        )
+        return not_replicated(self.name, self.purpose, site, self.replication, self.replica_of)
 
 
 @dataclass(frozen=True)
@@ -327,6 +326,7 @@ class Function:
     log_group: LogGroup
     dead_letter_queue: Queue
     vpc: bool  # in the site's private subnets, with the functions security group
+    waivers: tuple[Waived, ...] = ()  # of the function (its log group has its own)
 
 
 @dataclass(frozen=True)
@@ -493,6 +493,7 @@ class LoadBalancer:
     web_acl: WebAcl
     health_check_matcher: str = "200"  # txnproc answers 503 when unhealthy
     certificate_key_algorithm: str = "RSA_2048"  # what every client still accepts
+    waivers: tuple[Waived, ...] = ()  # of the load balancer
 
 
 @dataclass(frozen=True)
@@ -515,6 +516,7 @@ class Zone:
     name: str
     comment: str
     health_checks: tuple[HealthCheck, ...]
+    waivers: tuple[Waived, ...] = ()  # of the hosted zone
 
 
 @dataclass(frozen=True)
@@ -588,6 +590,7 @@ class Emptier:
     # Lambda may assume its role only for this account (aws:SourceAccount).
     service_conditions: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
     tag: tuple[str, str] = ("replgen:empty-on-delete", "true")
+    waivers: tuple[Waived, ...] = ()  # of its function (its log group has its own)
 
 
 # ---------------------------------------------------------------- the site and the plan
@@ -655,6 +658,8 @@ class Bootstrap:
     deploy_role: str | None  # the role deployments assume in this account (once per account)
     deploy_from: str | None = None  # the account the role trusts, where the spec names it
     abort_multipart_days: int = ABORT_MULTIPART_DAYS
+    bucket_waivers: tuple[Waived, ...] = ()
+    role_waivers: tuple[Waived, ...] = ()
 
 
 @dataclass(frozen=True)

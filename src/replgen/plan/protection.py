@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from replgen.plan import waivers
 from replgen.plan.arns import arn
 from replgen.plan.iam import from_account
 from replgen.plan.model import BackupPlan, Bucket, Emptier, LogGroup, Site, Statement, VaultLock
@@ -22,6 +23,7 @@ PROTECTED_KEY_WINDOW_DAYS = 30
 DESTROYABLE_KEY_WINDOW_DAYS = 7  # the shortest: a destroyed environment frees it soon
 MAX_RETENTION_DAYS = 35  # backup.retention_days' own limit: raising it needs no new lock
 EMPTIER_LOG_DAYS = 30
+_EMPTIER_LOGS = waivers.retention(EMPTIER_LOG_DAYS, waivers.Waiver.EMPTIER_LOG_RETENTION)
 
 
 def attach(spec: Spec, namer: Namer, sites: list[Site]) -> list[Site]:
@@ -42,7 +44,7 @@ def _protected(spec: Spec, namer: Namer, site: Site) -> Site:
     snapshot = namer.check("snapshot", final_snapshot(db.cluster_id))
     return replace(
         site,
-        database=replace(db, final_snapshot=snapshot),
+        database=replace(db, final_snapshot=snapshot, waivers=_cluster(site)),
         key=replace(site.key, deletion_window_days=PROTECTED_KEY_WINDOW_DAYS),
         backup=_locked(spec, site.backup),
     )
@@ -66,11 +68,14 @@ def _destroyable(namer: Namer, site: Site) -> Site:
             emptiers.append(
                 Emptier(
                     foundation,
-                    LogGroup(name, EMPTIER_LOG_DAYS),
+                    LogGroup(name, EMPTIER_LOG_DAYS, _EMPTIER_LOGS),
                     tuple(b.key for b in buckets),
                     vault is not None,
                     _bucket_statements(site, buckets) + _vault_statements(site, vault),
                     service_conditions=from_account(site.account_id),
+                    waivers=waivers.waive(
+                        waivers.Waiver.EMPTIER_OUTSIDE_VPC, waivers.Waiver.INLINE_CODE_NOT_SIGNED
+                    ),
                 )
             )
     arns = tuple(
@@ -81,7 +86,18 @@ def _destroyable(namer: Namer, site: Site) -> Site:
         deletion_window_days=DESTROYABLE_KEY_WINDOW_DAYS,
         log_group_arns=site.key.log_group_arns + arns,
     )
-    return replace(site, key=key, emptiers=tuple(emptiers))
+    database = replace(site.database, waivers=_cluster(site))
+    return replace(site, key=key, emptiers=tuple(emptiers), database=database)
+
+
+def _cluster(site: Site) -> tuple[waivers.Waived, ...]:
+    db = site.database
+    return waivers.cluster(
+        destroyable=not site.deletion_protection,
+        backed_up=site.backup is not None,
+        engine=db.engine,
+        parameters=frozenset(name for name, _ in db.cluster_parameters),
+    )
 
 
 def _bucket_statements(site: Site, buckets: tuple[Bucket, ...]) -> tuple[Statement, ...]:

@@ -14,15 +14,15 @@ import json
 from dataclasses import replace
 from typing import Any
 
+from replgen.plan import waivers
 from replgen.plan.arns import arn, partition, role_arn, service_principal
-from replgen.plan.context import Context, with_log_groups
+from replgen.plan.context import Context, function_logs, with_log_groups
 from replgen.plan.iam import from_account, via
 from replgen.plan.model import (
     Alarm,
     Function,
     Invocation,
     Join,
-    LogGroup,
     Queue,
     Ref,
     Role,
@@ -169,13 +169,15 @@ def _access_role(ctx: Context, names: _Names, site: Site) -> Role:
     name = names.access_role(site.slug)
     host = ctx.entry(ctx.spec.sync.runs_in)  # type: ignore[union-attr]
     statement = Statement("ConnectAsSyncUser", ("rds-db:connect",), (db_user_arn(site, SYNC_USER),))
+    trusted = ((ctx.account(host), names.sync_role_arn),)
     return Role(
         "role:replsync-access",
         name,
         role_arn(site.region, site.account_id, name),
         None,
-        ((ctx.account(host), names.sync_role_arn),),
+        trusted,
         (statement,),
+        waivers=waivers.account_trust(trusted),
     )
 
 
@@ -198,13 +200,15 @@ def _master_role(ctx: Context, names: _Names, site: Site) -> Role:
             (("StringEquals", "kms:ViaService", (via,)),),
         ),
     )
+    trusted = ((ctx.account(host), names.boot_role_arn),)
     return Role(
         "role:replsync-master",
         name,
         role_arn(site.region, site.account_id, name),
         None,
-        ((ctx.account(host), names.boot_role_arn),),
+        trusted,
         statements,
+        waivers=waivers.account_trust(trusted),
     )
 
 
@@ -290,9 +294,10 @@ def _host(ctx: Context, names: _Names, site: Site, roles: _Roles, db_sites: dict
         reserved_concurrency=sync.reserved_concurrency,
         role="role:replsync",
         environment=(("REPLSYNC_CONFIG", _config(ctx, roles.access, db_sites, site, boot=False)),),
-        log_group=LogGroup(names.function_logs, retention),
+        log_group=function_logs(names.function_logs, retention),
         dead_letter_queue=dlq,
         vpc=True,
+        waivers=waivers.function(vpc=True),
     )
     boot = replace(
         function,
@@ -303,14 +308,14 @@ def _host(ctx: Context, names: _Names, site: Site, roles: _Roles, db_sites: dict
         reserved_concurrency=len(roles.boot),
         role="role:replsync-boot",
         environment=(("REPLSYNC_CONFIG", _config(ctx, roles.boot, db_sites, site, boot=True)),),
-        log_group=LogGroup(names.boot_logs, retention),
+        log_group=function_logs(names.boot_logs, retention),
     )
     machine = StateMachine(
         "state:promote",
         names.state_machine,
         "role:replsync-states",
         _definition(ctx, names, site),
-        LogGroup(names.state_logs, retention),
+        function_logs(names.state_logs, retention),
     )
     schedule = Schedule(names.rule, sync.schedule, machine.key, "role:replsync-schedule")
     host_roles = (
@@ -328,7 +333,7 @@ def _host(ctx: Context, names: _Names, site: Site, roles: _Roles, db_sites: dict
         roles=site.roles + host_roles,
         alarms=site.alarms + _alarms(ctx, names, site, function, machine),
         invocations=site.invocations + _bootstraps(ctx, boot, roles.boot),
-        invoker_logs=LogGroup(names.invoker_logs, retention),
+        invoker_logs=function_logs(names.invoker_logs, retention),
     )
     groups = (function.log_group, boot.log_group, machine.log_group, site.invoker_logs)
     return with_log_groups(site, *(g for g in groups if g is not None))

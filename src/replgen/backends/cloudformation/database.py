@@ -15,16 +15,10 @@ from typing import Any
 import troposphere as t
 from troposphere import rds, secretsmanager
 
-from replgen.backends.cloudformation.context import Ctx, on_delete, skip, tags
+from replgen.backends.cloudformation.context import Ctx, on_delete, skipped, tags
 from replgen.plan.model import Database, Instance, MasterSecret, Site
 
 MAX_OR = 10  # Fn::Or takes at most ten conditions
-
-DESTROYABLE = (
-    "CKV_AWS_139",
-    "environments must be destroyable by deleting their stacks; the cluster keeps "
-    "automated backups for its retention period instead",
-)
 
 
 def render(ctx: Ctx, site: Site) -> None:
@@ -132,7 +126,7 @@ def _cluster(ctx: Ctx, site: Site, db: Database) -> None:
             Tags=tags(ctx.plan, db.cluster_id),
             # Protected: a final snapshot on delete or replacement; else nothing outlives it.
             **on_delete(site, "Snapshot"),
-            **({} if site.deletion_protection else {"Metadata": skip(DESTROYABLE)}),
+            **skipped(db.waivers),
             **_credentials(ctx, site, db),
             **_scaling(db),
         )

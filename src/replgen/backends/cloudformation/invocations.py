@@ -17,11 +17,12 @@ from troposphere import awslambda, cloudformation
 from troposphere import iam as cfn_iam
 
 from replgen.backends.cloudformation import support
-from replgen.backends.cloudformation.context import Ctx, skip, tags
+from replgen.backends.cloudformation.context import Ctx, skipped, tags
 from replgen.backends.cloudformation.functions import function_arn
 from replgen.plan import iam as plan_iam
 from replgen.plan.arns import service_principal
 from replgen.plan.model import Invocation, Site
+from replgen.plan.waivers import Waiver, waive
 
 RUNTIME = "python3.12"
 MARGIN = 30  # seconds the invoker outlives the function it waits for
@@ -87,13 +88,6 @@ def render(ctx: Ctx, site: Site) -> None:
         site,
         _lid(ctx, site, "LogGroup"),
         site.invoker_logs,
-        Metadata=skip(
-            (
-                "CKV_AWS_338",
-                "retention is the topology's functions.log_retention_days: operational "
-                "logs of deployment plumbing, not an audit trail",
-            )
-        ),
     )
     support.dead_letters(ctx, site, _lid(ctx, site, "Dlq"))
     _role(ctx, site)
@@ -164,19 +158,8 @@ def _invoker(ctx: Ctx, site: Site, timeout: int, wait: int) -> None:
             TracingConfig=awslambda.TracingConfig(Mode="Active"),
             LoggingConfig=awslambda.LoggingConfig(LogGroup=t.Ref(_lid(ctx, site, "LogGroup"))),
             Tags=tags(ctx.plan),
-            Metadata=skip(
-                (
-                    "CKV_AWS_117",
-                    "outside the VPC on purpose: it must reach CloudFormation's presigned S3 "
-                    "response URL, which the VPC's S3 endpoint policy does not admit; it only "
-                    "calls the Lambda API",
-                ),
-                (
-                    "CKV_AWS_272",
-                    "inline code written into the template by replgen (ZipFile): there is no "
-                    "package to sign, and code signing does not apply to inline code",
-                ),
-            ),
+            # The invoker is this backend's own: the plan has no component to carry these.
+            **skipped(waive(Waiver.INVOKER_OUTSIDE_VPC, Waiver.INLINE_CODE_NOT_SIGNED)),
         )
     )
 

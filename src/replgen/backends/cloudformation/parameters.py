@@ -15,11 +15,12 @@ from troposphere import awslambda, cloudformation
 from troposphere import iam as cfn_iam
 
 from replgen.backends.cloudformation import support
-from replgen.backends.cloudformation.context import Ctx, skip, tag_map, tags
+from replgen.backends.cloudformation.context import Ctx, skipped, tag_map, tags
 from replgen.plan import components
 from replgen.plan import iam as plan_iam
 from replgen.plan.arns import service_principal
 from replgen.plan.model import Parameter, Site
+from replgen.plan.waivers import Waiver, waive
 
 RUNTIME = "python3.12"
 TIMEOUT = 60  # the code's own network timeouts leave time to answer CloudFormation
@@ -180,19 +181,8 @@ def _writer(ctx: Ctx, site: Site) -> None:
             TracingConfig=awslambda.TracingConfig(Mode="Active"),
             LoggingConfig=awslambda.LoggingConfig(LogGroup=t.Ref(_lid(ctx, site, "LogGroup"))),
             Tags=tags(ctx.plan),
-            Metadata=skip(
-                (
-                    "CKV_AWS_117",
-                    "outside the VPC on purpose: it must reach CloudFormation's presigned S3 "
-                    "response URL and the SSM API; the private subnets have no NAT, and only "
-                    "the sync site has an SSM endpoint",
-                ),
-                (
-                    "CKV_AWS_272",
-                    "inline code written into the template by replgen (ZipFile): there is no "
-                    "package to sign, and code signing does not apply to inline code",
-                ),
-            ),
+            # The writer is this backend's own: the plan has no component to carry these.
+            **skipped(waive(Waiver.WRITER_OUTSIDE_VPC, Waiver.INLINE_CODE_NOT_SIGNED)),
         )
     )
 

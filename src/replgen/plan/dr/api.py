@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Literal
 
 from replgen.plan.arns import account_root
+from replgen.plan.context import function_logs
 from replgen.plan.dr.topology import Topology
 from replgen.plan.model import (
     ApiAuth,
     LoadBalancer,
-    LogGroup,
     OidcAuth,
     Ref,
     Site,
@@ -17,6 +17,7 @@ from replgen.plan.model import (
     WebAcl,
 )
 from replgen.plan.network import health_port
+from replgen.plan.waivers import Waiver, waive
 
 # Where ALB access logs come from: the region's ELB account, for regions opened before
 # August 2022; later regions deliver with the log-delivery service principal instead.
@@ -89,7 +90,7 @@ def _web_acl(t: Topology, site: Site) -> WebAcl:
         name=name,
         rate_limit=t.api.rate_limit,
         managed_rule_groups=WAF_RULE_GROUPS,
-        log_group=LogGroup(
+        log_group=function_logs(
             t.ctx.namer.check("log", f"aws-waf-logs-{name}"),
             t.ctx.spec.functions.log_retention_days,
         ),
@@ -113,4 +114,5 @@ def api_load_balancer(t: Topology, site: Site) -> LoadBalancer:
         permission="permission:txnproc-alb",
         auth=_auth(t, site),
         web_acl=_web_acl(t, site),
+        waivers=waive(Waiver.DESTROYABLE_LOAD_BALANCER, Waiver.WAF_BY_ASSOCIATION),
     )

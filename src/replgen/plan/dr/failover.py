@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from replgen.plan import waivers
 from replgen.plan.arns import arn, partition, role_arn, service_principal
+from replgen.plan.context import function_logs
 from replgen.plan.dr.dns import health_url
 from replgen.plan.dr.topology import Topology
 from replgen.plan.iam import from_account, via
 from replgen.plan.model import (
     Function,
     Join,
-    LogGroup,
     Permission,
     Queue,
     Ref,
@@ -74,11 +75,12 @@ def failover_function(t: Topology, site: Site) -> tuple[Function, Queue]:
         reserved_concurrency=2,
         role="role:failover",
         environment=environment,
-        log_group=LogGroup(
+        log_group=function_logs(
             ctx.namer.check("log", f"/aws/lambda/{name}"), ctx.spec.functions.log_retention_days
         ),
         dead_letter_queue=dlq,
         vpc=False,  # probes the primary over the internet, whatever broke in this VPC
+        waivers=waivers.function(vpc=False),
     )
     return function, dlq
 

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from replgen.plan import waivers
 from replgen.plan.arns import arn, partition, role_arn, service_principal
+from replgen.plan.context import function_logs
 from replgen.plan.dr.topology import Topology, log_bucket, queue_url
 from replgen.plan.iam import from_account, via
 from replgen.plan.model import (
     EventSource,
     Function,
     Join,
-    LogGroup,
     Queue,
     Ref,
     Role,
@@ -76,11 +77,12 @@ def txnproc_function(t: Topology, site: Site) -> tuple[Function, tuple[Queue, Qu
         reserved_concurrency=TXNPROC_CONCURRENCY,
         role="role:txnproc",
         environment=environment,
-        log_group=LogGroup(
+        log_group=function_logs(
             ctx.namer.check("log", f"/aws/lambda/{name}"), ctx.spec.functions.log_retention_days
         ),
         dead_letter_queue=dlq,
         vpc=True,
+        waivers=waivers.function(vpc=True),
     )
     return function, (dlq, queue)
 
