@@ -88,9 +88,9 @@ class Waiver(Enum):
         "would only make it outlive its stack"
     )
     WAF_BY_ASSOCIATION = (
-        "the web ACL associated with this ALB runs AWSManagedRulesKnownBadInputsRuleSet, which "
-        "the checker verifies on the ACL itself; its Terraform JSON graph does not follow the "
-        "association's reference back to this load balancer"
+        "the web ACL associated with this ALB runs AWSManagedRulesKnownBadInputsRuleSet, checked "
+        "on the ACL itself; the association is a resource of its own, which a check that reads "
+        "the load balancer's references does not follow back to it"
     )
     NO_DNSSEC = (
         "the plan signs no zone: DNSSEC needs a key-signing key in us-east-1 and a DS record "
