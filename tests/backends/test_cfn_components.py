@@ -35,6 +35,7 @@ from replgen.backends.cloudformation import BACKEND
 from replgen.backends.cloudformation.parameters import WRITER
 from replgen.plan.build import build
 from replgen.plan.model import Instance, Plan, Ref, Replication, Site
+from replgen.plan.waivers import Waiver
 from replgen.spec.load import load, validate
 from replgen.spec.source import parse
 
@@ -537,7 +538,17 @@ def test_replicated_buckets_carry_one_rule_per_destination(plan: Plan) -> None:
             ("eu-west-2", Ref("prod", "key", "arn")),
         )
     )
-    buckets = tuple(replace(b, replication=rules) if b.kms_key else b for b in dev.buckets)
+    # As the plan decides for a replicated bucket: no reason to replicate nowhere.
+    replicated = {
+        b.key: replace(
+            b,
+            replication=rules,
+            waivers=tuple(w for w in b.waivers if w.waiver is not Waiver.NOT_REPLICATED),
+        )
+        for b in dev.buckets
+        if b.kms_key
+    }
+    buckets = tuple(replicated.get(b.key, b) for b in dev.buckets)
     dev_json = render(with_site(plan, "dev", buckets=buckets))["dev.json"]
     bucket = res(dev_json, "MigrationsBucket")
     config = bucket["Properties"]["ReplicationConfiguration"]

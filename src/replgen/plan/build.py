@@ -6,7 +6,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from replgen.errors import KeyPath, Problem, SpecError
-from replgen.plan import deployment, protection, quotas
+from replgen.plan import deployment, protection, quotas, waivers
 from replgen.plan import dr as dr_plan
 from replgen.plan import sync as sync_plan
 from replgen.plan import tags as plan_tags
@@ -51,6 +51,7 @@ from replgen.plan.network import (
 )
 from replgen.plan.parts import Parts
 from replgen.plan.refs import refs_in
+from replgen.plan.waivers import Waiver
 from replgen.spec.models import Spec
 from replgen.spec.view import (
     SiteEntry,
@@ -308,7 +309,10 @@ def _site(ctx: Context, entry: SiteEntry, place: Place, shared: _Shared) -> Site
         database=database,
         parameters=(_connection_parameter(ctx, entry, database),),
         topic=topic,
-        parameter_writer=ParameterWriter(writer_logs),
+        parameter_writer=ParameterWriter(
+            writer_logs,
+            waivers=waivers.waive(Waiver.WRITER_OUTSIDE_VPC, Waiver.INLINE_CODE_NOT_SIGNED),
+        ),
         deploy_role_arn=_deploy_role(ctx, place),
         **parts.components(),
     )
@@ -362,9 +366,11 @@ def _network(
             ctx.namer.check("log", f"/replgen/{ctx.namer.prefix}/{s}/flow-logs"),
             settings["flow_log_retention_days"].value,
             site_key(entry.id),
+            waivers.retention(settings["flow_log_retention_days"].value, Waiver.FLOW_LOG_RETENTION),
         ),
         flow_logs_role="role:flowlogs",
         function_groups=tuple(g.role for g in groups if g.role.startswith("functions")),
+        az_waivers=waivers.waive(Waiver.NTH_ZONE),
     )
 
 
@@ -477,6 +483,7 @@ def _database(
     count = db["instances"] if not serverless else max(1, db["instances"])
     instances = tuple(Instance(ctx.namer.make("instance", s, str(i + 1))) for i in range(count))
     lag = ctx.spec.sync.lag_alarm_seconds if ctx.spec.sync else DEFAULT_LAG_SECONDS
+    cluster_parameters = MYSQL_PARAMETERS if engine == "aurora-mysql" else POSTGRES_PARAMETERS
     secret, global_cluster = (
         dr_plan.global_settings(recovery, place, cluster_id, engine, db["master_username"])
         if recovery is not None
@@ -509,7 +516,7 @@ def _database(
         cluster_id=cluster_id,
         subnet_group=ctx.namer.make("group", s, "db-subnets"),
         parameter_group=ctx.namer.make("group", s, "cluster-params"),
-        cluster_parameters=MYSQL_PARAMETERS if engine == "aurora-mysql" else POSTGRES_PARAMETERS,
+        cluster_parameters=cluster_parameters,
         instances=instances,
         instance_class="db.serverless" if serverless else db["instance_class"],
         serverless=(serverless.min_acu, serverless.max_acu) if serverless else None,
@@ -535,6 +542,13 @@ def _database(
         global_cluster=global_cluster,
         replica_lag_alarm=alarm,
         final_snapshot=protection.final_snapshot(ctx.namer, place, cluster_id),
+        waivers=waivers.cluster(
+            destroyable=not place.deletion_protection,
+            # A member's backup plan selects it; no other cluster has one.
+            backed_up=recovery is not None and ctx.spec.backup is not None,
+            engine=engine,
+            parameters=frozenset(name for name, _ in cluster_parameters),
+        ),
         kms_key=site_key(entry.id),
     )
 
@@ -569,21 +583,27 @@ def _topic_name(ctx: Context, entry: SiteEntry) -> str:
 
 
 def _migration_buckets(ctx: Context, entry: SiteEntry) -> tuple[Bucket, ...]:
+    logs_purpose, scripts = "S3 access logs", "database migration scripts"
+
+    def local(purpose: str) -> str:
+        return waivers.stays_in_region(purpose, entry.id)
+
     logs = Bucket(
         "bucket:access-logs",
         _bucket_name(ctx, entry, "access-logs"),
-        "S3 access logs",
+        logs_purpose,
         kms_key=None,
         expire_days=365,
         noncurrent_expire_days=30,
         access_log_bucket=None,
         access_log_prefix="",
+        waivers=waivers.bucket(log_target=True, logged=False, kms=False, local=local(logs_purpose)),
     )
     writer = ctx.spec.sync.migrations_writer if ctx.spec.sync else None
     migrations = Bucket(
         "bucket:migrations",
         _bucket_name(ctx, entry, "migrations"),
-        "database migration scripts",
+        scripts,
         kms_key=site_key(entry.id),
         expire_days=30,
         noncurrent_expire_days=30,
@@ -592,6 +612,7 @@ def _migration_buckets(ctx: Context, entry: SiteEntry) -> tuple[Bucket, ...]:
         writer=writer,
         write_prefix="migrations/",  # where replsync reads them
         write_exempt=_deployer(ctx, entry) if writer else (),
+        waivers=waivers.bucket(log_target=False, logged=True, kms=True, local=local(scripts)),
     )
     return (logs, migrations)
 
@@ -658,13 +679,15 @@ def _accept_role(ctx: Context, peering: Peering) -> Role:
     # Who asks: the role deployments assume in the requester's account (CloudFormation
     # accepts with the credentials that deploy the requester's peering stack).
     requester = role_arn(requester_region, peering.requester_account, ctx.spec.state.deploy_role)
+    trusted = ((peering.requester_account, requester),)
     return Role(
         f"role:accept:{peering.id}",
         peering.accepter_role,
         role_arn(region, account, peering.accepter_role),
         None,
-        ((peering.requester_account, requester),),
+        trusted,
         (statement,),
+        waivers=waivers.account_trust(trusted),
     )
 
 

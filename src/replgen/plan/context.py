@@ -7,8 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from replgen.plan import quotas
-from replgen.plan.model import Code
+from replgen.plan.model import Code, LogGroup, Ref
 from replgen.plan.names import Namer
+from replgen.plan.waivers import Waiver, retention
 from replgen.spec.models import Spec
 from replgen.spec.view import ENGINE_PORT, SiteEntry, database_settings
 
@@ -43,3 +44,8 @@ class Context:
 
 def slug(entry: SiteEntry) -> str:
     return entry.id.replace("/", "-")
+
+
+def function_logs(name: str, days: int, key: Ref) -> LogGroup:
+    """A log group kept for the topology's functions.log_retention_days."""
+    return LogGroup(name, days, key, retention(days, Waiver.FUNCTION_LOG_RETENTION))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 
 from replgen.plan.model import Bootstrap, Pause, Ref, Site
+from replgen.plan.waivers import Waiver, waive
 
 ARTIFACT_PREFIX = "replgen/"  # where `replgen package` output is uploaded in the bucket
 NONCURRENT_DAYS = 30  # old zips stay this long after a newer one replaces them
@@ -41,6 +42,14 @@ def bootstraps(
                 noncurrent_days=NONCURRENT_DAYS,
                 deploy_role=role,
                 deploy_from=deploy_from if role else None,
+                bucket_waivers=waive(
+                    Waiver.NO_EVENT_NOTIFICATIONS,
+                    Waiver.ARTIFACTS_NOT_LOGGED,
+                    Waiver.ARTIFACTS_NOT_REPLICATED,
+                ),
+                role_waivers=waive(Waiver.DEPLOY_ROLE_ADMINISTERS, Waiver.DEPLOYING_ACCOUNT_TRUST)
+                if role
+                else (),
             )
         )
     return tuple(out)

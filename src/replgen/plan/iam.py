@@ -87,18 +87,6 @@ def trust(role: Role) -> Document:
     return {"Version": VERSION, "Statement": statements}
 
 
-def trust_reason(role: Role) -> str:
-    """Why a trust policy names an account (checkov's CKV_AWS_61 flags any account principal,
-    whatever condition narrows it): the reason written on the role's skip."""
-    return "; ".join(
-        f"the plan trusts account {account} itself: it names no narrower principal there"
-        if arn.endswith(":root")
-        else f"account {account} is trusted only for {arn} (aws:PrincipalArn condition): IAM "
-        "rejects a role principal that does not exist yet, and that role is created elsewhere"
-        for account, arn in role.trusted_roles
-    )
-
-
 def service_trust(service: str, conditions: tuple[Condition, ...]) -> Document:
     """A trust policy admitting one service principal, under the plan's conditions."""
     return {

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from replgen.plan.waivers import Waived, not_replicated
+
 # Parts of an upload nobody completed within a week are debris: every bucket drops them.
 ABORT_MULTIPART_DAYS = 7
 
@@ -59,6 +61,7 @@ class AclEntry:
     cidr: str
     allow: bool
     reason: str
+    waivers: tuple[Waived, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,7 @@ class LogGroup:
     name: str
     retention_days: int
     kms_key: Ref  # the site key, which encrypts its events
+    waivers: tuple[Waived, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -109,6 +113,8 @@ class Network:
     internet_egress: bool = False
     # The public subnet the NAT gateway stands in, where there is one (the first AZ's).
     nat_subnet: Subnet | None = None
+    # Of the availability-zone lookup, where a backend reads the zones as a resource.
+    az_waivers: tuple[Waived, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -158,6 +164,7 @@ class Role:
     # Conditions on the service's AssumeRole (aws:SourceAccount, aws:SourceArn): the service
     # may assume the role only for this account's resources (confused-deputy prevention).
     service_conditions: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
+    waivers: tuple[Waived, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -222,6 +229,7 @@ class Database:
     # The snapshot deleting the cluster leaves behind, where the site is protected (None:
     # deleted without one). Derived from the cluster's identity, so it is known in advance.
     final_snapshot: str | None = None
+    waivers: tuple[Waived, ...] = ()  # of the cluster
 
 
 @dataclass(frozen=True)
@@ -280,20 +288,11 @@ class Bucket:
     writer: str | None = None
     write_prefix: str = ""
     write_exempt: tuple[str, ...] = ()
+    waivers: tuple[Waived, ...] = ()
 
     def not_replicated(self, site: SiteId) -> str | None:
         """Why this bucket replicates nowhere, or None where it does."""
-        if self.replication:
-            return None
-        if self.replica_of is not None:
-            return (
-                f"{self.name} is the replica {self.replica_of} writes into: it replicates "
-                "nowhere itself, so that a failover region serves the same objects"
-            )
-        return (
-            f"{self.purpose} of {site} stay in its region: the topology replicates only "
-            "buckets it marks for disaster recovery"
-        )
+        return not_replicated(self.name, self.purpose, site, self.replication, self.replica_of)
 
 
 @dataclass(frozen=True)
@@ -336,6 +335,7 @@ class Function:
     dead_letter_queue: Queue
     vpc: bool  # in the site's private subnets, with the functions security group
     kms_key: Ref  # encrypts its environment
+    waivers: tuple[Waived, ...] = ()  # of the function (its log group has its own)
 
 
 @dataclass(frozen=True)
@@ -504,6 +504,7 @@ class LoadBalancer:
     web_acl: WebAcl
     health_check_matcher: str = "200"  # txnproc answers 503 when unhealthy
     certificate_key_algorithm: str = "RSA_2048"  # what every client still accepts
+    waivers: tuple[Waived, ...] = ()  # of the load balancer
 
 
 @dataclass(frozen=True)
@@ -526,6 +527,7 @@ class Zone:
     name: str
     comment: str
     health_checks: tuple[HealthCheck, ...]
+    waivers: tuple[Waived, ...] = ()  # of the hosted zone
 
 
 @dataclass(frozen=True)
@@ -600,6 +602,7 @@ class Emptier:
     # Lambda may assume its role only for this account (aws:SourceAccount).
     service_conditions: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
     tag: tuple[str, str] = ("replgen:empty-on-delete", "true")
+    waivers: tuple[Waived, ...] = ()  # of its function (its log group has its own)
 
     @property
     def key(self) -> str:
@@ -615,6 +618,7 @@ class ParameterWriter:
 
     log_group: LogGroup
     key: str = "parameter-writer"
+    waivers: tuple[Waived, ...] = ()  # of its function (its log group has its own)
 
 
 @dataclass(frozen=True)
@@ -625,6 +629,7 @@ class Invoker:
 
     log_group: LogGroup
     key: str = "invoker"
+    waivers: tuple[Waived, ...] = ()  # of its function (its log group has its own)
 
 
 # ---------------------------------------------------------------- the site and the plan
@@ -696,6 +701,8 @@ class Bootstrap:
     deploy_role: str | None  # the role deployments assume in this account (once per account)
     deploy_from: str | None = None  # the account the role trusts, where the spec names it
     abort_multipart_days: int = ABORT_MULTIPART_DAYS
+    bucket_waivers: tuple[Waived, ...] = ()
+    role_waivers: tuple[Waived, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from replgen.plan.model import AclEntry, SecurityGroup, SgRule, Subnet
+from replgen.plan.waivers import Waiver, waive
 
 INTERFACE_ENDPOINTS = ("secretsmanager", "ssm", "kms", "logs", "monitoring", "sns", "sts")
 EPHEMERAL = (1024, 65535)
@@ -95,7 +96,20 @@ def _entry(
     allow: bool = True,
     protocol: str = "tcp",
 ) -> AclEntry:
-    return AclEntry(number, egress, protocol, ports[0], ports[1], cidr, allow, reason)  # type: ignore[arg-type]
+    # An ingress rule on every port is meant: inside the VPC, or to close a peer out.
+    every_port = protocol == "all" and not egress
+    why = Waiver.ACL_ALL_PORTS_IN_VPC if allow else Waiver.ACL_DENY_ALL_PORTS
+    return AclEntry(
+        number,
+        egress,
+        protocol,  # type: ignore[arg-type]
+        ports[0],
+        ports[1],
+        cidr,
+        allow,
+        reason,
+        waive(why) if every_port else (),
+    )
 
 
 def _peer_allows(site: str, peer: str, flows: list[Flow]) -> list[Allow]:

@@ -9,6 +9,7 @@ anything (buckets, the vault) is emptied first, and only there.
 
 from __future__ import annotations
 
+from replgen.plan import waivers
 from replgen.plan.arns import arn
 from replgen.plan.components import site_key
 from replgen.plan.iam import from_account
@@ -22,6 +23,7 @@ PROTECTED_KEY_WINDOW_DAYS = 30
 DESTROYABLE_KEY_WINDOW_DAYS = 7  # the shortest: a destroyed environment frees it soon
 MAX_RETENTION_DAYS = 35  # backup.retention_days' own limit: raising it needs no new lock
 EMPTIER_LOG_DAYS = 30
+_EMPTIER_LOGS = waivers.retention(EMPTIER_LOG_DAYS, waivers.Waiver.EMPTIER_LOG_RETENTION)
 
 
 def key_window(site: Place) -> int:
@@ -58,11 +60,14 @@ def parts(namer: Namer, site: Place, so_far: Parts) -> Parts:
             emptiers.append(
                 Emptier(
                     foundation,
-                    LogGroup(name, EMPTIER_LOG_DAYS, site_key(site.id)),
+                    LogGroup(name, EMPTIER_LOG_DAYS, site_key(site.id), _EMPTIER_LOGS),
                     tuple(b.key for b in buckets),
                     vault is not None,
                     _bucket_statements(site, buckets) + _vault_statements(site, vault),
                     service_conditions=from_account(site.account_id),
+                    waivers=waivers.waive(
+                        waivers.Waiver.EMPTIER_OUTSIDE_VPC, waivers.Waiver.INLINE_CODE_NOT_SIGNED
+                    ),
                 )
             )
     return Parts(

@@ -14,9 +14,10 @@ import json
 from dataclasses import dataclass, replace
 from typing import Any
 
+from replgen.plan import waivers
 from replgen.plan.arns import arn, partition, role_arn, service_principal
 from replgen.plan.components import site_key
-from replgen.plan.context import Context
+from replgen.plan.context import Context, function_logs
 from replgen.plan.iam import from_account, via
 from replgen.plan.model import (
     Alarm,
@@ -24,7 +25,6 @@ from replgen.plan.model import (
     Invocation,
     Invoker,
     Join,
-    LogGroup,
     Place,
     Queue,
     Ref,
@@ -185,13 +185,15 @@ def _access_role(ctx: Context, names: _Names, site: Place) -> Role:
     name = names.access_role(site.slug)
     host = ctx.entry(ctx.spec.sync.runs_in)  # type: ignore[union-attr]
     statement = Statement("ConnectAsSyncUser", ("rds-db:connect",), (db_user_arn(site, SYNC_USER),))
+    trusted = ((ctx.account(host), names.sync_role_arn),)
     return Role(
         "role:replsync-access",
         name,
         role_arn(site.region, site.account_id, name),
         None,
-        ((ctx.account(host), names.sync_role_arn),),
+        trusted,
         (statement,),
+        waivers=waivers.account_trust(trusted),
     )
 
 
@@ -214,13 +216,15 @@ def _master_role(ctx: Context, names: _Names, site: Place) -> Role:
             (("StringEquals", "kms:ViaService", (via,)),),
         ),
     )
+    trusted = ((ctx.account(host), names.boot_role_arn),)
     return Role(
         "role:replsync-master",
         name,
         role_arn(site.region, site.account_id, name),
         None,
-        ((ctx.account(host), names.boot_role_arn),),
+        trusted,
         statements,
+        waivers=waivers.account_trust(trusted),
     )
 
 
@@ -318,10 +322,11 @@ def _host(
         reserved_concurrency=sync.reserved_concurrency,
         role="role:replsync",
         environment=(("REPLSYNC_CONFIG", _config(ctx, names, roles.access, db_sites, own)),),
-        log_group=LogGroup(names.function_logs, retention, key),
+        log_group=function_logs(names.function_logs, retention, key),
         dead_letter_queue=dlq,
         vpc=True,
         kms_key=key,
+        waivers=waivers.function(vpc=True),
     )
     boot = replace(
         function,
@@ -332,14 +337,14 @@ def _host(
         reserved_concurrency=len(roles.boot),
         role="role:replsync-boot",
         environment=(("REPLSYNC_CONFIG", _config(ctx, names, roles.boot, db_sites, None)),),
-        log_group=LogGroup(names.boot_logs, retention, key),
+        log_group=function_logs(names.boot_logs, retention, key),
     )
     machine = StateMachine(
         "state:promote",
         names.state_machine,
         "role:replsync-states",
         _definition(ctx, names, site, own),
-        LogGroup(names.state_logs, retention, key),
+        function_logs(names.state_logs, retention, key),
     )
     schedule = Schedule(names.rule, sync.schedule, machine.key, "role:replsync-schedule")
     host_roles = (
@@ -348,7 +353,7 @@ def _host(
         _states_role(names, site, function, machine, own),
         _schedule_role(names, site),
     )
-    invoker_logs = LogGroup(names.invoker_logs, retention, key)
+    invoker_logs = function_logs(names.invoker_logs, retention, key)
     return Parts(
         functions=(function, boot),
         queues=(dlq,),
@@ -357,7 +362,12 @@ def _host(
         roles=host_roles,
         alarms=_alarms(ctx, names, site, function, machine),
         invocations=_bootstraps(ctx, boot, roles.boot),
-        invoker=Invoker(invoker_logs),
+        invoker=Invoker(
+            invoker_logs,
+            waivers=waivers.waive(
+                waivers.Waiver.INVOKER_OUTSIDE_VPC, waivers.Waiver.INLINE_CODE_NOT_SIGNED
+            ),
+        ),
         log_groups=(function.log_group, boot.log_group, machine.log_group, invoker_logs),
     )
 

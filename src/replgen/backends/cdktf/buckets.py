@@ -57,12 +57,6 @@ from replgen.backends.cdktf.context import Ctx, document, kept, skip, snake, tag
 from replgen.plan.model import Bucket, Replication, Site
 from replgen.plan.policies import bucket_policy
 
-NO_EVENTS = (
-    "CKV2_AWS_62",
-    "nothing in the topology reacts to object events: replsync reads the migration scripts "
-    "when it runs, and access logs are read on demand",
-)
-
 
 class Buckets(Construct):
     def __init__(self, scope: Construct, id: str, ctx: Ctx, site: Site) -> None:
@@ -94,9 +88,7 @@ class Buckets(Construct):
             tags=tags(bucket.name, Purpose=bucket.purpose),
             **kept(self.site),
         )
-        skips = _skips(self.site, bucket)
-        if skips:
-            skip(resource, *skips)
+        skip(resource, bucket.waivers)
         self.ctx.keep(self.site, bucket.key, resource)
         self.ctx.put(self.site, bucket.key, "arn", resource.arn)
         self.ctx.put(self.site, bucket.key, "name", resource.bucket)
@@ -260,18 +252,3 @@ def _lifecycle(bucket: Bucket) -> S3BucketLifecycleConfigurationRule:
             )
         ]
     return S3BucketLifecycleConfigurationRule(**rule)
-
-
-def _skips(site: Site, bucket: Bucket) -> list[tuple[str, str]]:
-    checks: list[tuple[str, str]] = [NO_EVENTS]
-    log_target = any(b.access_log_bucket == bucket.key for b in site.buckets)
-    # No CKV_AWS_18 skip on the access-log bucket: checkov's Terraform check passes a
-    # bucket that is another's aws_s3_bucket_logging target.
-    if log_target and bucket.kms_key is None:
-        checks.append(
-            ("CKV_AWS_145", "S3 server access logs can only be delivered to SSE-S3 buckets")
-        )
-    local = bucket.not_replicated(site.id)
-    if local is not None:
-        checks.append(("CKV_AWS_144", local))
-    return checks

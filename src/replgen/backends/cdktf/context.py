@@ -26,9 +26,11 @@ from cdktf import (
     TerraformStack,
 )
 
+from replgen.backends import checkov
 from replgen.plan import iam
 from replgen.plan import tags as plan_tags
 from replgen.plan.model import Join, Plan, Ref, Role, Site, SiteId, Statement, Value
+from replgen.plan.waivers import Waived
 
 
 def snake(*parts: str) -> str:
@@ -121,9 +123,10 @@ class Ctx:
     def role_arn(self, site: Site, key: str) -> Any:
         return self.get(site, key).arn
 
-    def skip_data(self, data: TerraformDataSource, *checks: tuple[str, str]) -> None:
-        key = (data.terraform_resource_type, data.friendly_unique_id)
-        self.data_skips[key] = [{"id": check, "comment": reason} for check, reason in checks]
+    def skip_data(self, data: TerraformDataSource, waived: tuple[Waived, ...]) -> None:
+        checks = checkov.skips("terraform", waived)
+        if checks:
+            self.data_skips[(data.terraform_resource_type, data.friendly_unique_id)] = checks
 
     # ------------------------------------------------------------ IAM
 
@@ -160,15 +163,15 @@ def kept(site: Site, ignore_changes: list[str] | None = None) -> dict[str, Any]:
     return {"lifecycle": lifecycle}
 
 
-def skip(resource: TerraformElement, *checks: tuple[str, str]) -> None:
-    """Write checkov skips on the resource, each with the reason the check cannot apply.
+def skip(resource: TerraformElement, waived: tuple[Waived, ...]) -> None:
+    """Write the checkov checks the plan's waivers skip on the resource, each with its reason.
 
     checkov's Terraform JSON runner does not read inline skips yet (bridgecrewio/checkov
     #4634); the tests read these and accept a failed check only where one names it.
     """
-    resource.add_override(
-        "//.checkov", {"skip": [{"id": check, "comment": reason} for check, reason in checks]}
-    )
+    checks = checkov.skips("terraform", waived)
+    if checks:
+        resource.add_override("//.checkov", {"skip": checks})
 
 
 def tags(name: str | None = None, **extra: str) -> dict[str, str]:

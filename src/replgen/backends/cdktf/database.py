@@ -50,22 +50,6 @@ from replgen.backends.cdktf.context import Ctx, kept, skip, snake, tags
 from replgen.plan.model import Database as PlanDatabase
 from replgen.plan.model import Instance, MasterSecret, Site
 
-DESTROYABLE = (
-    "CKV_AWS_139",
-    "environments must be destroyable by destroying their stacks; while it exists, the cluster "
-    "keeps automated backups for its retention period instead",
-)
-NO_BACKUP_PLAN = (
-    "CKV2_AWS_8",
-    "the plan protects the cluster with RDS automated backups (point-in-time recovery for "
-    "the backup retention period); it defines no AWS Backup plan",
-)
-NO_BACKTRACK = (
-    "CKV_AWS_326",
-    "the plan sets no backtrack window (neither does the CloudFormation rendering of the same "
-    "plan): recovery is a point-in-time restore from automated backups; backtracking can only "
-    "be chosen when the cluster is created and does not work with binlog replication",
-)
 # The provider's ephemeral resource (cdktf 0.21 has no construct for ephemeral blocks).
 EPHEMERAL_PASSWORD = "aws_secretsmanager_random_password"
 WRITE_ONLY_VERSION = 1  # bump to send a new value; rotation owns it after the first
@@ -73,13 +57,6 @@ WRITE_ONLY_VERSION = 1  # bump to send a new value; rotation owns it after the f
 # credentials (CloudFormation's SecretTargetAttachment writes the same keys).
 SECRET_ENGINE = {"aurora-postgresql": "postgres", "aurora-mysql": "mysql"}
 DESTROYABLE_SECRET_DAYS = 7  # the shortest recovery window: a destroyed stack frees it soon
-STATEMENT_LOGS = ("log_statement", "log_min_duration_statement")
-NO_STATEMENT_LOGS = (
-    "CKV2_AWS_27",
-    "the plan's cluster parameters log connections (log_connections) and force TLS; it "
-    "chooses no statement logging (log_statement, log_min_duration_statement), which would "
-    "write statement text, and the values in it, to the exported postgresql log",
-)
 
 
 class Database(Construct):
@@ -163,7 +140,7 @@ class Database(Construct):
             **_scaling(db),
             **kept(self.site, _changed_elsewhere(db)),
         )
-        skip(cluster, *_cluster_skips(self.site))
+        skip(cluster, db.waivers)
         return cluster
 
     def _credentials(self, db: PlanDatabase) -> dict[str, Any]:
@@ -336,20 +313,6 @@ class Database(Construct):
             ca_cert_identifier=db.ca_certificate,
             tags=tags(instance.id),
         )
-
-
-def _cluster_skips(site: Site) -> list[tuple[str, str]]:
-    """The checks the plan's cluster fails on purpose; engine-specific ones only where they run."""
-    db = site.database
-    checks = [] if site.deletion_protection else [DESTROYABLE]
-    if site.backup is None:  # otherwise the site's backup selection names the cluster
-        checks.append(NO_BACKUP_PLAN)
-    if db.engine == "aurora-mysql":  # checkov's backtrack check skips PostgreSQL itself
-        checks.append(NO_BACKTRACK)
-    names = {name for name, _ in db.cluster_parameters}
-    if db.engine == "aurora-postgresql" and not names.issuperset(STATEMENT_LOGS):
-        checks.append(NO_STATEMENT_LOGS)
-    return checks
 
 
 def _changed_elsewhere(db: PlanDatabase) -> list[str]:

@@ -16,17 +16,6 @@ from constructs import Construct
 from replgen.backends.cdktf.context import Ctx, skip, snake, tags
 from replgen.plan.model import HealthCheck, Record, Site, Zone
 
-NO_DNSSEC = (
-    "CKV2_AWS_38",
-    "the plan signs no zone: DNSSEC needs a key-signing key in us-east-1 and a DS record at "
-    "the parent domain's registrar, neither of which the topology owns",
-)
-NO_QUERY_LOGS = (
-    "CKV2_AWS_39",
-    "the plan logs no DNS queries: the zone answers only the regional and weighted records, "
-    "and the ALBs' access logs record every request that follows a lookup",
-)
-
 
 class Dns(Construct):
     def __init__(self, scope: Construct, id: str, ctx: Ctx, site: Site) -> None:
@@ -47,7 +36,7 @@ class Dns(Construct):
             force_destroy=True,
             tags=tags(plan_zone.name),
         )
-        skip(zone, NO_DNSSEC, NO_QUERY_LOGS)
+        skip(zone, plan_zone.waivers)
         self.ctx.put(self.site, "zone", "id", zone.zone_id)
         self.ctx.put(self.site, "zone", "name_servers", Fn.join(",", zone.name_servers))
         for check in plan_zone.health_checks:

@@ -43,23 +43,7 @@ from replgen.plan.model import (
     StateMachine,
 )
 
-OUTSIDE_VPC = (
-    "CKV_AWS_117",
-    "the function probes the primary region over the internet and calls regional AWS APIs: "
-    "it must keep working whatever broke in this region's VPC",
-)
 ARTIFACT_VARIABLE = "artifact_bucket"
-
-SHORT_RETENTION = (
-    "CKV_AWS_338",
-    "retention is the topology's functions.log_retention_days: operational logs of its "
-    "functions, not an audit trail (what must be kept lives in the databases and buckets)",
-)
-NO_CODE_SIGNING = (
-    "CKV_AWS_272",
-    "replgen package builds the zip reproducibly and the stack pins it by content hash "
-    "(its key and source_code_hash); there is no signing profile to verify it against",
-)
 
 
 class Functions(Construct):
@@ -90,7 +74,7 @@ class Functions(Construct):
             retention_in_days=group.retention_days,
             kms_key_id=self.ctx.value(group.kms_key),
         )
-        skip(resource, SHORT_RETENTION)
+        skip(resource, group.waivers)
         return resource
 
     def _queue(self, queue: Queue) -> SqsQueue:
@@ -186,7 +170,7 @@ class Functions(Construct):
             vpc_config=self._network(fn),
             tags=tags(fn.name),
         )
-        skip(resource, NO_CODE_SIGNING, *(() if fn.vpc else (OUTSIDE_VPC,)))
+        skip(resource, fn.waivers)
         self.ctx.keep(self.site, fn.key, resource)
         self.ctx.put(self.site, fn.key, "arn", resource.arn)
         return resource

@@ -34,14 +34,8 @@ from replgen.plan.model import AclEntry, SgRule, Site
 from replgen.plan.model import SecurityGroup as PlanGroup
 from replgen.plan.model import Subnet as PlanSubnet
 
-YEAR = 365  # checkov's floor for log retention
 PROTOCOL = {"all": "-1", "tcp": "6"}
 ACTION = {True: "allow", False: "deny"}
-# Why an ingress rule on every port is meant (checkov reads the ports, not the action).
-ALL_PORTS = {
-    True: "only the VPC's own CIDR: inside it, security groups decide what may connect",
-    False: "a deny rule: closing every port to this peer is its purpose",
-}
 
 
 class Network(Construct):
@@ -60,15 +54,7 @@ class Network(Construct):
         ctx.put(site, "vpc", "id", self.vpc.id)
         # The nth AZ the account offers: AZ names differ from account to account.
         self.azs = DataAwsAvailabilityZones(self, "azs", state="available")
-        ctx.skip_data(
-            self.azs,
-            (
-                "CKV_AWS_394",
-                "subnets take the nth zone the account offers, as CloudFormation's Fn::GetAZs "
-                "does: zone names map to different zones in each account, so the plan cannot "
-                "name them, and a zone AWS adds sorts after the ones already in use",
-            ),
-        )
+        ctx.skip_data(self.azs, net.az_waivers)
         # Terraform can take over the VPC's default group: with no rules it admits nothing.
         DefaultSecurityGroup(self, "default_security_group", vpc_id=self.vpc.id)
         private = [self._subnet(s) for s in net.private_subnets]
@@ -159,8 +145,7 @@ class Network(Construct):
             to_port=entry.to_port if tcp else None,
         )
         rule.add_override("//.reason", entry.reason)  # ACL rules have no description field
-        if entry.protocol == "all" and not entry.egress:
-            skip(rule, ("CKV_AWS_352", ALL_PORTS[entry.allow]))
+        skip(rule, entry.waivers)
 
     # ------------------------------------------------------------ security groups
 
@@ -216,9 +201,7 @@ class Network(Construct):
             retention_in_days=group.retention_days,
             kms_key_id=self.ctx.value(group.kms_key),
         )
-        if group.retention_days < YEAR:
-            reason = "retention is the topology's network.flow_log_retention_days, set by its owner"
-            skip(logs, ("CKV_AWS_338", reason))
+        skip(logs, group.waivers)
         FlowLog(
             self,
             "flow_log",

@@ -38,19 +38,6 @@ from constructs import Construct
 from replgen.backends.cdktf.context import Ctx, skip, snake, tags
 from replgen.plan.model import ApiAuth, EventSource, LoadBalancer, Site
 
-DESTROYABLE = (
-    "CKV_AWS_150",
-    "environments must be destroyable by destroying their stacks: deletion protection "
-    "would make the load balancer outlive its stack",
-)
-
-WAF_BY_ASSOCIATION = (
-    "CKV2_AWS_76",
-    "the web ACL associated with this ALB (waf.py) runs AWSManagedRulesKnownBadInputsRuleSet, "
-    "which CKV_AWS_192 verifies on the ACL; checkov's Terraform JSON graph does not follow "
-    "the association's reference back to this load balancer",
-)
-
 
 class Processing(Construct):
     def __init__(self, scope: Construct, id: str, ctx: Ctx, site: Site) -> None:
@@ -82,7 +69,7 @@ class Processing(Construct):
             access_logs=LbAccessLogs(bucket=logs, prefix=plan_lb.access_logs_prefix, enabled=True),
             tags=tags(plan_lb.name),
         )
-        skip(lb, DESTROYABLE, WAF_BY_ASSOCIATION)
+        skip(lb, plan_lb.waivers)
         ctx.keep(site, "load_balancer", lb)
         ctx.put(site, "load_balancer", "dns_name", lb.dns_name)
         ctx.put(site, "load_balancer", "arn", lb.arn)

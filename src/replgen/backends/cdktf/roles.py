@@ -6,7 +6,6 @@ from cdktf_cdktf_provider_aws.iam_role import IamRole, IamRoleInlinePolicy
 from constructs import Construct
 
 from replgen.backends.cdktf.context import Ctx, skip, snake
-from replgen.plan.iam import trust_reason
 from replgen.plan.model import Role, Site
 
 
@@ -31,7 +30,5 @@ class Roles(Construct):
             inline_policy=inline,
             managed_policy_arns=list(role.managed_policies) or None,
         )
-        if role.trusted_roles:
-            # CKV_AWS_61's Terraform twin flags any account principal, whatever narrows it.
-            skip(resource, ("CKV_AWS_61", trust_reason(role)))
+        skip(resource, role.waivers)
         return resource

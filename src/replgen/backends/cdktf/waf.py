@@ -25,8 +25,6 @@ from cdktf_cdktf_provider_aws.wafv2_web_acl_logging_configuration import (
 from constructs import Construct
 
 from replgen.backends.cdktf.context import Ctx, skip, tags
-from replgen.backends.cdktf.functions import SHORT_RETENTION
-from replgen.backends.cdktf.network import YEAR
 from replgen.plan import waf as plan_waf
 from replgen.plan.model import Site
 
@@ -62,8 +60,7 @@ class Waf(Construct):
             retention_in_days=acl.log_group.retention_days,
             kms_key_id=ctx.value(acl.log_group.kms_key),
         )
-        if acl.log_group.retention_days < YEAR:
-            skip(logs, SHORT_RETENTION)
+        skip(logs, acl.log_group.waivers)
         Wafv2WebAclLoggingConfiguration(
             self,
             "web_acl_logging",

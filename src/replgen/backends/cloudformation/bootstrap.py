@@ -13,7 +13,7 @@ from troposphere import iam as cfn_iam
 from troposphere import s3
 
 from replgen.backends.cloudformation.buckets import private_bucket
-from replgen.backends.cloudformation.context import Ctx, skip, tags
+from replgen.backends.cloudformation.context import Ctx, skipped, tags
 from replgen.plan.model import Bootstrap
 
 DEPLOY_FROM = "DeployFromAccount"
@@ -57,17 +57,7 @@ def _bucket(ctx: Ctx, b: Bootstrap) -> None:
             # The zips are rebuilt by `replgen package`; nothing here is worth keeping.
             DeletionPolicy="Delete",
             UpdateReplacePolicy="Delete",
-            Metadata=skip(
-                (
-                    "CKV_AWS_18",
-                    "holds only build output that `replgen package` reproduces bit for bit; "
-                    "CloudTrail records who changed it",
-                ),
-                (
-                    "CKV_AWS_144",
-                    "the zips are rebuilt from source in any region: nothing to replicate",
-                ),
-            ),
+            **skipped(b.bucket_waivers),
         )
     )
 
@@ -124,14 +114,6 @@ def _role(ctx: Ctx, b: Bootstrap) -> None:
             ManagedPolicyArns=[t.Sub("arn:${AWS::Partition}:iam::aws:policy/AdministratorAccess")],
             MaxSessionDuration=3600,
             Tags=tags(ctx.plan),
-            Metadata=skip(
-                (
-                    "CKV_AWS_274",
-                    "the deploy role creates every resource of the topology (IAM, VPC, RDS, "
-                    "KMS, ...), as `cdk bootstrap`'s execution role does; only the deploying "
-                    "account may assume it",
-                ),
-                ("CKV_AWS_61", "trusts exactly one account: the one deployments start from"),
-            ),
+            **skipped(b.role_waivers),
         )
     )

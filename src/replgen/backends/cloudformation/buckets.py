@@ -12,7 +12,7 @@ from replgen.backends.cloudformation.context import (
     Ctx,
     emptied_tag,
     on_delete,
-    skip,
+    skipped,
     tags,
 )
 from replgen.plan.model import Bucket, Replication, Site
@@ -112,23 +112,6 @@ def _replication(ctx: Ctx, site: Site, bucket: Bucket) -> dict[str, Any]:
     }
 
 
-def _skips(site: Site, bucket: Bucket) -> dict[str, Any]:
-    checks: list[tuple[str, str]] = []
-    log_target = any(b.access_log_bucket == bucket.key for b in site.buckets)
-    if log_target and bucket.access_log_bucket is None:
-        checks.append(
-            ("CKV_AWS_18", "this is the access-log bucket; logging it into itself would loop")
-        )
-    if log_target and bucket.kms_key is None:
-        checks.append(
-            ("CKV_AWS_145", "S3 server access logs can only be delivered to SSE-S3 buckets")
-        )
-    local = bucket.not_replicated(site.id)
-    if local is not None:
-        checks.append(("CKV_AWS_144", local))
-    return {"Metadata": skip(*checks)} if checks else {}
-
-
 def private_bucket() -> dict[str, Any]:
     """What every bucket replgen builds has: versions kept, no public access, and objects
     owned by the bucket's account (no ACLs)."""
@@ -160,7 +143,7 @@ def _bucket(ctx: Ctx, site: Site, bucket: Bucket) -> None:
             **on_delete(site),
             **_logging(ctx, site, bucket),
             **_replication(ctx, site, bucket),
-            **_skips(site, bucket),
+            **skipped(bucket.waivers),
         )
     )
 

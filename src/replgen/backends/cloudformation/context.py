@@ -16,9 +16,11 @@ from typing import Any
 
 import troposphere as t
 
+from replgen.backends import checkov
 from replgen.plan import components, iam
 from replgen.plan import tags as plan_tags
 from replgen.plan.model import Join, Plan, Ref, Role, Site, Statement, Value
+from replgen.plan.waivers import Waived
 
 
 def camel(*parts: str) -> str:
@@ -194,9 +196,13 @@ def emptied_tag(site: Site, component: str) -> dict[str, str]:
     return {}
 
 
-def skip(*checks: tuple[str, str]) -> dict[str, Any]:
-    """Resource metadata that skips checkov checks, each with the reason it cannot apply."""
-    return {"checkov": {"skip": [{"id": check, "comment": reason} for check, reason in checks]}}
+def skipped(waived: tuple[Waived, ...], **metadata: Any) -> dict[str, Any]:
+    """A resource's Metadata: `metadata`, and the checkov checks the plan's waivers skip,
+    each with its reason; nothing where both are empty."""
+    checks = checkov.skips("cloudformation", waived)
+    if checks:
+        metadata["checkov"] = {"skip": checks}
+    return {"Metadata": metadata} if metadata else {}
 
 
 def tags(plan: Plan, name: str | None = None, **extra: str) -> t.Tags:

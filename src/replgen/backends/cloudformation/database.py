@@ -15,19 +15,13 @@ from typing import Any
 import troposphere as t
 from troposphere import rds, secretsmanager
 
-from replgen.backends.cloudformation.context import Ctx, on_delete, skip, tags
+from replgen.backends.cloudformation.context import Ctx, on_delete, skipped, tags
 from replgen.plan.model import Database, Instance, MasterSecret, Site
 
 MAX_OR = 10  # Fn::Or takes at most ten conditions
 # The plan rotates with AWS's single-user rotation function of the engine; CloudFormation's
 # hosted rotation (the SecretsManager transform) deploys that same app under this name.
 HOSTED_ROTATION = {"aurora-postgresql": "PostgreSQLSingleUser", "aurora-mysql": "MySQLSingleUser"}
-
-DESTROYABLE = (
-    "CKV_AWS_139",
-    "environments must be destroyable by deleting their stacks; the cluster keeps "
-    "automated backups for its retention period instead",
-)
 
 
 def render(ctx: Ctx, site: Site) -> None:
@@ -136,7 +130,7 @@ def _cluster(ctx: Ctx, site: Site, db: Database) -> None:
             Tags=tags(ctx.plan, db.cluster_id),
             # Protected: a final snapshot on delete or replacement; else nothing outlives it.
             **on_delete(site, "Snapshot"),
-            **({} if site.deletion_protection else {"Metadata": skip(DESTROYABLE)}),
+            **skipped(db.waivers),
             **_credentials(ctx, site, db),
             **_scaling(db),
         )

@@ -20,7 +20,7 @@ from troposphere import iam as cfn_iam
 
 from replgen.backends.cloudformation import support
 from replgen.backends.cloudformation.buckets import policy_lid
-from replgen.backends.cloudformation.context import Ctx, skip, tags
+from replgen.backends.cloudformation.context import Ctx, skipped, tags
 from replgen.plan import iam as plan_iam
 from replgen.plan.arns import arn, service_principal
 from replgen.plan.model import Emptier, Site
@@ -209,19 +209,7 @@ def _function(ctx: Ctx, site: Site, emptier: Emptier) -> None:
                 LogGroup=t.Ref(lid(ctx, site, emptier, "LogGroup"))
             ),
             Tags=tags(ctx.plan),
-            Metadata=skip(
-                (
-                    "CKV_AWS_117",
-                    "outside the VPC on purpose: it must reach CloudFormation's presigned S3 "
-                    "response URL and the S3 and AWS Backup APIs; the private subnets have no "
-                    "NAT and no AWS Backup endpoint",
-                ),
-                (
-                    "CKV_AWS_272",
-                    "inline code written into the template by replgen (ZipFile): there is no "
-                    "package to sign, and code signing does not apply to inline code",
-                ),
-            ),
+            **skipped(emptier.waivers),
         )
     )
 

@@ -10,7 +10,7 @@ import troposphere as t
 from troposphere import awslambda, events, logs, sqs, stepfunctions
 
 from replgen.backends.cloudformation.bootstrap import BUCKET_OUTPUT
-from replgen.backends.cloudformation.context import Ctx, Input, skip, tags
+from replgen.backends.cloudformation.context import Ctx, Input, skipped, tags
 from replgen.plan import components
 from replgen.plan.layout import bootstrap_name
 from replgen.plan.model import (
@@ -21,23 +21,6 @@ from replgen.plan.model import (
     Schedule,
     Site,
     StateMachine,
-)
-
-SHORT_RETENTION = (
-    "CKV_AWS_338",
-    "retention is the topology's functions.log_retention_days: operational logs of its "
-    "functions, not an audit trail (what must be kept lives in the databases and buckets)",
-)
-NO_CODE_SIGNING = (
-    "CKV_AWS_272",
-    "replgen package builds the zip reproducibly and the template pins it by content hash "
-    "in its key; there is no signing profile to verify it against",
-)
-
-OUTSIDE_VPC = (
-    "CKV_AWS_117",
-    "the plan keeps this function out of the VPC: it probes the other region's public "
-    "endpoint over the internet, whatever broke in this VPC (which has no NAT)",
 )
 
 
@@ -86,7 +69,7 @@ def _log_group(ctx: Ctx, site: Site, lid: str, group: LogGroup) -> None:
             Tags=tags(ctx.plan),
             DeletionPolicy="Delete",
             UpdateReplacePolicy="Delete",
-            Metadata=skip(SHORT_RETENTION),
+            **skipped(group.waivers),
         )
     )
 
@@ -180,7 +163,7 @@ def _function(ctx: Ctx, site: Site, fn: Function) -> None:
             # Role and log group are created first through these references, no DependsOn.
             LoggingConfig=awslambda.LoggingConfig(LogGroup=t.Ref(log_group)),
             Tags=tags(ctx.plan, fn.name),
-            Metadata=skip(NO_CODE_SIGNING, *(() if fn.vpc else (OUTSIDE_VPC,))),
+            **skipped(fn.waivers),
             **_network(ctx, site, fn),
         )
     )

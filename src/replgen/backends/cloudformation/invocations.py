@@ -17,11 +17,11 @@ from troposphere import awslambda, cloudformation
 from troposphere import iam as cfn_iam
 
 from replgen.backends.cloudformation import support
-from replgen.backends.cloudformation.context import Ctx, skip, tags
+from replgen.backends.cloudformation.context import Ctx, skipped, tags
 from replgen.backends.cloudformation.functions import function_arn
 from replgen.plan import iam as plan_iam
 from replgen.plan.arns import service_principal
-from replgen.plan.model import Invocation, LogGroup, Site
+from replgen.plan.model import Invocation, Invoker, LogGroup, Site
 
 RUNTIME = "python3.12"
 MARGIN = 30  # seconds the invoker outlives the function it waits for
@@ -86,13 +86,6 @@ def render(ctx: Ctx, site: Site) -> None:
         site,
         _lid(ctx, site, "LogGroup"),
         _logs(site),
-        Metadata=skip(
-            (
-                "CKV_AWS_338",
-                "retention is the topology's functions.log_retention_days: operational "
-                "logs of deployment plumbing, not an audit trail",
-            )
-        ),
     )
     support.dead_letters(ctx, site, _lid(ctx, site, "Dlq"), _logs(site).kms_key)
     _role(ctx, site)
@@ -110,10 +103,14 @@ def _lid(ctx: Ctx, site: Site, kind: str) -> str:
     return ctx.lid(site, "Invoker", kind)
 
 
+def _invoker_of(site: Site) -> Invoker:
+    assert site.invoker is not None  # the plan gives every site with invocations one
+    return site.invoker
+
+
 def _logs(site: Site) -> LogGroup:
     """The invoker's log group: the site key it names encrypts everything the invoker keeps."""
-    assert site.invoker is not None
-    return site.invoker.log_group
+    return _invoker_of(site).log_group
 
 
 def _statements(ctx: Ctx, site: Site) -> list[Any]:
@@ -171,19 +168,7 @@ def _invoker(ctx: Ctx, site: Site, timeout: int, wait: int) -> None:
             TracingConfig=awslambda.TracingConfig(Mode="Active"),
             LoggingConfig=awslambda.LoggingConfig(LogGroup=t.Ref(_lid(ctx, site, "LogGroup"))),
             Tags=tags(ctx.plan),
-            Metadata=skip(
-                (
-                    "CKV_AWS_117",
-                    "outside the VPC on purpose: it must reach CloudFormation's presigned S3 "
-                    "response URL, which the VPC's S3 endpoint policy does not admit; it only "
-                    "calls the Lambda API",
-                ),
-                (
-                    "CKV_AWS_272",
-                    "inline code written into the template by replgen (ZipFile): there is no "
-                    "package to sign, and code signing does not apply to inline code",
-                ),
-            ),
+            **skipped(_invoker_of(site).waivers),
         )
     )
 

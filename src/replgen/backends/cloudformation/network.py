@@ -9,7 +9,7 @@ import troposphere as t
 import troposphere.ec2 as ec2
 import troposphere.logs as logs
 
-from replgen.backends.cloudformation.context import Ctx, tags
+from replgen.backends.cloudformation.context import Ctx, skipped, tags
 from replgen.plan import iam
 from replgen.plan.model import AclEntry, SecurityGroup, SgRule, Site, Subnet
 
@@ -174,7 +174,7 @@ def _acl_entry(ctx: Ctx, site: Site, acl: str, entry: AclEntry) -> ec2.NetworkAc
         Protocol=PROTOCOL[entry.protocol],
         CidrBlock=entry.cidr,
         RuleAction=ACTION[entry.allow],
-        Metadata={"Reason": entry.reason},  # ACL entries have no description field
+        **skipped(entry.waivers, Reason=entry.reason),  # ACL entries have no description field
         **ports,
     )
 
@@ -261,6 +261,7 @@ def _flow_logs(ctx: Ctx, site: Site) -> None:
             KmsKeyId=ctx.value(group.kms_key, site),
             Tags=tags(ctx.plan),
             **DELETE,
+            **skipped(group.waivers),
         )
     )
     ctx.add(

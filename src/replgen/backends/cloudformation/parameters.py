@@ -15,11 +15,11 @@ from troposphere import awslambda, cloudformation
 from troposphere import iam as cfn_iam
 
 from replgen.backends.cloudformation import support
-from replgen.backends.cloudformation.context import Ctx, skip, tag_map, tags
+from replgen.backends.cloudformation.context import Ctx, skipped, tag_map, tags
 from replgen.plan import components
 from replgen.plan import iam as plan_iam
 from replgen.plan.arns import service_principal
-from replgen.plan.model import LogGroup, Parameter, Site
+from replgen.plan.model import LogGroup, Parameter, ParameterWriter, Site
 
 RUNTIME = "python3.12"
 TIMEOUT = 60  # the code's own network timeouts leave time to answer CloudFormation
@@ -110,10 +110,14 @@ def _lid(ctx: Ctx, site: Site, kind: str) -> str:
     return ctx.lid(site, "ParameterWriter", kind)
 
 
+def _writer_of(site: Site) -> ParameterWriter:
+    assert site.parameter_writer is not None  # the plan gives every site with parameters one
+    return site.parameter_writer
+
+
 def _logs(site: Site) -> LogGroup:
     """The writer's log group: the site key it names encrypts everything the writer keeps."""
-    assert site.parameter_writer is not None
-    return site.parameter_writer.log_group
+    return _writer_of(site).log_group
 
 
 def _via(site: Site, service: str) -> iam.Condition:
@@ -187,19 +191,7 @@ def _writer(ctx: Ctx, site: Site) -> None:
             TracingConfig=awslambda.TracingConfig(Mode="Active"),
             LoggingConfig=awslambda.LoggingConfig(LogGroup=t.Ref(_lid(ctx, site, "LogGroup"))),
             Tags=tags(ctx.plan),
-            Metadata=skip(
-                (
-                    "CKV_AWS_117",
-                    "outside the VPC on purpose: it must reach CloudFormation's presigned S3 "
-                    "response URL and the SSM API; the private subnets have no NAT, and only "
-                    "the sync site has an SSM endpoint",
-                ),
-                (
-                    "CKV_AWS_272",
-                    "inline code written into the template by replgen (ZipFile): there is no "
-                    "package to sign, and code signing does not apply to inline code",
-                ),
-            ),
+            **skipped(_writer_of(site).waivers),
         )
     )
 

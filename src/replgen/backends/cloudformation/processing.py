@@ -11,7 +11,7 @@ from troposphere import certificatemanager as acm
 from troposphere import elasticloadbalancingv2 as elb
 from troposphere.validators import integer
 
-from replgen.backends.cloudformation.context import Ctx, skip, tags
+from replgen.backends.cloudformation.context import Ctx, skipped, tags
 from replgen.backends.cloudformation.functions import function_arn, permission_lid
 from replgen.plan.model import ApiAuth, EventSource, LoadBalancer, Site
 
@@ -21,13 +21,6 @@ class QueueScaling(awslambda.ScalingConfig):  # type: ignore[misc]
     another resource's (MaxEnvironments), so it rejects MaximumConcurrency."""
 
     props = {"MaximumConcurrency": (integer, True)}  # noqa: RUF012 (troposphere's own shape)
-
-
-DESTROYABLE = (
-    "CKV_AWS_150",
-    "environments must be destroyable by deleting their stacks; the load balancer holds "
-    "no data, the stack recreates it",
-)
 
 
 def render(ctx: Ctx, site: Site) -> None:
@@ -68,7 +61,7 @@ def _load_balancer(ctx: Ctx, site: Site, lb: LoadBalancer) -> None:
             Tags=tags(ctx.plan, lb.name),
             # Internet-facing needs the internet gateway attached to the VPC first.
             DependsOn=[ctx.lid(site, "GatewayAttachment")],
-            Metadata=skip(DESTROYABLE),
+            **skipped(lb.waivers),
         )
     )
 

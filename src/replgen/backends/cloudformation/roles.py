@@ -6,8 +6,7 @@ from typing import Any
 
 import troposphere.iam as iam
 
-from replgen.backends.cloudformation.context import Ctx, skip, tags
-from replgen.plan.iam import trust_reason
+from replgen.backends.cloudformation.context import Ctx, skipped, tags
 from replgen.plan.model import Role, Site
 
 
@@ -25,20 +24,11 @@ def _role(ctx: Ctx, site: Site, role: Role) -> iam.Role:
         ]
     if role.managed_policies:
         extra["ManagedPolicyArns"] = list(role.managed_policies)
-    metadata = _skips(role)
-    if metadata:
-        extra["Metadata"] = metadata
     return iam.Role(
         ctx.role_lid(site, role.key),
         RoleName=role.name,
         AssumeRolePolicyDocument=ctx.trust(role),
         Tags=tags(ctx.plan),
         **extra,
+        **skipped(role.waivers),
     )
-
-
-def _skips(role: Role) -> dict[str, Any]:
-    # CKV_AWS_61 fails any trust policy whose principal is an account, whatever narrows it.
-    if not role.trusted_roles:
-        return {}
-    return skip(("CKV_AWS_61", trust_reason(role)))

@@ -9,7 +9,7 @@ from typing import Any
 import troposphere as t
 from troposphere import logs, sqs
 
-from replgen.backends.cloudformation.context import Ctx, tags
+from replgen.backends.cloudformation.context import Ctx, skipped, tags
 from replgen.plan.arns import service_principal
 from replgen.plan.model import LogGroup, Ref, Site
 
@@ -26,6 +26,7 @@ def log_group(ctx: Ctx, site: Site, lid: str, group: LogGroup, **extra: Any) -> 
             KmsKeyId=ctx.value(group.kms_key, site),
             Tags=tags(ctx.plan),
             **DELETED,
+            **skipped(group.waivers),
             **extra,
         )
     )

@@ -9,7 +9,7 @@ import troposphere as t
 import troposphere.logs as logs
 import troposphere.wafv2 as waf
 
-from replgen.backends.cloudformation.context import Ctx, tags
+from replgen.backends.cloudformation.context import Ctx, skipped, tags
 from replgen.backends.cloudformation.network import DELETE
 from replgen.plan import waf as plan_waf
 from replgen.plan.model import Site
@@ -47,6 +47,7 @@ def render(ctx: Ctx, site: Site) -> None:
             KmsKeyId=ctx.value(acl.log_group.kms_key, site),
             Tags=tags(ctx.plan),
             **DELETE,
+            **skipped(acl.log_group.waivers),
         )
     )
     ctx.add(

@@ -6,11 +6,11 @@ from typing import Literal
 
 from replgen.plan.arns import account_root
 from replgen.plan.components import site_key
+from replgen.plan.context import function_logs
 from replgen.plan.dr.topology import Topology
 from replgen.plan.model import (
     ApiAuth,
     LoadBalancer,
-    LogGroup,
     OidcAuth,
     Place,
     Ref,
@@ -18,6 +18,7 @@ from replgen.plan.model import (
     WebAcl,
 )
 from replgen.plan.network import health_port
+from replgen.plan.waivers import Waiver, waive
 
 # Where ALB access logs come from: the region's ELB account, for regions opened before
 # August 2022; later regions deliver with the log-delivery service principal instead.
@@ -90,7 +91,7 @@ def _web_acl(t: Topology, site: Place) -> WebAcl:
         name=name,
         rate_limit=t.api.rate_limit,
         managed_rule_groups=WAF_RULE_GROUPS,
-        log_group=LogGroup(
+        log_group=function_logs(
             t.ctx.namer.check("log", f"aws-waf-logs-{name}"),
             t.ctx.spec.functions.log_retention_days,
             site_key(site.id),
@@ -115,4 +116,5 @@ def api_load_balancer(t: Topology, site: Place) -> LoadBalancer:
         permission="permission:txnproc-alb",
         auth=_auth(t, site),
         web_acl=_web_acl(t, site),
+        waivers=waive(Waiver.DESTROYABLE_LOAD_BALANCER, Waiver.WAF_BY_ASSOCIATION),
     )

@@ -11,6 +11,7 @@ from replgen.plan.model import (
     Zone,
 )
 from replgen.plan.network import health_port
+from replgen.plan.waivers import Waiver, waive
 
 
 def hosted_zone(t: Topology) -> Zone:
@@ -26,7 +27,12 @@ def hosted_zone(t: Topology) -> Zone:
         )
         for m in t.members
     )
-    return Zone(t.dr.dns.zone, f"replgen {t.ctx.namer.prefix}: disaster recovery", checks)
+    return Zone(
+        t.dr.dns.zone,
+        f"replgen {t.ctx.namer.prefix}: disaster recovery",
+        checks,
+        waive(Waiver.NO_DNSSEC, Waiver.NO_QUERY_LOGS),
+    )
 
 
 def zone_keys(t: Topology) -> tuple[str, ...]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from replgen.plan import waivers
 from replgen.plan.arns import partition, role_arn, service_principal
 from replgen.plan.components import site_key
 from replgen.plan.dr.topology import Topology, bucket_arn, bucket_name
@@ -32,20 +33,22 @@ def dr_buckets(t: Topology, site: Place) -> tuple[Bucket, ...]:
                 )
                 for other in t.secondaries
             )
+        name, purpose = bucket_name(t, site, b.name), f"{b.name} for disaster recovery"
+        replica_of = bucket_name(t, t.primary, b.name) if b.replicate and not site.primary else None
+        local = waivers.not_replicated(name, purpose, site.id, replication, replica_of)
         out.append(
             Bucket(
                 f"bucket:{b.name}",
-                bucket_name(t, site, b.name),
-                f"{b.name} for disaster recovery",  # a Purpose tag: no parentheses
+                name,
+                purpose,  # a Purpose tag: no parentheses
                 kms_key=site_key(site.id),
                 expire_days=b.expire_days,
                 noncurrent_expire_days=30,
                 access_log_bucket="bucket:access-logs",
                 access_log_prefix=f"{b.name}/",
                 replication=replication,
-                replica_of=bucket_name(t, t.primary, b.name)
-                if b.replicate and not site.primary
-                else None,
+                replica_of=replica_of,
+                waivers=waivers.bucket(log_target=False, logged=True, kms=True, local=local),
             )
         )
     return tuple(out)
