@@ -8,7 +8,8 @@ module is the one place that reads a key apart: backends ask it, never split key
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from replgen.plan.model import (
     Alarm,
@@ -136,3 +137,48 @@ def check_refs(plan: Plan) -> None:
 
 def _show(ref: Ref) -> str:
     return f"Ref({ref.site}, {ref.component}, {ref.attr})"
+
+
+# The key of each kind of component that carries none of its own: a site has at most one
+# of it, or its name tells it apart.
+_KEYS: dict[type, Callable[[Any], str]] = {
+    Network: lambda c: "network",
+    Key: lambda c: "key",
+    Database: lambda c: "cluster",
+    Parameter: lambda c: f"parameter:{c.name}",
+    Alarm: lambda c: f"alarm:{c.name}",
+    Schedule: lambda c: f"schedule:{c.name}",
+    LoadBalancer: lambda c: "load_balancer",
+    WebAcl: lambda c: "web_acl",
+    Zone: lambda c: "zone",
+    Record: lambda c: "record",
+    GlobalTable: lambda c: "table",
+    BackupPlan: lambda c: "backup",
+    Emptier: lambda c: "emptier:foundation" if c.foundation else "emptier:stack",
+}
+
+
+def key_of(component: Any) -> str:
+    """A component's key within its site: its own, or one derived from its kind."""
+    derive = _KEYS.get(type(component))
+    return derive(component) if derive else str(component.key)
+
+
+def listed(site: Site) -> tuple[tuple[str, object], ...]:
+    """Every component the site builds, by key, in the order of SITE_COMPONENTS (a key
+    created beforehand is not built, so not listed)."""
+    found: list[object] = [*site.roles, site.network, site.database, *site.parameters]
+    if site.key.external_arn is None:
+        found.append(site.key)
+    found += [*site.buckets, site.topic, *site.alarms, *site.queues, *site.functions]
+    found += [*site.state_machines, *site.schedules, *site.permissions, *site.invocations]
+    if site.load_balancer is not None:
+        found += [site.load_balancer, site.load_balancer.web_acl]
+    found += site.event_sources
+    if site.zone is not None:
+        found += [site.zone, *site.zone.health_checks]
+    found += [c for c in (site.record, site.table, site.backup) if c is not None]
+    found += site.emptiers
+    order = {kind: i for i, kind in enumerate(SITE_COMPONENTS)}
+    found.sort(key=lambda c: order[type(c)])  # stable: a kind's components keep their order
+    return tuple((key_of(c), c) for c in found)

@@ -98,7 +98,7 @@ def render(ctx: Ctx, site: Site) -> None:
     support.dead_letters(ctx, site, _lid(ctx, site, "Dlq"))
     _role(ctx, site)
     _invoker(ctx, site, wait + MARGIN, wait)
-    for invocation in site.invocations:
+    for invocation in ctx.each(site, site.invocations):
         _invocation(ctx, site, invocation, wait + MARGIN)
 
 

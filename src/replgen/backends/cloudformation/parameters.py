@@ -103,7 +103,7 @@ def render(ctx: Ctx, site: Site) -> None:
     support.dead_letters(ctx, site, _lid(ctx, site, "Dlq"))
     _role(ctx, site)
     _writer(ctx, site)
-    for parameter in site.parameters:
+    for parameter in ctx.each(site, site.parameters):
         _parameter(ctx, site, parameter)
 
 
