@@ -217,7 +217,7 @@ def _render(scope: Construct, renderer: Renderer, ctx: Ctx, site: Site) -> None:
     """What the renderer builds, attributed to the components it was called for (where
     it names no narrower one)."""
     built = renderer(scope, ADDRESS[renderer], ctx, site)
-    ctx.attribute(built, window(site, KINDS[renderer]))
+    ctx.attribute(built, window(site, KINDS.get(renderer, ())))
 
 
 def _order(stacks: Stacks) -> list[Ctx]:

@@ -98,7 +98,7 @@ DEPLOYER = {
 def _render(ctx: Ctx, site: Site, renderers: tuple[Callable[[Ctx, Site], None], ...]) -> None:
     """Each renderer in turn, what it adds attributed to the components it was called for."""
     for renderer in renderers:
-        with ctx.part(window(site, KINDS[renderer])):
+        with ctx.part(window(site, KINDS.get(renderer, ()))):
             renderer(ctx, site)
 
 
