@@ -271,6 +271,19 @@ CFN: dict[str, CfnRead] = {
 }
 
 
+# Types read for no key property: structure CloudFormation spells as resources of its own
+# where Terraform writes attributes, and the emptier's deploy-time resource (its function's
+# log group is compared). Any other type fails: a new one is read or declared here.
+CFN_STRUCTURE = {
+    "AWS::EC2::SubnetRouteTableAssociation",
+    "AWS::EC2::SubnetNetworkAclAssociation",
+    "AWS::EC2::VPCGatewayAttachment",
+    # Terraform writes the host and port into the secret's version itself.
+    "AWS::SecretsManager::SecretTargetAttachment",
+    "Custom::EmptyOnDelete",
+}
+
+
 def _resolve(value: Any, template: Props) -> Any:
     """A parameter's default, or a mapping's value where the mapping has one key (the
     site's region): what the template deploys as, without deploying it."""
@@ -518,6 +531,29 @@ TF: dict[str, TfRead] = {
     ],
     "aws_backup_plan": lambda p, _: [("backup_plan", (p["name"], _tf_rules(p)))],
     "aws_backup_selection": lambda p, _: [("backup_selection", (p["name"],))],
+}
+# Types read for no key property: what Terraform spells as resources where CloudFormation
+# nests it in another resource or does it itself, and the data sources. Any other type
+# fails: a new one is read or declared here.
+TF_STRUCTURE = {
+    "aws_route_table_association",
+    "aws_vpc_peering_connection_accepter",
+    "aws_s3_bucket_versioning",
+    "aws_s3_bucket_server_side_encryption_configuration",
+    "aws_s3_bucket_public_access_block",
+    "aws_s3_bucket_logging",
+    "aws_s3_bucket_lifecycle_configuration",
+    "aws_s3_bucket_ownership_controls",
+    "aws_cloudwatch_event_target",
+    # CloudFormation cannot manage a VPC's default group; Terraform empties it of rules.
+    "aws_default_security_group",
+    "aws_lb_target_group_attachment",
+    "aws_acm_certificate_validation",
+    # CloudFormation's RotationSchedule deploys the hosted rotation app and writes the first
+    # secret value itself; Terraform spells out both.
+    "aws_serverlessapplicationrepository_cloudformation_stack",
+    "aws_secretsmanager_secret_version",
+    "aws_availability_zones",  # data: the AZs subnets are placed in by index
 }
 # The declared remote state of another stack: how the layout's cross-stack reads arrive,
 # rendered for no component (tests/plan holds the layout).

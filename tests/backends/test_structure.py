@@ -15,7 +15,16 @@ from pathlib import Path
 import pytest
 from expected import EXPECT, expected, peering
 from outputs import SPECS, VARIANTS, Built
-from rendered import Found, Resource, cloudformation, terraform
+from rendered import (
+    CFN,
+    CFN_STRUCTURE,
+    TF,
+    TF_STRUCTURE,
+    Found,
+    Resource,
+    cloudformation,
+    terraform,
+)
 
 from replgen.backends.cloudformation import NOT_RENDERED as CFN_NOT_RENDERED
 from replgen.backends.provenance import Origin
@@ -195,6 +204,21 @@ def test_nothing_is_rendered_beyond_what_the_plan_lists(
             f"{backend}: beyond the plan {sorted(have - want, key=repr)}, "
             f"missing {sorted(want - have, key=repr)}"
         )
+
+
+def test_every_resource_type_is_read_or_declared_structure(
+    both: dict[str, Path], built: dict[str, Built]
+) -> None:
+    """A type neither read nor declared would be attributed and never compared."""
+    known = {"cloudformation": {*CFN, *CFN_STRUCTURE}, "cdktf": {*TF, *TF_STRUCTURE}}
+    seen: dict[str, set[str]] = {backend: set() for backend in known}
+    for spec in NAMES:
+        for backend, resources in _resources(both, built, spec).items():
+            unknown = sorted({r.type for r in resources} - known[backend])
+            assert not unknown, f"{spec}: {backend} renders {unknown}, neither read nor declared"
+            seen[backend] |= {r.type for r in resources}
+    for backend, types in known.items():
+        assert types <= seen[backend], f"{backend}: no output has {sorted(types - seen[backend])}"
 
 
 def test_every_property_read_is_compared(both: dict[str, Path], built: dict[str, Built]) -> None:
