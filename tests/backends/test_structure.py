@@ -9,6 +9,7 @@ a value both get wrong the same way fails on both).
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from pathlib import Path
 
@@ -236,3 +237,27 @@ def test_every_property_read_is_compared(both: dict[str, Path], built: dict[str,
     assert set(EXPECT) == {type(c) for s in built["dr"].plan.sites for _, c in listed(s)} | {
         type(c) for s in built["prod"].plan.sites for _, c in listed(s)
     }, "a kind of component no example spec has is held to nothing"
+
+
+def test_the_single_template_attributes_every_resource_too() -> None:
+    """`--layout single` renders every site into one template, the same windows apply."""
+    from cfn_templates import ARTIFACTS
+    from test_cfn_network import SINGLE
+
+    from replgen.backends import Options
+    from replgen.backends.cloudformation import BACKEND
+    from replgen.plan.build import build
+    from replgen.spec.load import validate
+    from replgen.spec.source import parse
+
+    data, source = parse(SINGLE, "single.yaml")
+    plan = build(validate(data, source).spec, ARTIFACTS)
+    files = BACKEND.render(plan, Options(layout="single"))
+    (name,) = files.provenance
+    template = json.loads(files[name])
+    origins = files.provenance[name]
+    assert set(origins) == set(template["Resources"])
+    wanted = set(_components(plan, "cloudformation"))
+    wanted |= {Origin(None, (f"peering:{p.id}",)) for p in plan.peerings}
+    alone = {o for o in origins.values() if len(o.keys) == 1}
+    assert plan.peerings and wanted <= alone, sorted(wanted - alone)
