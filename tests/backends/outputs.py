@@ -7,16 +7,20 @@ about a second more, so tests read these outputs and never synthesise on their o
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import pytest
 import yaml
 from click.testing import CliRunner
 from spectext import hostile, put_model, text_paths
 
 from replgen import compiler
-from replgen.backends import Options
+from replgen.backends import Backend, Options
+from replgen.backends.provenance import Provenance, Rendered
 from replgen.cli import main
 from replgen.plan.build import build
 from replgen.plan.model import Plan
@@ -61,15 +65,57 @@ def compile_all(spec: Path, out: Path, *extra: str) -> Path:
     return out
 
 
-def compile_session(root: Path) -> dict[str, Path]:
-    """Every spec the backend tests read, compiled for both backends: name -> output root."""
-    outputs = {spec.stem: compile_all(spec, root / spec.stem) for spec in SPECS}
+@dataclass(frozen=True)
+class Built:
+    """What a compile built besides its files: the plan, and each backend's record of the
+    component every resource was rendered for."""
+
+    plan: Plan
+    provenance: dict[str, Provenance]  # backend name -> file -> address -> origin
+
+
+@dataclass(frozen=True)
+class Session:
+    roots: dict[str, Path]  # spec name -> output root holding `cloudformation/`, `cdktf/`
+    built: dict[str, Built]  # spec name -> its plan and provenance
+
+
+@contextmanager
+def _capturing(into: dict[str, Any]) -> Iterator[None]:
+    """The CLI's compile, in process, with each backend's result kept as it returns it
+    (the files go on to the output folder as usual)."""
+    render = compiler.render
+
+    def keep(plan: Plan, backend: Backend, options: Options) -> dict[str, bytes]:
+        files = render(plan, backend, options)
+        assert isinstance(files, Rendered), f"{backend.name} returns no provenance"
+        into["plan"], into[backend.name] = plan, files.provenance
+        return files
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(compiler, "render", keep)
+        yield
+
+
+def _compile(spec: Path, out: Path, built: dict[str, Built]) -> Path:
+    captured: dict[str, Any] = {}
+    with _capturing(captured):
+        compile_all(spec, out)
+    plan = captured.pop("plan")
+    built[out.name] = Built(plan, captured)
+    return out
+
+
+def compile_session(root: Path) -> Session:
+    """Every spec the backend tests read, compiled for both backends."""
+    built: dict[str, Built] = {}
+    outputs = {spec.stem: _compile(spec, root / spec.stem, built) for spec in SPECS}
     for name, (source, edit) in VARIANTS.items():
         spec = root / "specs" / f"{name}.yaml"
         spec.parent.mkdir(exist_ok=True)
         spec.write_text(edit(source.read_text()))
-        outputs[name] = compile_all(spec, root / name)
-    return outputs
+        outputs[name] = _compile(spec, root / name, built)
+    return Session(outputs, built)
 
 
 # ---------------------------------------------------------------- text from a spec is data

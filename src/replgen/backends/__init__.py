@@ -47,7 +47,9 @@ class Backend(Protocol):
     name: str
 
     def render(self, plan: Plan, options: Options) -> dict[str, bytes]:
-        """Relative path -> file content, deterministic for a given plan."""
+        """Relative path -> file content, deterministic for a given plan. replgen's own
+        backends return a `provenance.Rendered`: the files, and the plan component each
+        resource in them was rendered for."""
         ...
 
 

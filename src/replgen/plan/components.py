@@ -8,7 +8,8 @@ module is the one place that reads a key apart: backends ask it, never split key
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from replgen.plan.model import (
     Alarm,
@@ -133,38 +134,6 @@ def site_key(site: SiteId) -> Ref:
     return Ref(site, "key", "arn")
 
 
-def placed(site: Site) -> Iterator[tuple[str, object]]:
-    """Every component of a site, with the key that places it in a stack (plan/layout.py):
-    its own key, or its kind where a site has one and nothing reads it by key. A component
-    a backend renders nothing for may count a read that backend never makes: every site
-    stack reads the site key anyway, the only Ref such a component holds."""
-    yield from (("vpc", site.network), ("key", site.key), ("cluster", site.database))
-    yield from (("parameter", p) for p in site.parameters)
-    yield from ((b.key, b) for b in site.buckets)
-    yield from ((r.key, r) for r in site.roles)
-    yield ("topic", site.topic)
-    yield from (("alarm", a) for a in site.alarms)
-    yield from ((q.key, q) for q in site.queues)
-    yield from ((f.key, f) for f in site.functions)
-    yield from ((m.key, m) for m in site.state_machines)
-    yield from (("schedule", s) for s in site.schedules)
-    yield from ((p.key, p) for p in site.permissions)
-    yield from ((i.key, i) for i in site.invocations)
-    yield from ((e.key, e) for e in site.event_sources)
-    yield from ((e.key, e) for e in site.emptiers)
-    yield from (("output", value) for _, value in site.outputs)
-    singles = {
-        "load_balancer": site.load_balancer,
-        "zone": site.zone,
-        "record": site.record,
-        "table": site.table,
-        "backup": site.backup,
-        "invoker": site.invoker,
-        "parameter-writer": site.parameter_writer,
-    }
-    yield from ((key, part) for key, part in singles.items() if part is not None)
-
-
 def check_refs(plan: Plan) -> None:
     """ValueError (a bug in the plan, never the spec's) for a Ref to nothing."""
     keys = {site.id: set(present(site)) for site in plan.sites}
@@ -178,3 +147,48 @@ def check_refs(plan: Plan) -> None:
 
 def _show(ref: Ref) -> str:
     return f"Ref({ref.site}, {ref.component}, {ref.attr})"
+
+
+# The key of each kind of component that carries none of its own: a site has at most one
+# of it, or its name tells it apart.
+_KEYS: dict[type, Callable[[Any], str]] = {
+    Network: lambda c: "network",
+    Key: lambda c: "key",
+    Database: lambda c: "cluster",
+    Parameter: lambda c: f"parameter:{c.name}",
+    Alarm: lambda c: f"alarm:{c.name}",
+    Schedule: lambda c: f"schedule:{c.name}",
+    LoadBalancer: lambda c: "load_balancer",
+    WebAcl: lambda c: "web_acl",
+    Zone: lambda c: "zone",
+    Record: lambda c: "record",
+    GlobalTable: lambda c: "table",
+    BackupPlan: lambda c: "backup",
+}
+
+
+def key_of(component: Any) -> str:
+    """A component's key within its site: its own, or one derived from its kind."""
+    derive = _KEYS.get(type(component))
+    return derive(component) if derive else str(component.key)
+
+
+def listed(site: Site) -> tuple[tuple[str, object], ...]:
+    """Every component the site builds, by key, in the order of SITE_COMPONENTS (a key
+    created beforehand is not built, so not listed)."""
+    found: list[object] = [*site.roles, site.network, site.database, *site.parameters]
+    if site.key.external_arn is None:
+        found.append(site.key)
+    found += [*site.buckets, site.topic, *site.alarms, *site.queues, *site.functions]
+    found += [*site.state_machines, *site.schedules, *site.permissions, *site.invocations]
+    if site.load_balancer is not None:
+        found += [site.load_balancer, site.load_balancer.web_acl]
+    found += site.event_sources
+    if site.zone is not None:
+        found += [site.zone, *site.zone.health_checks]
+    found += [c for c in (site.record, site.table, site.backup) if c is not None]
+    found += site.emptiers
+    found += [c for c in (site.parameter_writer, site.invoker) if c is not None]
+    order = {kind: i for i, kind in enumerate(SITE_COMPONENTS)}
+    found.sort(key=lambda c: order[type(c)])  # stable: a kind's components keep their order
+    return tuple((key_of(c), c) for c in found)

@@ -141,8 +141,10 @@ def _reads(layout: Layout) -> dict[str, tuple[Ref, ...]]:
     """Each stack's reads: the Refs in what it builds to components other stacks build."""
     reads: dict[str, set[Ref]] = {s.name: set() for s in layout.stacks}
     for site in layout.plan.sites:
-        for key, part in components.placed(site):
+        for key, part in components.listed(site):
             reads[layout.stack_of(site.id, key)].update(refs_in(part))
+        # What the people deploying read: the site stack outputs it.
+        reads[layout.site_stack[site.id]].update(refs_in(site.outputs))
     for slot in layout.stacks:
         if slot.peering is not None:
             reads[slot.name].update(_peering_refs(layout.grouping, slot))

@@ -607,7 +607,7 @@ class Emptier:
     @property
     def key(self) -> str:
         """One emptier per stack: the foundation's, or the site stack's."""
-        return "emptier:foundation" if self.foundation else "emptier"
+        return "emptier:foundation" if self.foundation else "emptier:stack"
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 from replgen.backends import Options, Unavailable
+from replgen.backends.provenance import Rendered
 from replgen.plan.model import Plan
 
 
@@ -31,7 +32,7 @@ def enable_package_cache() -> None:
 class Cdktf:
     name = "cdktf"
 
-    def render(self, plan: Plan, options: Options) -> dict[str, bytes]:
+    def render(self, plan: Plan, options: Options) -> Rendered:
         # `options.layout` shapes CloudFormation only: Terraform stacks are per account and region.
         enable_package_cache()
         options.progress("loading the CDKTF AWS provider bindings")

@@ -43,6 +43,7 @@ from replgen.backends.cdktf import (
 )
 from replgen.backends.cdktf.context import Ctx, output_name, state_key
 from replgen.backends.cdktf.functions import ARTIFACT_VARIABLE
+from replgen.backends.provenance import Origin, Rendered, kinds_of, window
 from replgen.plan import model
 from replgen.plan import tags as plan_tags
 from replgen.plan.layout import PER_PLACE, StackSlot, check_reads, lay_out
@@ -82,6 +83,7 @@ NOT_RENDERED: dict[type, str] = {
     model.Invoker: "aws_lambda_invocation invokes the function and waits for it itself",
 }
 COMPONENTS = tuple(dict.fromkeys(RENDERERS.values()))
+KINDS = kinds_of(RENDERERS)
 # The construct id of each renderer: a part of every Terraform address inside it, so it
 # never changes when a module or class is renamed (a new address destroys and recreates).
 ADDRESS: dict[Renderer, str] = {
@@ -173,7 +175,7 @@ class Stacks:
         elif slot.kind == "foundation":
             scope = Construct(stack, slot.sites[0].slug)
             for component in FOUNDATION:
-                component(scope, ADDRESS[component], ctx, slot.sites[0])
+                _render(scope, component, ctx, slot.sites[0])
         else:
             self._sites(ctx, slot.sites)
         return ctx
@@ -184,7 +186,7 @@ class Stacks:
         scopes = {s.id: Construct(ctx.stack, s.slug) for s in sites}
         for component in COMPONENTS:
             for site in sites:
-                component(scopes[site.id], ADDRESS[component], ctx, site)
+                _render(scopes[site.id], component, ctx, site)
         for site in sites:
             for output, value in site.outputs:
                 # For the people deploying: the stack's own values, by the plan's names.
@@ -210,7 +212,15 @@ class Stacks:
         other = None
         if (requester.account_id, requester.region) != (accepter.account_id, accepter.region):
             other = provider(ctx.stack, self.plan, accepter, alias="accepter")
-        peering.Peering(ctx.stack, "peering", ctx, p, other)
+        built = peering.Peering(ctx.stack, "peering", ctx, p, other)
+        ctx.attribute(built, Origin(None, (f"peering:{p.id}",)))
+
+
+def _render(scope: Construct, renderer: Renderer, ctx: Ctx, site: Site) -> None:
+    """What the renderer builds, attributed to the components it was called for (where
+    it names no narrower one)."""
+    built = renderer(scope, ADDRESS[renderer], ctx, site)
+    ctx.attribute(built, window(site, KINDS.get(renderer, ())))
 
 
 def _order(stacks: Stacks) -> list[Ctx]:
@@ -301,7 +311,7 @@ def cdktf_json(plan: Plan, recompile: str) -> dict[str, Any]:
     }
 
 
-def synthesize(plan: Plan, recompile: str) -> dict[str, bytes]:
+def synthesize(plan: Plan, recompile: str) -> Rendered:
     with tempfile.TemporaryDirectory(prefix="replgen-cdktf-") as outdir:
         stacks = Stacks(escape.plan(plan), outdir)  # every plan string a Terraform literal
         stacks.app.synth()
@@ -316,4 +326,4 @@ def synthesize(plan: Plan, recompile: str) -> dict[str, bytes]:
             files[name] = _json(document)
     files["cdktf.json"] = _json(cdktf_json(plan, recompile))
     files[DEPLOY_MANIFEST] = _json(deploy_manifest(stacks, plan))
-    return files
+    return Rendered(files, {name: ctx.provenance for name, ctx in contexts.items()})

@@ -66,12 +66,12 @@ class Buckets(Construct):
         self.policies: dict[str, S3BucketPolicy] = {}
         self.versioning: dict[str, S3BucketVersioningA] = {}
         here = [b for b in site.buckets if ctx.here(site, b.key)]
-        for bucket in here:
+        for bucket in ctx.each(self, site, here):
             self.buckets[bucket.key] = self._bucket(bucket)
         # Policies once every bucket exists: a log bucket's policy names its sources.
-        for bucket in here:
+        for bucket in ctx.each(self, site, here):
             self.policies[bucket.key] = self._policy(bucket)
-        for bucket in here:
+        for bucket in ctx.each(self, site, here):
             self._logging(bucket)
             self._replication(bucket)
 

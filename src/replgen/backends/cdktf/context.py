@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import jsii
 from cdktf import (
@@ -22,15 +23,20 @@ from cdktf import (
     Lazy,
     TerraformDataSource,
     TerraformElement,
+    TerraformResource,
     TerraformResourceLifecycle,
     TerraformStack,
 )
+from constructs import Construct, IConstruct
 
 from replgen.backends import checkov
-from replgen.plan import iam
+from replgen.backends.provenance import Origin
+from replgen.plan import components, iam
 from replgen.plan import tags as plan_tags
 from replgen.plan.model import Join, Plan, Ref, Role, Site, SiteId, Statement, Value
 from replgen.plan.waivers import Waived
+
+T = TypeVar("T")
 
 
 def snake(*parts: str) -> str:
@@ -59,6 +65,10 @@ class Ctx:
     # into the synthesised JSON afterwards (type, logical id) -> skips.
     data_skips: dict[tuple[str, str], list[dict[str, str]]] = field(default_factory=dict)
     reads: set[Ref] = field(default_factory=set)  # refs this stack reads from other stacks
+    # Address (`type.name`, `data.type.name`) -> the components its resource was rendered
+    # for (backends/provenance.py).
+    provenance: dict[str, Origin] = field(default_factory=dict)
+    attributed: set[int] = field(default_factory=set)  # constructs already attributed
 
     def here(self, site: Site, component: str) -> bool:
         """Whether this stack builds `component` of `site` (a foundation has its own stack)."""
@@ -77,6 +87,39 @@ class Ctx:
 
     def get(self, site: Site, key: str) -> Any:
         return self.resources[(site.id, key)]
+
+    # ------------------------------------------------------------ provenance
+
+    def attribute(self, construct: IConstruct, origin: Origin) -> None:
+        """Every resource and data source in `construct` that no narrower part claimed
+        is rendered for `origin`."""
+        # Each question to a construct is a call into jsii: a resource is asked for its
+        # name only, once, and found without walking it.
+        nodes = [construct] if isinstance(construct, _ELEMENTS) else construct.node.find_all()
+        for node in nodes:
+            if isinstance(node, _ELEMENTS) and id(node) not in self.attributed:
+                self.attributed.add(id(node))
+                self.provenance[_address(node)] = origin
+
+    @contextmanager
+    def part(self, scope: Construct, origin: Origin) -> Iterator[None]:
+        """What is built in `scope` inside is rendered for `origin`."""
+        before = len(scope.node.children)
+        try:
+            yield
+        finally:
+            for child in scope.node.children[before:]:
+                self.attribute(child, origin)
+
+    def one(self, scope: Construct, site: Site, component: object) -> Any:
+        """What is built in `scope` inside is rendered for `component` alone."""
+        return self.part(scope, Origin(site.id, (components.key_of(component),)))
+
+    def each(self, scope: Construct, site: Site, items: Iterable[T]) -> Iterator[T]:
+        """The components in turn, what each builds in `scope` attributed to it alone."""
+        for item in items:
+            with self.one(scope, site, item):
+                yield item
 
     # ------------------------------------------------------------ values
 
@@ -135,6 +178,19 @@ class Ctx:
 
     def trust(self, role: Role) -> str:
         return document(iam.trust(role))
+
+
+_ELEMENTS = (TerraformResource, TerraformDataSource)
+_TYPES: dict[type, str] = {}  # binding class -> its Terraform type, asked of jsii once
+
+
+def _address(node: TerraformResource | TerraformDataSource) -> str:
+    """`aws_vpc.<name>`, `data.aws_availability_zones.<name>`: as in the stack's JSON."""
+    if type(node) not in _TYPES:
+        _TYPES[type(node)] = node.terraform_resource_type
+    kind = _TYPES[type(node)]
+    data = "data." if isinstance(node, TerraformDataSource) else ""
+    return f"{data}{kind}.{node.friendly_unique_id}"
 
 
 @jsii.implements(IStringProducer)

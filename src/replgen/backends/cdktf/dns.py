@@ -22,9 +22,11 @@ class Dns(Construct):
         super().__init__(scope, id)
         self.ctx, self.site = ctx, site
         if site.zone is not None and ctx.here(site, "zone"):
-            self._zone(site.zone)
+            with ctx.one(self, site, site.zone):
+                self._zone(site.zone)
         if site.record is not None and ctx.here(site, "record"):
-            self._records(site.record)
+            with ctx.one(self, site, site.record):
+                self._records(site.record)
 
     def _zone(self, plan_zone: Zone) -> None:
         zone = Route53Zone(
@@ -39,7 +41,7 @@ class Dns(Construct):
         skip(zone, plan_zone.waivers)
         self.ctx.put(self.site, "zone", "id", zone.zone_id)
         self.ctx.put(self.site, "zone", "name_servers", Fn.join(",", zone.name_servers))
-        for check in plan_zone.health_checks:
+        for check in self.ctx.each(self, self.site, plan_zone.health_checks):
             self._health_check(check)
 
     def _health_check(self, check: HealthCheck) -> None:

@@ -51,17 +51,17 @@ class Functions(Construct):
         super().__init__(scope, id)
         self.ctx, self.site = ctx, site
         self.queues: dict[str, SqsQueue] = {}
-        for queue in site.queues:
+        for queue in ctx.each(self, site, site.queues):
             self._queue(queue)
-        for fn in site.functions:
+        for fn in ctx.each(self, site, site.functions):
             self._function(fn, self._log_group(fn.key, fn.log_group))
-        for machine in site.state_machines:
+        for machine in ctx.each(self, site, site.state_machines):
             self._state_machine(machine, self._log_group(machine.key, machine.log_group))
-        for permission in site.permissions:
+        for permission in ctx.each(self, site, site.permissions):
             self._permission(permission)
-        for schedule in site.schedules:
+        for schedule in ctx.each(self, site, site.schedules):
             self._schedule(schedule)
-        for invocation in site.invocations:
+        for invocation in ctx.each(self, site, site.invocations):
             self._invocation(invocation)
 
     # ------------------------------------------------------------ logs and queues

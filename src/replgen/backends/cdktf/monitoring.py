@@ -16,11 +16,12 @@ class Monitoring(Construct):
     def __init__(self, scope: Construct, id: str, ctx: Ctx, site: Site) -> None:
         super().__init__(scope, id)
         self.ctx, self.site = ctx, site
-        topic = self._topic()
+        with ctx.one(self, site, site.topic):
+            topic = self._topic()
         ctx.keep(site, site.topic.key, topic)  # "topic": sync publishes to it
         # An alarm's topic by component key; a site has exactly one topic.
         self.topics = {site.topic.key: topic}
-        for alarm in site.alarms:
+        for alarm in ctx.each(self, site, site.alarms):
             self._alarm(alarm)
 
     def _topic(self) -> SnsTopic:

@@ -17,7 +17,7 @@ from replgen.plan.model import Parameter, Site
 class Parameters(Construct):
     def __init__(self, scope: Construct, id: str, ctx: Ctx, site: Site) -> None:
         super().__init__(scope, id)
-        for parameter in site.parameters:
+        for parameter in ctx.each(self, site, site.parameters):
             self._parameter(ctx, site, parameter)
 
     def _parameter(self, ctx: Ctx, site: Site, parameter: Parameter) -> None:

@@ -44,8 +44,9 @@ class Processing(Construct):
         super().__init__(scope, id)
         self.ctx, self.site = ctx, site
         if site.load_balancer is not None:
-            self._load_balancer(site.load_balancer)
-        for source in site.event_sources:
+            with ctx.one(self, site, site.load_balancer):
+                self._load_balancer(site.load_balancer)
+        for source in ctx.each(self, site, site.event_sources):
             self._event_source(source)
 
     # ------------------------------------------------------------ the load balancer

@@ -12,7 +12,7 @@ from replgen.plan.model import Role, Site
 class Roles(Construct):
     def __init__(self, scope: Construct, id: str, ctx: Ctx, site: Site) -> None:
         super().__init__(scope, id)
-        for role in site.roles:
+        for role in ctx.each(self, site, site.roles):
             if ctx.here(site, role.key):  # the replication role is built with the buckets
                 ctx.keep(site, role.key, self._role(ctx, role))
 

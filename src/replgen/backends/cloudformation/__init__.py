@@ -31,6 +31,7 @@ from replgen.backends.cloudformation import (
     waf,
 )
 from replgen.backends.cloudformation.context import Ctx, camel, output_name
+from replgen.backends.provenance import Origin, Rendered, kinds_of, window
 from replgen.plan import model
 from replgen.plan.layout import PER_SITE, Layout, StackSlot, check_reads, lay_out
 from replgen.plan.model import Plan, Site
@@ -64,7 +65,10 @@ RENDERERS: dict[type, Callable[[Ctx, Site], None]] = {
     model.BackupPlan: backup.render,
     model.Emptier: emptier.render,
 }
+# Kinds this backend builds nothing for, and why: none.
+NOT_RENDERED: dict[type, str] = {}
 COMPONENTS = tuple(dict.fromkeys(RENDERERS.values()))
+KINDS = kinds_of(RENDERERS)
 # What a foundation can hold; each renders only the components its template owns.
 FOUNDATION: tuple[Callable[[Ctx, Site], None], ...] = (
     roles.render,
@@ -93,6 +97,13 @@ DEPLOYER = {
 }
 
 
+def _render(ctx: Ctx, site: Site, renderers: tuple[Callable[[Ctx, Site], None], ...]) -> None:
+    """Each renderer in turn, what it adds attributed to the components it was called for."""
+    for renderer in renderers:
+        with ctx.part(window(site, KINDS.get(renderer, ()))):
+            renderer(ctx, site)
+
+
 @dataclass(frozen=True)
 class StackSpec:
     slot: StackSlot
@@ -119,8 +130,7 @@ def _new_ctx(layout: Layout, slot: StackSlot, foundation: bool = False) -> Ctx:
 def _site_stack(layout: Layout, slot: StackSlot) -> StackSpec:
     (site,) = slot.sites
     ctx = _new_ctx(layout, slot)
-    for component in COMPONENTS:
-        component(ctx, site)
+    _render(ctx, site, COMPONENTS)
     for ref in layout.exports[site.id]:
         if ctx.owns(site, ref.component):
             ctx.template.add_output(t.Output(output_name(ref), Value=ctx.ref(ref, site)))
@@ -143,15 +153,15 @@ def _outputs(ctx: Ctx, site: Site) -> None:
 def _foundation_stack(layout: Layout, slot: StackSlot) -> StackSpec:
     (site,) = slot.sites
     ctx = _new_ctx(layout, slot, foundation=True)
-    for component in FOUNDATION:
-        component(ctx, site)
+    _render(ctx, site, FOUNDATION)
     return StackSpec(slot, ctx)
 
 
 def _bootstrap_stack(layout: Layout, slot: StackSlot) -> StackSpec:
     assert slot.bootstrap is not None
     ctx = _new_ctx(layout, slot)
-    bootstrap.render(ctx, slot.bootstrap)
+    with ctx.part(Origin(None, (f"bootstrap:{slot.bootstrap.slug}",))):
+        bootstrap.render(ctx, slot.bootstrap)
     return StackSpec(slot, ctx)
 
 
@@ -178,11 +188,16 @@ def _peering_stack(layout: Layout, slot: StackSlot) -> StackSpec:
     p = slot.peering
     assert p is not None
     ctx = _new_ctx(layout, slot)
-    if slot.kind == "peering":
-        peering.render_requester(ctx, p)
-    else:
-        peering.render_accepter(ctx, p, layout.requester_of(p))
+    with ctx.part(_peering_origin(p)):
+        if slot.kind == "peering":
+            peering.render_requester(ctx, p)
+        else:
+            peering.render_accepter(ctx, p, layout.requester_of(p))
     return StackSpec(slot, ctx)
+
+
+def _peering_origin(p: model.Peering) -> Origin:
+    return Origin(None, (f"peering:{p.id}",))
 
 
 # Each kind of stack in the layout, and what renders it.
@@ -293,7 +308,7 @@ def _json(document: object) -> bytes:
     return (jsontext.dumps(document) + "\n").encode()
 
 
-def _render_single(plan: Plan) -> dict[str, bytes]:
+def _render_single(plan: Plan) -> Rendered:
     accounts = {(s.account_id, s.region) for s in plan.sites}
     if len(accounts) != 1:
         raise Unsupported("--layout single needs every site in one account and region")
@@ -301,17 +316,18 @@ def _render_single(plan: Plan) -> dict[str, bytes]:
     template.set_version("2010-09-09")
     ctx = Ctx(plan, template, True, lambda r: "")
     for site in plan.sites:
-        for component in COMPONENTS:
-            component(ctx, site)
+        _render(ctx, site, COMPONENTS)
     for p in plan.peerings:
-        peering.render_single(ctx, p)
-    return {f"{plan.name}.json": _json(ctx.template.to_dict())}
+        with ctx.part(_peering_origin(p)):
+            peering.render_single(ctx, p)
+    name = f"{plan.name}.json"
+    return Rendered({name: _json(ctx.template.to_dict())}, {name: ctx.provenance})
 
 
 class CloudFormation:
     name = "cloudformation"
 
-    def render(self, plan: Plan, options: Options) -> dict[str, bytes]:
+    def render(self, plan: Plan, options: Options) -> Rendered:
         if options.layout == "single":
             return _render_single(plan)
         stacks_layout = lay_out(plan, PER_SITE)
@@ -326,7 +342,7 @@ class CloudFormation:
         templates = {s.template: s.ctx.template.to_dict() for s, _ in ordered}
         files = {name: _json(template) for name, template in templates.items()}
         files["manifest.json"] = _json(_manifest(stacks_layout, ordered, templates, files))
-        return files
+        return Rendered(files, {s.template: s.ctx.provenance for s, _ in ordered})
 
 
 BACKEND = CloudFormation()

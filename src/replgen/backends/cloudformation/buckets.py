@@ -20,7 +20,7 @@ from replgen.plan.policies import bucket_policy
 
 
 def render(ctx: Ctx, site: Site) -> None:
-    for bucket in site.buckets:
+    for bucket in ctx.each(site, site.buckets):
         if ctx.owns(site, bucket.key):
             _bucket(ctx, site, bucket)
             _policy(ctx, site, bucket)

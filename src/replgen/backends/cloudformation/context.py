@@ -10,17 +10,21 @@ parameter too.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import troposphere as t
 
 from replgen.backends import checkov
+from replgen.backends.provenance import Origin
 from replgen.plan import components, iam
 from replgen.plan import tags as plan_tags
 from replgen.plan.model import Join, Plan, Ref, Role, Site, Statement, Value
 from replgen.plan.waivers import Waived
+
+T = TypeVar("T")
 
 
 def camel(*parts: str) -> str:
@@ -80,6 +84,9 @@ class Ctx:
     stack_of: Callable[[Ref], str]  # the stack holding a component (by its site and key)
     inputs: dict[str, Input] = field(default_factory=dict)
     foundation: bool = False  # the template of a site's foundation, not its main stack
+    # Logical id -> the components its resource was rendered for (backends/provenance.py).
+    provenance: dict[str, Origin] = field(default_factory=dict)
+    origin: Origin | None = None  # what the resources being added now are rendered for
 
     def owns(self, site: Site, key: str) -> bool:
         """Whether component `key` of `site` is rendered into this template."""
@@ -99,7 +106,30 @@ class Ctx:
         return camel(*parts)
 
     def add(self, resource: t.BaseAWSObject) -> Any:
+        if self.origin is not None:
+            self.provenance[resource.title] = self.origin
         return self.template.add_resource(resource)
+
+    # ------------------------------------------------------------ provenance
+
+    @contextmanager
+    def part(self, origin: Origin) -> Iterator[None]:
+        """Resources added inside are rendered for `origin`."""
+        outer, self.origin = self.origin, origin
+        try:
+            yield
+        finally:
+            self.origin = outer
+
+    def one(self, site: Site, component: object) -> Any:
+        """Resources added inside are rendered for `component` alone."""
+        return self.part(Origin(site.id, (components.key_of(component),)))
+
+    def each(self, site: Site, items: Iterable[T]) -> Iterator[T]:
+        """The components in turn, each one's resources attributed to it alone."""
+        for item in items:
+            with self.one(site, item):
+                yield item
 
     def value(self, value: Value | Join, site: Site | None) -> Any:
         if isinstance(value, Join):

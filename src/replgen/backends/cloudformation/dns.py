@@ -14,11 +14,13 @@ from replgen.plan.model import HealthCheck, Record, Site, Zone
 
 def render(ctx: Ctx, site: Site) -> None:
     if site.zone is not None and ctx.owns(site, "zone"):
-        _zone(ctx, site, site.zone)
-        for check in site.zone.health_checks:
+        with ctx.one(site, site.zone):
+            _zone(ctx, site, site.zone)
+        for check in ctx.each(site, site.zone.health_checks):
             _health_check(ctx, site, check)
     if site.record is not None and ctx.owns(site, "record"):
-        _records(ctx, site, site.record)
+        with ctx.one(site, site.record):
+            _records(ctx, site, site.record)
 
 
 def _zone(ctx: Ctx, site: Site, zone: Zone) -> None:

@@ -139,7 +139,7 @@ class EmptyOnDelete(cloudformation.CustomResource):  # type: ignore[misc]
 
 
 def render(ctx: Ctx, site: Site) -> None:
-    for emptier in site.emptiers:
+    for emptier in ctx.each(site, site.emptiers):
         if ctx.single or emptier.foundation == ctx.foundation:
             _emptier(ctx, site, emptier)
 

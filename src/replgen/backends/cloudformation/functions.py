@@ -25,17 +25,17 @@ from replgen.plan.model import (
 
 
 def render(ctx: Ctx, site: Site) -> None:
-    for queue in site.queues:
+    for queue in ctx.each(site, site.queues):
         _queue(ctx, site, queue)
-    for fn in site.functions:
+    for fn in ctx.each(site, site.functions):
         _log_group(ctx, site, ctx.component_lid(site, fn.key, "LogGroup"), fn.log_group)
         _function(ctx, site, fn)
-    for machine in site.state_machines:
+    for machine in ctx.each(site, site.state_machines):
         _log_group(ctx, site, ctx.component_lid(site, machine.key, "LogGroup"), machine.log_group)
         _state_machine(ctx, site, machine)
-    for schedule in site.schedules:
+    for schedule in ctx.each(site, site.schedules):
         _schedule(ctx, site, schedule)
-    for permission in site.permissions:
+    for permission in ctx.each(site, site.permissions):
         _permission(ctx, site, permission)
 
 

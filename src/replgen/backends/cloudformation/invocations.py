@@ -81,16 +81,12 @@ def render(ctx: Ctx, site: Site) -> None:
     if not site.invocations:
         return
     wait = min(LAMBDA_MAX_TIMEOUT - MARGIN, max(_target_timeouts(site)))
-    support.log_group(
-        ctx,
-        site,
-        _lid(ctx, site, "LogGroup"),
-        _logs(site),
-    )
-    support.dead_letters(ctx, site, _lid(ctx, site, "Dlq"), _logs(site).kms_key)
-    _role(ctx, site)
-    _invoker(ctx, site, wait + MARGIN, wait)
-    for invocation in site.invocations:
+    with ctx.one(site, _invoker_of(site)):
+        support.log_group(ctx, site, _lid(ctx, site, "LogGroup"), _logs(site))
+        support.dead_letters(ctx, site, _lid(ctx, site, "Dlq"), _logs(site).kms_key)
+        _role(ctx, site)
+        _invoker(ctx, site, wait + MARGIN, wait)
+    for invocation in ctx.each(site, site.invocations):
         _invocation(ctx, site, invocation, wait + MARGIN)
 
 

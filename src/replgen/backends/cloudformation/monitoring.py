@@ -12,8 +12,9 @@ from replgen.plan.model import Alarm, Site
 
 
 def render(ctx: Ctx, site: Site) -> None:
-    _topic(ctx, site)
-    for alarm in site.alarms:
+    with ctx.one(site, site.topic):
+        _topic(ctx, site)
+    for alarm in ctx.each(site, site.alarms):
         _alarm(ctx, site, alarm)
 
 

@@ -98,11 +98,12 @@ class SecureStringParameter(cloudformation.CustomResource):  # type: ignore[misc
 def render(ctx: Ctx, site: Site) -> None:
     if not site.parameters:
         return
-    support.log_group(ctx, site, _lid(ctx, site, "LogGroup"), _logs(site))
-    support.dead_letters(ctx, site, _lid(ctx, site, "Dlq"), _logs(site).kms_key)
-    _role(ctx, site)
-    _writer(ctx, site)
-    for parameter in site.parameters:
+    with ctx.one(site, _writer_of(site)):
+        support.log_group(ctx, site, _lid(ctx, site, "LogGroup"), _logs(site))
+        support.dead_letters(ctx, site, _lid(ctx, site, "Dlq"), _logs(site).kms_key)
+        _role(ctx, site)
+        _writer(ctx, site)
+    for parameter in ctx.each(site, site.parameters):
         _parameter(ctx, site, parameter)
 
 

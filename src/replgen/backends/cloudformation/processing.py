@@ -25,11 +25,12 @@ class QueueScaling(awslambda.ScalingConfig):  # type: ignore[misc]
 
 def render(ctx: Ctx, site: Site) -> None:
     if site.load_balancer is not None:
-        _load_balancer(ctx, site, site.load_balancer)
-        _certificate(ctx, site, site.load_balancer)
-        _target_group(ctx, site, site.load_balancer)
-        _listener(ctx, site, site.load_balancer)
-    for source in site.event_sources:
+        with ctx.one(site, site.load_balancer):
+            _load_balancer(ctx, site, site.load_balancer)
+            _certificate(ctx, site, site.load_balancer)
+            _target_group(ctx, site, site.load_balancer)
+            _listener(ctx, site, site.load_balancer)
+    for source in ctx.each(site, site.event_sources):
         _event_source(ctx, site, source)
 
 

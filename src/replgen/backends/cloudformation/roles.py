@@ -11,7 +11,7 @@ from replgen.plan.model import Role, Site
 
 
 def render(ctx: Ctx, site: Site) -> None:
-    for role in site.roles:
+    for role in ctx.each(site, site.roles):
         if ctx.owns(site, role.key):
             ctx.add(_role(ctx, site, role))
 
