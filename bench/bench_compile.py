@@ -32,7 +32,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 from fleet import fleet, write  # noqa: E402
 
-LIBRARIES = "import pydantic, yaml, troposphere, awacs, click, rich.console"
+# The floor exits as replgen does, skipping the collector's passes at exit (cli.py): the
+# fastest honest baseline, so that a saving at exit is not counted as a saving in compiling.
+LIBRARIES = (
+    "import atexit, gc; atexit.register(gc.freeze); "
+    "import pydantic, yaml, troposphere, awacs, click, rich.console"
+)
 TARGET = 3.0
 
 
