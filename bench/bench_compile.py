@@ -23,10 +23,10 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from bench_cdktf import FLOOR as CDKTF_FLOOR
+from bench_cdktf import measure
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
@@ -42,20 +42,6 @@ TARGET = 3.0
 
 
 Figures = tuple[float, float, float]  # wall seconds, CPU seconds, peak MiB
-
-
-def measure(command: list[str], env: dict[str, str]) -> Figures:
-    """One fresh process: Linux reports for the child the CPU time and the largest resident
-    set of it and of the descendants it waited for (the Node.js jsii runtime is one)."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(
-        command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - start
-    if status != 0:
-        raise SystemExit(f"{command} failed with status {status}")
-    return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
 def alternate(
