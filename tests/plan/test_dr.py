@@ -363,16 +363,21 @@ def test_log_groups_of_dr_functions_may_use_the_site_key(dr: Plan) -> None:
         )
 
 
-def test_exports_carry_what_the_secondary_reads(dr: Plan) -> None:
-    exports = lay_out(dr, PER_SITE).exports
-    exported = {(r.component, r.attr) for r in exports[PRIMARY]}
+def test_outputs_carry_what_the_secondary_reads(dr: Plan) -> None:
+    layout = lay_out(dr, PER_SITE)
+
+    def outputs(site: str) -> set[tuple[str, str]]:
+        stacks = {layout.stack_of(site, "cluster"), layout.stack_of(site, "key")}
+        return {(r.component, r.attr) for s in stacks for r in layout.outputs(s)}
+
+    exported = outputs(PRIMARY)
     assert {
         ("global_cluster", "id"),
         ("zone", "id"),
         ("healthcheck:prod-us-east-1", "id"),
         ("healthcheck:prod-us-east-2", "id"),
     } <= exported
-    assert ("key", "arn") in {(r.component, r.attr) for r in exports[SECONDARY]}
+    assert ("key", "arn") in outputs(SECONDARY)
 
 
 def test_backup_is_optional(tmp_path: Path) -> None:

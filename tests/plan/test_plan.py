@@ -253,8 +253,9 @@ def test_sync_function_config_and_state_machine(prod: Plan) -> None:
     }
 
 
-def test_exports_are_what_other_stacks_read(prod: Plan) -> None:
-    dev = {(r.component, r.attr) for r in lay_out(prod, PER_SITE).exports["dev"]}
+def test_a_stack_outputs_what_other_stacks_read(prod: Plan) -> None:
+    layout = lay_out(prod, PER_SITE)
+    dev = {(r.component, r.attr) for r in layout.outputs(layout.stack_of("dev", "cluster"))}
     assert dev == {
         ("cluster", "endpoint"),
         ("cluster", "secret_arn"),

@@ -68,8 +68,6 @@ class Layout:
     grouping: Grouping
     stacks: tuple[StackSlot, ...]  # bootstrap, foundations, sites, peerings: render order
     site_stack: Mapping[SiteId, str]  # the stack building a site's non-foundation components
-    # What other sites and the peerings read of each site: the stacks building them output it.
-    exports: Mapping[SiteId, tuple[Ref, ...]]
     # What each stack reads from other stacks (a stack output each), by stack name.
     reads: Mapping[str, tuple[Ref, ...]]
 
@@ -82,6 +80,14 @@ class Layout:
     def requester_of(self, p: Peering) -> str:
         """The stack requesting peering `p`: where its connection id is read from."""
         return stack_name(self.plan, "peering", p.id)
+
+    def outputs(self, stack: str) -> tuple[Ref, ...]:
+        """What `stack` outputs: every value another stack reads from it, and what a pause
+        after it shows the people deploying."""
+        wanted = {r for refs in self.reads.values() for r in refs}
+        wanted |= {r for pause in self.plan.pauses for r in pause.show}
+        mine = (r for r in wanted if self.stack_of(r.site, r.component) == stack)
+        return tuple(sorted(mine, key=lambda r: (r.site, r.component, r.attr)))
 
     def depends(self, stack: str) -> list[str]:
         """The stacks `stack` reads from: each deploys before it."""
@@ -123,18 +129,8 @@ def lay_out(plan: Plan, grouping: Grouping) -> Layout:
     stacks += _site_stacks(plan, site_stack)
     for p in plan.peerings:
         stacks += _peering(plan, grouping, p)
-    layout = Layout(plan, grouping, tuple(stacks), site_stack, _exports(plan), {})
+    layout = Layout(plan, grouping, tuple(stacks), site_stack, {})
     return replace(layout, reads=_reads(layout))
-
-
-def _exports(plan: Plan) -> dict[SiteId, tuple[Ref, ...]]:
-    used: set[Ref] = set()
-    for site in plan.sites:
-        used |= {r for r in refs_in(site) if r.site != site.id}
-    for peering in plan.peerings:
-        used |= set(refs_in(peering))
-    order = sorted(used, key=lambda r: (r.site, r.component, r.attr))
-    return {s.id: tuple(r for r in order if r.site == s.id) for s in plan.sites}
 
 
 def _reads(layout: Layout) -> dict[str, tuple[Ref, ...]]:

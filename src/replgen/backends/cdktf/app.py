@@ -193,19 +193,16 @@ class Stacks:
                 TerraformOutput(ctx.stack, output, value=ctx.value(value), sensitive=False)
 
     def _outputs(self, by_name: dict[str, Ctx]) -> None:
-        """An output for every value another stack reads (the layout's reads), what each
-        site exports and what a pause shows the people deploying."""
-        wanted = {ref for refs in self.layout.exports.values() for ref in refs}
-        wanted |= {ref for pause in self.plan.pauses for ref in pause.show}
-        wanted |= {ref for refs in self.layout.reads.values() for ref in refs}
-        for ref in sorted(wanted, key=lambda r: (r.site, r.component, r.attr)):
-            producer = by_name[self.layout.stack_of(ref.site, ref.component)]
-            TerraformOutput(
-                producer.stack,
-                output_name(ref, self.plan),
-                value=producer.ref(ref),
-                sensitive=False,
-            )
+        """Each stack outputs what other stacks read from it and what a pause after it shows
+        the people deploying (`Layout.outputs`)."""
+        for name, producer in by_name.items():
+            for ref in self.layout.outputs(name):
+                TerraformOutput(
+                    producer.stack,
+                    output_name(ref, self.plan),
+                    value=producer.ref(ref),
+                    sensitive=False,
+                )
 
     def _peering(self, ctx: Ctx, p: Peering) -> None:
         requester, accepter = self.plan.site(p.requester), self.plan.site(p.accepter)

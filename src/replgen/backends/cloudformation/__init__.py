@@ -131,9 +131,6 @@ def _site_stack(layout: Layout, slot: StackSlot) -> StackSpec:
     (site,) = slot.sites
     ctx = _new_ctx(layout, slot)
     _render(ctx, site, COMPONENTS)
-    for ref in layout.exports[site.id]:
-        if ctx.owns(site, ref.component):
-            ctx.template.add_output(t.Output(output_name(ref), Value=ctx.ref(ref, site)))
     _outputs(ctx, site)
     if site.database.secret is not None:
         # Hosted rotation (RotationSchedule.HostedRotationLambda) is expanded by this macro.
@@ -142,8 +139,7 @@ def _site_stack(layout: Layout, slot: StackSlot) -> StackSpec:
 
 
 def _outputs(ctx: Ctx, site: Site) -> None:
-    """The plan's outputs for the people deploying. One the stack already exports for
-    another stack under the same name (a cluster endpoint) is that same value: kept once."""
+    """The plan's outputs for the people deploying, by the plan's names."""
     for name, value in site.outputs:
         lid = camel(name)
         if lid not in ctx.template.outputs:
@@ -166,22 +162,14 @@ def _bootstrap_stack(layout: Layout, slot: StackSlot) -> StackSpec:
 
 
 def _export_read_values(layout: Layout, stacks: list[StackSpec]) -> None:
-    """Each stack outputs what the layout exports from it, what any stack reads from it, and
-    what a pause after it shows the people deploying."""
+    """Each stack outputs what other stacks read from it and what a pause after it shows
+    the people deploying (`Layout.outputs`)."""
     plan = layout.plan
-    by_name = {s.name: s for s in stacks}
-    wanted = [
-        r for site in plan.sites for r in layout.exports[site.id] if r.component in site.foundation
-    ]
-    wanted += [r for s in stacks for r in layout.reads[s.name]]
-    wanted += [r for pause in plan.pauses for r in pause.show]
-    for ref in wanted:
-        stack = by_name.get(layout.stack_of(ref.site, ref.component))
-        if stack is not None and output_name(ref) not in stack.ctx.template.outputs:
-            site = plan.site(ref.site)
-            stack.ctx.template.add_output(
-                t.Output(output_name(ref), Value=stack.ctx.ref(ref, site))
-            )
+    for stack in stacks:
+        for ref in layout.outputs(stack.name):
+            if output_name(ref) not in stack.ctx.template.outputs:
+                value = stack.ctx.ref(ref, plan.site(ref.site))
+                stack.ctx.template.add_output(t.Output(output_name(ref), Value=value))
 
 
 def _peering_stack(layout: Layout, slot: StackSlot) -> StackSpec:
