@@ -8,8 +8,8 @@ module is the one place that reads a key apart: backends ask it, never split key
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Iterator
+from typing import Protocol
 
 from replgen.plan.model import (
     Alarm,
@@ -149,34 +149,18 @@ def _show(ref: Ref) -> str:
     return f"Ref({ref.site}, {ref.component}, {ref.attr})"
 
 
-# The key of each kind of component that carries none of its own: a site has at most one
-# of it, or its name tells it apart.
-_KEYS: dict[type, Callable[[Any], str]] = {
-    Network: lambda c: "network",
-    Key: lambda c: "key",
-    Database: lambda c: "cluster",
-    Parameter: lambda c: f"parameter:{c.name}",
-    Alarm: lambda c: f"alarm:{c.name}",
-    Schedule: lambda c: f"schedule:{c.name}",
-    LoadBalancer: lambda c: "load_balancer",
-    WebAcl: lambda c: "web_acl",
-    Zone: lambda c: "zone",
-    Record: lambda c: "record",
-    GlobalTable: lambda c: "table",
-    BackupPlan: lambda c: "backup",
-}
+class Component(Protocol):
+    """What every component of a site is: a frozen dataclass whose key names it in its
+    site (`bucket:migrations`, `cluster`, `alarm:<name>`); a Ref names it by that key."""
+
+    @property
+    def key(self) -> str: ...
 
 
-def key_of(component: Any) -> str:
-    """A component's key within its site: its own, or one derived from its kind."""
-    derive = _KEYS.get(type(component))
-    return derive(component) if derive else str(component.key)
-
-
-def listed(site: Site) -> tuple[tuple[str, object], ...]:
+def listed(site: Site) -> tuple[tuple[str, Component], ...]:
     """Every component the site builds, by key, in the order of SITE_COMPONENTS (a key
     created beforehand is not built, so not listed)."""
-    found: list[object] = [*site.roles, site.network, site.database, *site.parameters]
+    found: list[Component] = [*site.roles, site.network, site.database, *site.parameters]
     if site.key.external_arn is None:
         found.append(site.key)
     found += [*site.buckets, site.topic, *site.alarms, *site.queues, *site.functions]
@@ -191,4 +175,4 @@ def listed(site: Site) -> tuple[tuple[str, object], ...]:
     found += [c for c in (site.parameter_writer, site.invoker) if c is not None]
     order = {kind: i for i, kind in enumerate(SITE_COMPONENTS)}
     found.sort(key=lambda c: order[type(c)])  # stable: a kind's components keep their order
-    return tuple((key_of(c), c) for c in found)
+    return tuple((c.key, c) for c in found)

@@ -116,6 +116,10 @@ class Network:
     # Of the availability-zone lookup, where a backend reads the zones as a resource.
     az_waivers: tuple[Waived, ...] = ()
 
+    @property
+    def key(self) -> str:
+        return "network"
+
 
 @dataclass(frozen=True)
 class Peering:
@@ -184,6 +188,10 @@ class Key:
     # site, which S3 encrypts with this key on its behalf; named so another account's role can.
     s3_writers: tuple[tuple[str, str], ...] = ()
 
+    @property
+    def key(self) -> str:
+        return "key"
+
 
 # ---------------------------------------------------------------- database
 
@@ -231,6 +239,10 @@ class Database:
     final_snapshot: str | None = None
     waivers: tuple[Waived, ...] = ()  # of the cluster
 
+    @property
+    def key(self) -> str:
+        return "cluster"
+
 
 @dataclass(frozen=True)
 class MasterSecret:
@@ -263,6 +275,10 @@ class Parameter:
     description: str
     value: Join
     kms_key: Ref  # a SecureString, encrypted with the site key
+
+    @property
+    def key(self) -> str:
+        return f"parameter:{self.name}"
 
 
 # ---------------------------------------------------------------- storage
@@ -357,6 +373,10 @@ class Schedule:
     role: str | None  # None for a function, which a Permission lets EventBridge invoke
     input: str | None = None  # constant JSON event, where the target needs one
 
+    @property
+    def key(self) -> str:
+        return f"schedule:{self.name}"
+
 
 @dataclass(frozen=True)
 class Permission:
@@ -421,6 +441,10 @@ class Alarm:
     treat_missing: Literal["notBreaching", "breaching", "missing"]
     topic: str  # component key of the site topic
 
+    @property
+    def key(self) -> str:
+        return f"alarm:{self.name}"
+
 
 @dataclass(frozen=True)
 class Topic:
@@ -480,6 +504,10 @@ class WebAcl:
     managed_rule_groups: tuple[str, ...]
     log_group: LogGroup  # named aws-waf-logs-*: WAF delivers only to such groups
 
+    @property
+    def key(self) -> str:
+        return "web_acl"
+
 
 @dataclass(frozen=True)
 class LoadBalancer:
@@ -506,6 +534,10 @@ class LoadBalancer:
     certificate_key_algorithm: str = "RSA_2048"  # what every client still accepts
     waivers: tuple[Waived, ...] = ()  # of the load balancer
 
+    @property
+    def key(self) -> str:
+        return "load_balancer"
+
 
 @dataclass(frozen=True)
 class HealthCheck:
@@ -529,6 +561,10 @@ class Zone:
     health_checks: tuple[HealthCheck, ...]
     waivers: tuple[Waived, ...] = ()  # of the hosted zone
 
+    @property
+    def key(self) -> str:
+        return "zone"
+
 
 @dataclass(frozen=True)
 class Record:
@@ -545,6 +581,10 @@ class Record:
     regional_evaluates_health: bool = False
     weighted_evaluates_health: bool = True
 
+    @property
+    def key(self) -> str:
+        return "record"
+
 
 @dataclass(frozen=True)
 class GlobalTable:
@@ -558,6 +598,10 @@ class GlobalTable:
     point_in_time_recovery: bool = True  # in every replica
     # Global tables replicate through streams, which need both images.
     stream_view: Literal["NEW_AND_OLD_IMAGES"] = "NEW_AND_OLD_IMAGES"
+
+    @property
+    def key(self) -> str:
+        return "table"
 
 
 @dataclass(frozen=True)
@@ -574,6 +618,10 @@ class BackupPlan:
     resources: tuple[Value, ...]  # the clusters it selects: a Ref to the site's own
     kms_key: Ref  # encrypts the vault's recovery points
     lock: VaultLock | None = None  # where the spec asks, on protected sites only
+
+    @property
+    def key(self) -> str:
+        return "backup"
 
 
 @dataclass(frozen=True)

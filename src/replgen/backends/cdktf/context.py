@@ -36,7 +36,7 @@ from replgen.plan import tags as plan_tags
 from replgen.plan.model import Join, Plan, Ref, Role, Site, SiteId, Statement, Value
 from replgen.plan.waivers import Waived
 
-T = TypeVar("T")
+T = TypeVar("T", bound=components.Component)
 
 
 def snake(*parts: str) -> str:
@@ -111,9 +111,9 @@ class Ctx:
             for child in scope.node.children[before:]:
                 self.attribute(child, origin)
 
-    def one(self, scope: Construct, site: Site, component: object) -> Any:
+    def one(self, scope: Construct, site: Site, component: components.Component) -> Any:
         """What is built in `scope` inside is rendered for `component` alone."""
-        return self.part(scope, Origin(site.id, (components.key_of(component),)))
+        return self.part(scope, Origin(site.id, (component.key,)))
 
     def each(self, scope: Construct, site: Site, items: Iterable[T]) -> Iterator[T]:
         """The components in turn, what each builds in `scope` attributed to it alone."""

@@ -24,7 +24,7 @@ from replgen.plan import tags as plan_tags
 from replgen.plan.model import Join, Plan, Ref, Role, Site, Statement, Value
 from replgen.plan.waivers import Waived
 
-T = TypeVar("T")
+T = TypeVar("T", bound=components.Component)
 
 
 def camel(*parts: str) -> str:
@@ -121,9 +121,9 @@ class Ctx:
         finally:
             self.origin = outer
 
-    def one(self, site: Site, component: object) -> Any:
+    def one(self, site: Site, component: components.Component) -> Any:
         """Resources added inside are rendered for `component` alone."""
-        return self.part(Origin(site.id, (components.key_of(component),)))
+        return self.part(Origin(site.id, (component.key,)))
 
     def each(self, site: Site, items: Iterable[T]) -> Iterator[T]:
         """The components in turn, each one's resources attributed to it alone."""
