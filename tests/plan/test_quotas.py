@@ -15,8 +15,16 @@ from replgen import compiler
 from replgen.cli import main
 from replgen.plan import quotas
 from replgen.plan.build import build
-from replgen.plan.model import Plan
-from replgen.plan.network import PEER_BASE, PEER_BLOCK, SUMMARY_BASE, peer_slots, preferred_slot
+from replgen.plan.model import Plan, SgRule
+from replgen.plan.network import (
+    PEER_BASE,
+    PEER_BLOCK,
+    SUMMARY_BASE,
+    Flow,
+    peer_slots,
+    preferred_slot,
+    security_groups,
+)
 from replgen.spec.load import validate
 from replgen.spec.source import parse
 
@@ -146,3 +154,33 @@ def test_a_raised_quota_must_be_one_aws_grants(tmp_path: Path, value: int) -> No
     result = invoke(tmp_path, fleet(2, quotas={"nacl_rules_per_direction": value}))
     assert result.exit_code == 2
     assert "quotas.nacl_rules_per_direction" in result.output
+
+
+def _function_rules(peers: range) -> dict[str, set[SgRule]]:
+    """The hub's database groups when its functions reach these peers (two subnets each)."""
+    flows = [
+        Flow("hub", ("10.0.0.0/24",), f"peer{i}", (f"10.{i}.1.0/24", f"10.{i}.2.0/24"), 5432)
+        for i in peers
+    ]
+    groups = security_groups("hub", "f1-hub", "10.0.0.0/16", 5432, flows, True)
+    return {g.role: set(g.egress) for g in groups if g.role.startswith("functions-db")}
+
+
+@pytest.mark.parametrize("new", [0, 41])  # first in the spec's order, or last
+def test_a_new_peer_adds_its_rules_to_one_group_and_moves_none(new: int) -> None:
+    before = _function_rules(range(1, 41))
+    after = _function_rules(range(new, 41) if new == 0 else range(1, 42))
+    assert len(before) == len(after) == 2  # 80 and 82 rules: two groups of at most 60
+    added = {r for rules in after.values() for r in rules if r.description.endswith(f"peer{new}")}
+    assert len(added) == 2
+    for group, rules in before.items():
+        assert rules <= after[group] and after[group] - rules <= added
+
+
+def test_groups_fill_to_the_quota_and_one_added_moves_a_share() -> None:
+    full = _function_rules(range(1, 121))  # 240 rules: four groups of exactly 60
+    assert sorted(len(rules) for rules in full.values()) == [60, 60, 60, 60]
+    before, after = _function_rules(range(1, 86)), _function_rules(range(1, 96))
+    assert (len(before), len(after)) == (3, 4)  # 170 rules, then 190
+    moved = sum(len(rules - after[group]) for group, rules in before.items())
+    assert moved < 170 // 2  # the new group's share and what it displaced, not a reshuffle

@@ -307,12 +307,14 @@ def security_groups(
 def _function_groups(
     site: str, prefix: str, vpc_cidr: str, flows: list[Flow], limit: int
 ) -> list[SecurityGroup]:
-    to_databases = [
-        SgRule("tcp", f.port, f.port, cidr, f"database in {f.server_site}")
-        for f in flows
-        if f.client_site == site
-        for cidr in f.server_cidrs
-    ]
+    to_databases: dict[str, list[SgRule]] = {}
+    for f in flows:
+        if f.client_site == site:
+            rules = to_databases.setdefault(f.server_site, [])
+            rules += [
+                SgRule("tcp", f.port, f.port, c, f"database in {f.server_site}")
+                for c in f.server_cidrs
+            ]
     apis = [
         SgRule("tcp", 443, 443, vpc_cidr, "AWS APIs through interface endpoints"),
         SgRule(
@@ -324,21 +326,41 @@ def _function_groups(
         ),
     ]
     description = "Lambda functions in the private subnets"
-    if len(to_databases) + len(apis) <= limit:
-        return [
-            SecurityGroup(
-                "functions", f"{prefix}-functions", description, (), (*to_databases, *apis)
-            )
-        ]
+    every = [r for rules in to_databases.values() for r in rules]
+    if len(every) + len(apis) <= limit:
+        return [SecurityGroup("functions", f"{prefix}-functions", description, (), (*every, *apis))]
     groups = [SecurityGroup("functions", f"{prefix}-functions", description, (), tuple(apis))]
-    for n, start in enumerate(range(0, len(to_databases), limit), 1):
+    for n, rules in sorted(_spread(to_databases, limit).items()):
         groups.append(
             SecurityGroup(
                 f"functions-db-{n}",
                 f"{prefix}-functions-db-{n}",
                 f"Lambda functions in the private subnets: database ports, part {n}",
                 (),
-                tuple(to_databases[start : start + limit]),
+                tuple(rules),
             )
         )
     return groups
+
+
+def _spread(rules: dict[str, list[SgRule]], limit: int) -> dict[int, list[SgRule]]:
+    """Each peer's rules in the group it ranks highest that has room (rendezvous hashing,
+    peers taken by name, over the fewest groups holding every rule within `limit`): adding
+    or removing a peer touches its own group, and a group added as the rules outgrow the
+    others takes about its share of them, not a reshuffle of every group."""
+    count = max(1, math.ceil(sum(map(len, rules.values())) / limit))
+    while True:
+        groups: dict[int, list[SgRule]] = {n: [] for n in range(1, count + 1)}
+        for peer in sorted(rules):
+            ranked = sorted(groups, key=lambda n: _rank(peer, n), reverse=True)
+            room = [n for n in ranked if len(groups[n]) + len(rules[peer]) <= limit]
+            if not room:
+                break
+            groups[room[0]] += rules[peer]
+        else:
+            return {n: g for n, g in groups.items() if g}
+        count += 1
+
+
+def _rank(peer: str, group: int) -> bytes:
+    return hashlib.sha256(f"{peer}/{group}".encode()).digest()
