@@ -8,7 +8,14 @@ from pathlib import Path
 import pytest
 
 from replgen.plan.build import build
-from replgen.plan.layout import PER_PLACE, PER_SITE, check_reads, deploy_order, lay_out
+from replgen.plan.layout import (
+    PER_PLACE,
+    PER_SITE,
+    Grouping,
+    check_reads,
+    deploy_order,
+    lay_out,
+)
 from replgen.plan.model import Code, Plan, Ref
 from replgen.spec.load import load
 
@@ -129,3 +136,14 @@ def test_a_read_the_layout_does_not_know_is_an_internal_error(dr: Plan) -> None:
     check_reads(layout, stack, layout.reads[stack])
     with pytest.raises(RuntimeError, match=r"reads prod/us-east-1 zone\.id, which the layout"):
         check_reads(layout, stack, [Ref("prod/us-east-1", "zone", "id")])
+
+
+@pytest.mark.parametrize("grouping", [PER_SITE, PER_PLACE])
+def test_a_stack_outputs_only_what_another_stack_reads(four: Plan, grouping: Grouping) -> None:
+    layout = lay_out(four, grouping)
+    outputs = {slot.name: layout.outputs(slot.name) for slot in layout.stacks}
+    assert any(outputs.values())
+    for stack, refs in outputs.items():
+        for ref in refs:  # four-envs has no pause to show values of
+            readers = [s for s, read in layout.reads.items() if ref in read]
+            assert readers and stack not in readers
