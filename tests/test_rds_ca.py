@@ -33,7 +33,7 @@ def test_the_bundle_is_the_pinned_one_and_signs_the_plans_ca() -> None:
     region the example specs use, and the Amazon roots RDS Proxy chains to."""
     import hashlib
 
-    from replgen.plan.build import CA_CERTIFICATE
+    from replgen.plan.database import CA_CERTIFICATE
 
     pem = rds_ca.bundle()
     assert hashlib.sha256(pem).hexdigest() == rds_ca.BUNDLE_SHA256

@@ -184,3 +184,14 @@ def test_groups_fill_to_the_quota_and_one_added_moves_a_share() -> None:
     assert (len(before), len(after)) == (3, 4)  # 170 rules, then 190
     moved = sum(len(rules - after[group]) for group, rules in before.items())
     assert moved < 170 // 2  # the new group's share and what it displaced, not a reshuffle
+
+
+def test_peers_too_large_to_share_get_a_group_more() -> None:
+    """Three peers of 40 rules: 120 would fit two groups of 60 by count, not by peer."""
+    flows = [
+        Flow("hub", ("10.0.0.0/24",), f"p{i}", tuple(f"10.{i}.{s}.0/24" for s in range(40)), 5432)
+        for i in range(3)
+    ]
+    groups = security_groups("hub", "f1-hub", "10.0.0.0/16", 5432, flows, True)
+    sizes = [len(g.egress) for g in groups if g.role.startswith("functions-db")]
+    assert sizes == [40, 40, 40]
