@@ -345,9 +345,10 @@ def _function_groups(
 
 def _spread(rules: dict[str, list[SgRule]], limit: int) -> dict[int, list[SgRule]]:
     """Each peer's rules in the group it ranks highest that has room (rendezvous hashing,
-    peers taken by name, over the fewest groups holding every rule within `limit`): adding
-    or removing a peer touches its own group, and a group added as the rules outgrow the
-    others takes about its share of them, not a reshuffle of every group."""
+    peers taken by name, over the fewest groups holding every rule within `limit`): while
+    that group has room, adding or removing a peer touches its own group only (near the
+    quota it can displace a peer that ranks the same group first), and a group added as the
+    rules outgrow the others takes about its share of them, not a reshuffle of every group."""
     count = max(1, math.ceil(sum(map(len, rules.values())) / limit))
     while True:
         groups: dict[int, list[SgRule]] = {n: [] for n in range(1, count + 1)}
