@@ -27,13 +27,14 @@ from cdktf import (
     TerraformResourceLifecycle,
     TerraformStack,
 )
+from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from constructs import Construct, IConstruct
 
 from replgen.backends import checkov
 from replgen.backends.provenance import Origin
 from replgen.plan import components, iam
 from replgen.plan import tags as plan_tags
-from replgen.plan.model import Join, Plan, Ref, Role, Site, SiteId, Statement, Value
+from replgen.plan.model import Join, LogGroup, Plan, Ref, Role, Site, SiteId, Statement, Value
 from replgen.plan.waivers import Waived
 
 T = TypeVar("T", bound=components.Component)
@@ -228,6 +229,19 @@ def skip(resource: TerraformElement, waived: tuple[Waived, ...]) -> None:
     checks = checkov.skips("terraform", waived)
     if checks:
         resource.add_override("//.checkov", {"skip": checks})
+
+
+def log_group(scope: Construct, id: str, ctx: Ctx, group: LogGroup) -> CloudwatchLogGroup:
+    """A log group of the plan: its retention, encrypted with the key it names."""
+    resource = CloudwatchLogGroup(
+        scope,
+        id,
+        name=group.name,
+        retention_in_days=group.retention_days,
+        kms_key_id=ctx.value(group.kms_key),
+    )
+    skip(resource, group.waivers)
+    return resource
 
 
 def tags(name: str | None = None, **extra: str) -> dict[str, str]:

@@ -31,7 +31,7 @@ from cdktf_cdktf_provider_aws.sfn_state_machine import (
 from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
 from constructs import Construct
 
-from replgen.backends.cdktf.context import Ctx, document, skip, snake, tags
+from replgen.backends.cdktf.context import Ctx, document, log_group, skip, snake, tags
 from replgen.plan.model import (
     Function,
     Invocation,
@@ -67,15 +67,7 @@ class Functions(Construct):
     # ------------------------------------------------------------ logs and queues
 
     def _log_group(self, key: str, group: LogGroup) -> CloudwatchLogGroup:
-        resource = CloudwatchLogGroup(
-            self,
-            f"{snake(key)}_log_group",
-            name=group.name,
-            retention_in_days=group.retention_days,
-            kms_key_id=self.ctx.value(group.kms_key),
-        )
-        skip(resource, group.waivers)
-        return resource
+        return log_group(self, f"{snake(key)}_log_group", self.ctx, group)
 
     def _queue(self, queue: Queue) -> SqsQueue:
         """The queue (once, whoever names it first), after its dead-letter queue."""

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from cdktf import Fn
-from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.data_aws_availability_zones import DataAwsAvailabilityZones
 from cdktf_cdktf_provider_aws.default_security_group import DefaultSecurityGroup
 from cdktf_cdktf_provider_aws.eip import Eip
@@ -28,7 +27,7 @@ from cdktf_cdktf_provider_aws.vpc import Vpc
 from cdktf_cdktf_provider_aws.vpc_endpoint import VpcEndpoint
 from constructs import Construct
 
-from replgen.backends.cdktf.context import Ctx, document, skip, snake, tags
+from replgen.backends.cdktf.context import Ctx, document, log_group, skip, snake, tags
 from replgen.plan import iam
 from replgen.plan.model import AclEntry, SgRule, Site
 from replgen.plan.model import SecurityGroup as PlanGroup
@@ -194,14 +193,7 @@ class Network(Construct):
 
     def _flow_logs(self) -> None:
         group = self.site.network.flow_logs
-        logs = CloudwatchLogGroup(
-            self,
-            "flow_log_group",
-            name=group.name,
-            retention_in_days=group.retention_days,
-            kms_key_id=self.ctx.value(group.kms_key),
-        )
-        skip(logs, group.waivers)
+        logs = log_group(self, "flow_log_group", self.ctx, group)
         FlowLog(
             self,
             "flow_log",

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.wafv2_web_acl import (
     Wafv2WebAcl,
     Wafv2WebAclDefaultAction,
@@ -24,7 +23,7 @@ from cdktf_cdktf_provider_aws.wafv2_web_acl_logging_configuration import (
 )
 from constructs import Construct
 
-from replgen.backends.cdktf.context import Ctx, skip, tags
+from replgen.backends.cdktf.context import Ctx, log_group, tags
 from replgen.plan import waf as plan_waf
 from replgen.plan.model import Site
 
@@ -53,14 +52,7 @@ class Waf(Construct):
             resource_arn=ctx.get(site, "load_balancer").arn,
             web_acl_arn=web_acl.arn,
         )
-        logs = CloudwatchLogGroup(
-            self,
-            "web_acl_log_group",
-            name=acl.log_group.name,
-            retention_in_days=acl.log_group.retention_days,
-            kms_key_id=ctx.value(acl.log_group.kms_key),
-        )
-        skip(logs, acl.log_group.waivers)
+        logs = log_group(self, "web_acl_log_group", ctx, acl.log_group)
         Wafv2WebAclLoggingConfiguration(
             self,
             "web_acl_logging",

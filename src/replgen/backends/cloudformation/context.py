@@ -16,12 +16,13 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import troposphere as t
+from troposphere import logs
 
 from replgen.backends import checkov
 from replgen.backends.provenance import Origin
 from replgen.plan import components, iam
 from replgen.plan import tags as plan_tags
-from replgen.plan.model import Join, Plan, Ref, Role, Site, Statement, Value
+from replgen.plan.model import Join, LogGroup, Plan, Ref, Role, Site, Statement, Value
 from replgen.plan.waivers import Waived
 
 T = TypeVar("T", bound=components.Component)
@@ -233,6 +234,24 @@ def skipped(waived: tuple[Waived, ...], **metadata: Any) -> dict[str, Any]:
     if checks:
         metadata["checkov"] = {"skip": checks}
     return {"Metadata": metadata} if metadata else {}
+
+
+def log_group(ctx: Ctx, site: Site, lid: str, group: LogGroup, **extra: Any) -> None:
+    """A log group of the plan: its retention, encrypted with the key it names, deleted with
+    its stack."""
+    ctx.add(
+        logs.LogGroup(
+            lid,
+            LogGroupName=group.name,
+            RetentionInDays=group.retention_days,
+            KmsKeyId=ctx.value(group.kms_key, site),
+            Tags=tags(ctx.plan),
+            DeletionPolicy="Delete",
+            UpdateReplacePolicy="Delete",
+            **skipped(group.waivers),
+            **extra,
+        )
+    )
 
 
 def tags(plan: Plan, name: str | None = None, **extra: str) -> t.Tags:

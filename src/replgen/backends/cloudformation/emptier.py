@@ -12,20 +12,15 @@ becomes protected loses the tag in the same update.
 
 from __future__ import annotations
 
-from typing import Any
-
 import troposphere as t
-from troposphere import awslambda, cloudformation
-from troposphere import iam as cfn_iam
+from troposphere import cloudformation
 
 from replgen.backends.cloudformation import support
 from replgen.backends.cloudformation.buckets import policy_lid
-from replgen.backends.cloudformation.context import Ctx, skipped, tags
-from replgen.plan import iam as plan_iam
-from replgen.plan.arns import arn, service_principal
+from replgen.backends.cloudformation.context import Ctx
+from replgen.plan.arns import arn
 from replgen.plan.model import Emptier, Site
 
-RUNTIME = "python3.12"
 # Recovery points take minutes to go: the longest a function runs, and CloudFormation waits.
 TIMEOUT = 900
 SERVICE_TIMEOUT = 900
@@ -149,69 +144,32 @@ def lid(ctx: Ctx, site: Site, emptier: Emptier, kind: str = "") -> str:
 
 
 def _emptier(ctx: Ctx, site: Site, emptier: Emptier) -> None:
-    support.log_group(ctx, site, lid(ctx, site, emptier, "LogGroup"), emptier.log_group)
-    support.dead_letters(ctx, site, lid(ctx, site, emptier, "Dlq"), emptier.log_group.kms_key)
-    _role(ctx, site, emptier)
-    _function(ctx, site, emptier)
-    _resource(ctx, site, emptier)
-
-
-def _plumbing(ctx: Ctx, site: Site, emptier: Emptier) -> list[dict[str, Any]]:
-    """What the function itself needs: its own stack's status, its logs, its dead letters,
-    tracing."""
     own_stack = {
         "Sid": "OwnStackStatus",
         "Effect": "Allow",
         "Action": ["cloudformation:DescribeStacks"],
         "Resource": [t.Ref("AWS::StackId")],
     }
-    logs_lid, dlq_lid = lid(ctx, site, emptier, "LogGroup"), lid(ctx, site, emptier, "Dlq")
-    key = emptier.log_group.kms_key
-    return [own_stack, *support.plumbing(ctx, site, logs_lid, dlq_lid, key)]
-
-
-def _role(ctx: Ctx, site: Site, emptier: Emptier) -> None:
-    trust = plan_iam.service_trust(
-        service_principal("lambda", site.region), emptier.service_conditions
-    )
-    emptying = ctx.policy(emptier.statements, site)
-    emptying["Statement"] += _plumbing(ctx, site, emptier)
-    ctx.add(
-        cfn_iam.Role(
-            lid(ctx, site, emptier, "Role"),
-            Description=f"replgen: empties the buckets and vault of {site.id} on stack delete",
-            AssumeRolePolicyDocument=trust,
-            Policies=[cfn_iam.Policy(PolicyName="empty-on-delete", PolicyDocument=emptying)],
-            Tags=tags(ctx.plan),
-        )
-    )
-
-
-def _function(ctx: Ctx, site: Site, emptier: Emptier) -> None:
-    ctx.add(
-        awslambda.Function(
-            lid(ctx, site, emptier, "Function"),
-            Description=f"replgen: CloudFormation custom resource emptying the buckets and "
+    support.render(
+        ctx,
+        site,
+        support.Helper(
+            stem=lid(ctx, site, emptier),
+            logs=emptier.log_group,
+            waivers=emptier.waivers,
+            trusted_for=emptier.service_conditions,
+            does=f"replgen: empties the buckets and vault of {site.id} on stack delete",
+            policy="empty-on-delete",
+            # Emptying, and its own stack's status: it acts only while that is deleted.
+            statements=[*ctx.policy(emptier.statements, site)["Statement"], own_stack],
+            describe=f"replgen: CloudFormation custom resource emptying the buckets and "
             f"vault of {site.id} when their stack is deleted",
-            Runtime=RUNTIME,
-            Handler="index.handler",
-            Timeout=TIMEOUT,
-            MemorySize=128,
-            ReservedConcurrentExecutions=RESERVED_CONCURRENCY,
-            Role=t.GetAtt(lid(ctx, site, emptier, "Role"), "Arn"),
-            Code=awslambda.Code(ZipFile=CODE),
-            KmsKeyArn=ctx.value(emptier.log_group.kms_key, site),
-            DeadLetterConfig=awslambda.DeadLetterConfig(
-                TargetArn=t.GetAtt(lid(ctx, site, emptier, "Dlq"), "Arn")
-            ),
-            TracingConfig=awslambda.TracingConfig(Mode="Active"),
-            LoggingConfig=awslambda.LoggingConfig(
-                LogGroup=t.Ref(lid(ctx, site, emptier, "LogGroup"))
-            ),
-            Tags=tags(ctx.plan),
-            **skipped(emptier.waivers),
-        )
+            code=CODE,
+            timeout=TIMEOUT,
+            concurrency=RESERVED_CONCURRENCY,
+        ),
     )
+    _resource(ctx, site, emptier)
 
 
 def _targets(ctx: Ctx, site: Site, emptier: Emptier) -> list[str]:

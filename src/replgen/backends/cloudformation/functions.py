@@ -7,15 +7,14 @@ from collections.abc import Callable
 from typing import Any
 
 import troposphere as t
-from troposphere import awslambda, events, logs, sqs, stepfunctions
+from troposphere import awslambda, events, sqs, stepfunctions
 
 from replgen.backends.cloudformation.bootstrap import BUCKET_OUTPUT
-from replgen.backends.cloudformation.context import Ctx, Input, skipped, tags
+from replgen.backends.cloudformation.context import Ctx, Input, log_group, skipped, tags
 from replgen.plan import components
 from replgen.plan.layout import bootstrap_name
 from replgen.plan.model import (
     Function,
-    LogGroup,
     Permission,
     Queue,
     Schedule,
@@ -28,10 +27,10 @@ def render(ctx: Ctx, site: Site) -> None:
     for queue in ctx.each(site, site.queues):
         _queue(ctx, site, queue)
     for fn in ctx.each(site, site.functions):
-        _log_group(ctx, site, ctx.component_lid(site, fn.key, "LogGroup"), fn.log_group)
+        log_group(ctx, site, ctx.component_lid(site, fn.key, "LogGroup"), fn.log_group)
         _function(ctx, site, fn)
     for machine in ctx.each(site, site.state_machines):
-        _log_group(ctx, site, ctx.component_lid(site, machine.key, "LogGroup"), machine.log_group)
+        log_group(ctx, site, ctx.component_lid(site, machine.key, "LogGroup"), machine.log_group)
         _state_machine(ctx, site, machine)
     for schedule in ctx.each(site, site.schedules):
         _schedule(ctx, site, schedule)
@@ -55,21 +54,6 @@ def _permission(ctx: Ctx, site: Site, permission: Permission) -> None:
             FunctionName=function_arn(ctx, site, permission.function),
             Principal=permission.principal,
             SourceArn=permission.source_arn,
-        )
-    )
-
-
-def _log_group(ctx: Ctx, site: Site, lid: str, group: LogGroup) -> None:
-    ctx.add(
-        logs.LogGroup(
-            lid,
-            LogGroupName=group.name,
-            RetentionInDays=group.retention_days,
-            KmsKeyId=ctx.value(group.kms_key, site),
-            Tags=tags(ctx.plan),
-            DeletionPolicy="Delete",
-            UpdateReplacePolicy="Delete",
-            **skipped(group.waivers),
         )
     )
 

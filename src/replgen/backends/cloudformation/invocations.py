@@ -13,17 +13,15 @@ from typing import Any
 
 import troposphere as t
 from awacs import aws as iam
-from troposphere import awslambda, cloudformation
-from troposphere import iam as cfn_iam
+from troposphere import cloudformation
 
 from replgen.backends.cloudformation import support
-from replgen.backends.cloudformation.context import Ctx, skipped, tags
+from replgen.backends.cloudformation.context import Ctx
 from replgen.backends.cloudformation.functions import function_arn
 from replgen.plan import iam as plan_iam
-from replgen.plan.arns import service_principal
-from replgen.plan.model import Invocation, Invoker, LogGroup, Site
+from replgen.plan.model import Invocation, Invoker, Site
 
-RUNTIME = "python3.12"
+STEM = "Invoker"  # of its logical ids
 MARGIN = 30  # seconds the invoker outlives the function it waits for
 LAMBDA_MAX_TIMEOUT = 900
 
@@ -81,11 +79,26 @@ def render(ctx: Ctx, site: Site) -> None:
     if not site.invocations:
         return
     wait = min(LAMBDA_MAX_TIMEOUT - MARGIN, max(_target_timeouts(site)))
-    with ctx.one(site, _invoker_of(site)):
-        support.log_group(ctx, site, _lid(ctx, site, "LogGroup"), _logs(site))
-        support.dead_letters(ctx, site, _lid(ctx, site, "Dlq"), _logs(site).kms_key)
-        _role(ctx, site)
-        _invoker(ctx, site, wait + MARGIN, wait)
+    invoker = _invoker_of(site)
+    with ctx.one(site, invoker):
+        support.render(
+            ctx,
+            site,
+            support.Helper(
+                stem=STEM,
+                logs=invoker.log_group,
+                waivers=invoker.waivers,
+                trusted_for=plan_iam.from_account(site.account_id),
+                does=f"replgen: invokes the deploy-time steps of {site.id}",
+                policy="invoke-deploy-steps",
+                statements=_statements(ctx, site),
+                describe="replgen: CloudFormation custom resource invoking deploy-time steps "
+                f"of {site.id}",
+                code=INVOKER.replace("@WAIT@", str(wait)),
+                timeout=wait + MARGIN,
+                concurrency=len(site.invocations),
+            ),
+        )
     for invocation in ctx.each(site, site.invocations):
         _invocation(ctx, site, invocation, wait + MARGIN)
 
@@ -95,18 +108,9 @@ def _target_timeouts(site: Site) -> list[int]:
     return [fn.timeout for fn in site.functions if fn.key in targets]
 
 
-def _lid(ctx: Ctx, site: Site, kind: str) -> str:
-    return ctx.lid(site, "Invoker", kind)
-
-
 def _invoker_of(site: Site) -> Invoker:
     assert site.invoker is not None  # the plan gives every site with invocations one
     return site.invoker
-
-
-def _logs(site: Site) -> LogGroup:
-    """The invoker's log group: the site key it names encrypts everything the invoker keeps."""
-    return _invoker_of(site).log_group
 
 
 def _statements(ctx: Ctx, site: Site) -> list[Any]:
@@ -118,55 +122,7 @@ def _statements(ctx: Ctx, site: Site) -> list[Any]:
             Action=[iam.Action("lambda", "InvokeFunction")],
             Resource=[function_arn(ctx, site, key) for key in targets],
         ),
-        *support.plumbing(
-            ctx, site, _lid(ctx, site, "LogGroup"), _lid(ctx, site, "Dlq"), _logs(site).kms_key
-        ),
     ]
-
-
-def _role(ctx: Ctx, site: Site) -> None:
-    # Lambda may assume it for this account only, as every service role of the plan.
-    lambda_ = service_principal("lambda", site.region)
-    trust = plan_iam.service_trust(lambda_, plan_iam.from_account(site.account_id))
-    ctx.add(
-        cfn_iam.Role(
-            _lid(ctx, site, "Role"),
-            Description=f"replgen: invokes the deploy-time steps of {site.id}",
-            AssumeRolePolicyDocument=trust,
-            Policies=[
-                cfn_iam.Policy(
-                    PolicyName="invoke-deploy-steps",
-                    PolicyDocument={"Version": "2012-10-17", "Statement": _statements(ctx, site)},
-                )
-            ],
-            Tags=tags(ctx.plan),
-        )
-    )
-
-
-def _invoker(ctx: Ctx, site: Site, timeout: int, wait: int) -> None:
-    ctx.add(
-        awslambda.Function(
-            _lid(ctx, site, "Function"),
-            Description=f"replgen: CloudFormation custom resource invoking deploy-time steps "
-            f"of {site.id}",
-            Runtime=RUNTIME,
-            Handler="index.handler",
-            Timeout=timeout,
-            MemorySize=128,
-            ReservedConcurrentExecutions=len(site.invocations),
-            Role=t.GetAtt(_lid(ctx, site, "Role"), "Arn"),
-            Code=awslambda.Code(ZipFile=INVOKER.replace("@WAIT@", str(wait))),
-            KmsKeyArn=ctx.value(_logs(site).kms_key, site),
-            DeadLetterConfig=awslambda.DeadLetterConfig(
-                TargetArn=t.GetAtt(_lid(ctx, site, "Dlq"), "Arn")
-            ),
-            TracingConfig=awslambda.TracingConfig(Mode="Active"),
-            LoggingConfig=awslambda.LoggingConfig(LogGroup=t.Ref(_lid(ctx, site, "LogGroup"))),
-            Tags=tags(ctx.plan),
-            **skipped(_invoker_of(site).waivers),
-        )
-    )
 
 
 def _invocation(ctx: Ctx, site: Site, invocation: Invocation, timeout: int) -> None:
@@ -175,7 +131,7 @@ def _invocation(ctx: Ctx, site: Site, invocation: Invocation, timeout: int) -> N
     ctx.add(
         FunctionInvocation(
             ctx.component_lid(site, invocation.key, "Invocation"),
-            ServiceToken=t.GetAtt(_lid(ctx, site, "Function"), "Arn"),
+            ServiceToken=t.GetAtt(ctx.lid(site, STEM, "Function"), "Arn"),
             ServiceTimeout=timeout + 60,
             FunctionName=function_arn(ctx, site, invocation.function),
             Payload=invocation.payload,

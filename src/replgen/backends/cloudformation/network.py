@@ -7,9 +7,8 @@ from typing import Any
 
 import troposphere as t
 import troposphere.ec2 as ec2
-import troposphere.logs as logs
 
-from replgen.backends.cloudformation.context import Ctx, skipped, tags
+from replgen.backends.cloudformation.context import Ctx, log_group, skipped, tags
 from replgen.plan import iam
 from replgen.plan.model import AclEntry, SecurityGroup, SgRule, Site, Subnet
 
@@ -253,17 +252,7 @@ def _endpoints(ctx: Ctx, site: Site) -> None:
 def _flow_logs(ctx: Ctx, site: Site) -> None:
     group = site.network.flow_logs
     lid = ctx.lid(site, "FlowLogGroup")
-    ctx.add(
-        logs.LogGroup(
-            lid,
-            LogGroupName=group.name,
-            RetentionInDays=group.retention_days,
-            KmsKeyId=ctx.value(group.kms_key, site),
-            Tags=tags(ctx.plan),
-            **DELETE,
-            **skipped(group.waivers),
-        )
-    )
+    log_group(ctx, site, lid, group)
     ctx.add(
         ec2.FlowLog(
             ctx.lid(site, "FlowLog"),

@@ -11,17 +11,16 @@ from typing import Any
 
 import troposphere as t
 from awacs import aws as iam
-from troposphere import awslambda, cloudformation
-from troposphere import iam as cfn_iam
+from troposphere import cloudformation
 
 from replgen.backends.cloudformation import support
-from replgen.backends.cloudformation.context import Ctx, skipped, tag_map, tags
+from replgen.backends.cloudformation.context import Ctx, tag_map
 from replgen.plan import components
 from replgen.plan import iam as plan_iam
 from replgen.plan.arns import service_principal
-from replgen.plan.model import LogGroup, Parameter, ParameterWriter, Site
+from replgen.plan.model import Parameter, ParameterWriter, Site
 
-RUNTIME = "python3.12"
+STEM = "ParameterWriter"  # of its logical ids
 TIMEOUT = 60  # the code's own network timeouts leave time to answer CloudFormation
 SERVICE_TIMEOUT = 300  # CloudFormation gives up on an unanswered request after this
 RESERVED_CONCURRENCY = 2
@@ -98,27 +97,33 @@ class SecureStringParameter(cloudformation.CustomResource):  # type: ignore[misc
 def render(ctx: Ctx, site: Site) -> None:
     if not site.parameters:
         return
-    with ctx.one(site, _writer_of(site)):
-        support.log_group(ctx, site, _lid(ctx, site, "LogGroup"), _logs(site))
-        support.dead_letters(ctx, site, _lid(ctx, site, "Dlq"), _logs(site).kms_key)
-        _role(ctx, site)
-        _writer(ctx, site)
+    writer = _writer_of(site)
+    with ctx.one(site, writer):
+        support.render(
+            ctx,
+            site,
+            support.Helper(
+                stem=STEM,
+                logs=writer.log_group,
+                waivers=writer.waivers,
+                trusted_for=plan_iam.from_account(site.account_id),
+                does=f"replgen: writes the SecureString parameters of {site.id}",
+                policy="write-secure-parameters",
+                statements=_statements(ctx, site),
+                describe="replgen: CloudFormation custom resource writing SecureString "
+                f"parameters of {site.id}",
+                code=WRITER,
+                timeout=TIMEOUT,
+                concurrency=RESERVED_CONCURRENCY,
+            ),
+        )
     for parameter in ctx.each(site, site.parameters):
         _parameter(ctx, site, parameter)
-
-
-def _lid(ctx: Ctx, site: Site, kind: str) -> str:
-    return ctx.lid(site, "ParameterWriter", kind)
 
 
 def _writer_of(site: Site) -> ParameterWriter:
     assert site.parameter_writer is not None  # the plan gives every site with parameters one
     return site.parameter_writer
-
-
-def _logs(site: Site) -> LogGroup:
-    """The writer's log group: the site key it names encrypts everything the writer keeps."""
-    return _writer_of(site).log_group
 
 
 def _via(site: Site, service: str) -> iam.Condition:
@@ -146,55 +151,7 @@ def _statements(ctx: Ctx, site: Site) -> list[Any]:
             Resource=keys,
             Condition=_via(site, "ssm"),
         ),
-        *support.plumbing(
-            ctx, site, _lid(ctx, site, "LogGroup"), _lid(ctx, site, "Dlq"), _logs(site).kms_key
-        ),
     ]
-
-
-def _role(ctx: Ctx, site: Site) -> None:
-    # Lambda may assume it for this account only, as every service role of the plan.
-    lambda_ = service_principal("lambda", site.region)
-    trust = plan_iam.service_trust(lambda_, plan_iam.from_account(site.account_id))
-    ctx.add(
-        cfn_iam.Role(
-            _lid(ctx, site, "Role"),
-            Description=f"replgen: writes the SecureString parameters of {site.id}",
-            AssumeRolePolicyDocument=trust,
-            Policies=[
-                cfn_iam.Policy(
-                    PolicyName="write-secure-parameters",
-                    PolicyDocument={"Version": "2012-10-17", "Statement": _statements(ctx, site)},
-                )
-            ],
-            Tags=tags(ctx.plan),
-        )
-    )
-
-
-def _writer(ctx: Ctx, site: Site) -> None:
-    ctx.add(
-        awslambda.Function(
-            _lid(ctx, site, "Function"),
-            Description=f"replgen: CloudFormation custom resource writing SecureString "
-            f"parameters of {site.id}",
-            Runtime=RUNTIME,
-            Handler="index.handler",
-            Timeout=TIMEOUT,
-            MemorySize=128,
-            ReservedConcurrentExecutions=RESERVED_CONCURRENCY,
-            Role=t.GetAtt(_lid(ctx, site, "Role"), "Arn"),
-            Code=awslambda.Code(ZipFile=WRITER),
-            KmsKeyArn=ctx.value(_logs(site).kms_key, site),
-            DeadLetterConfig=awslambda.DeadLetterConfig(
-                TargetArn=t.GetAtt(_lid(ctx, site, "Dlq"), "Arn")
-            ),
-            TracingConfig=awslambda.TracingConfig(Mode="Active"),
-            LoggingConfig=awslambda.LoggingConfig(LogGroup=t.Ref(_lid(ctx, site, "LogGroup"))),
-            Tags=tags(ctx.plan),
-            **skipped(_writer_of(site).waivers),
-        )
-    )
 
 
 def _parameter(ctx: Ctx, site: Site, parameter: Parameter) -> None:
@@ -203,7 +160,7 @@ def _parameter(ctx: Ctx, site: Site, parameter: Parameter) -> None:
             ctx.lid(
                 site, components.parameter_in_site(ctx.plan, site, parameter.name), "Parameter"
             ),
-            ServiceToken=t.GetAtt(_lid(ctx, site, "Function"), "Arn"),
+            ServiceToken=t.GetAtt(ctx.lid(site, STEM, "Function"), "Arn"),
             ServiceTimeout=SERVICE_TIMEOUT,
             Name=parameter.name,
             Description=parameter.description,

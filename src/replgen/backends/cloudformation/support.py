@@ -1,33 +1,89 @@
-"""What each of CloudFormation's own helper functions (the parameter writer, the emptier, the
-deploy-time invoker) has around it: a log group and a dead-letter queue, encrypted with the
-site key and deleted with the stack, and the statements that let the function use them."""
+"""CloudFormation's own helper functions (the parameter writer, the emptier, the deploy-time
+invoker), built one way: the function (inline code, traced, outside the VPC), its role
+(trusted by Lambda for the site's account only), its log group and dead-letter queue
+(encrypted with the key its log group names, deleted with the stack), and the statements
+that let the function use them."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import troposphere as t
-from troposphere import logs, sqs
+from troposphere import awslambda, sqs
+from troposphere import iam as cfn_iam
 
-from replgen.backends.cloudformation.context import Ctx, skipped, tags
+from replgen.backends.cloudformation.context import Ctx, log_group, skipped, tags
+from replgen.plan import iam as plan_iam
 from replgen.plan.arns import service_principal
 from replgen.plan.model import LogGroup, Ref, Site
+from replgen.plan.waivers import Waived
+
+RUNTIME = "python3.12"
 
 DLQ_RETENTION_SECONDS = 1209600  # 14 days, SQS's maximum
 DELETED = {"DeletionPolicy": "Delete", "UpdateReplacePolicy": "Delete"}
 
 
-def log_group(ctx: Ctx, site: Site, lid: str, group: LogGroup, **extra: Any) -> None:
+@dataclass(frozen=True)
+class Helper:
+    """One helper function: what its component decides, in CloudFormation's terms."""
+
+    stem: str  # of its logical ids: <stem>Function, <stem>Role, <stem>LogGroup, <stem>Dlq
+    logs: LogGroup  # the key it names encrypts everything the helper keeps
+    waivers: tuple[Waived, ...]
+    trusted_for: tuple[tuple[str, str, tuple[str, ...]], ...]  # conditions on Lambda's trust
+    does: str  # the role's description
+    policy: str  # the role's policy name
+    statements: list[Any]  # what its work takes; its plumbing is added
+    describe: str  # the function's description
+    code: str  # inline (ZipFile)
+    timeout: int
+    concurrency: int
+
+
+def render(ctx: Ctx, site: Site, helper: Helper) -> None:
+    """The helper's log group, dead-letter queue, role and function."""
+
+    def lid(kind: str) -> str:
+        return ctx.lid(site, helper.stem, kind)
+
+    key = helper.logs.kms_key
+    log_group(ctx, site, lid("LogGroup"), helper.logs)
+    dead_letters(ctx, site, lid("Dlq"), key)
+    trust = plan_iam.service_trust(service_principal("lambda", site.region), helper.trusted_for)
+    statements = [*helper.statements, *plumbing(ctx, site, lid("LogGroup"), lid("Dlq"), key)]
     ctx.add(
-        logs.LogGroup(
-            lid,
-            LogGroupName=group.name,
-            RetentionInDays=group.retention_days,
-            KmsKeyId=ctx.value(group.kms_key, site),
+        cfn_iam.Role(
+            lid("Role"),
+            Description=helper.does,
+            AssumeRolePolicyDocument=trust,
+            Policies=[
+                cfn_iam.Policy(
+                    PolicyName=helper.policy,
+                    PolicyDocument={"Version": plan_iam.VERSION, "Statement": statements},
+                )
+            ],
             Tags=tags(ctx.plan),
-            **DELETED,
-            **skipped(group.waivers),
-            **extra,
+        )
+    )
+    ctx.add(
+        awslambda.Function(
+            lid("Function"),
+            Description=helper.describe,
+            Runtime=RUNTIME,
+            Handler="index.handler",
+            Timeout=helper.timeout,
+            MemorySize=128,
+            ReservedConcurrentExecutions=helper.concurrency,
+            Role=t.GetAtt(lid("Role"), "Arn"),
+            Code=awslambda.Code(ZipFile=helper.code),
+            KmsKeyArn=ctx.value(key, site),
+            DeadLetterConfig=awslambda.DeadLetterConfig(TargetArn=t.GetAtt(lid("Dlq"), "Arn")),
+            TracingConfig=awslambda.TracingConfig(Mode="Active"),
+            LoggingConfig=awslambda.LoggingConfig(LogGroup=t.Ref(lid("LogGroup"))),
+            Tags=tags(ctx.plan),
+            **skipped(helper.waivers),
         )
     )
 

@@ -6,11 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 import troposphere as t
-import troposphere.logs as logs
 import troposphere.wafv2 as waf
 
-from replgen.backends.cloudformation.context import Ctx, skipped, tags
-from replgen.backends.cloudformation.network import DELETE
+from replgen.backends.cloudformation.context import Ctx, log_group, tags
 from replgen.plan import waf as plan_waf
 from replgen.plan.model import Site
 
@@ -39,17 +37,7 @@ def render(ctx: Ctx, site: Site) -> None:
         )
     )
     group = ctx.lid(site, "WebAclLogGroup")
-    ctx.add(
-        logs.LogGroup(
-            group,
-            LogGroupName=acl.log_group.name,
-            RetentionInDays=acl.log_group.retention_days,
-            KmsKeyId=ctx.value(acl.log_group.kms_key, site),
-            Tags=tags(ctx.plan),
-            **DELETE,
-            **skipped(acl.log_group.waivers),
-        )
-    )
+    log_group(ctx, site, group, acl.log_group)
     ctx.add(
         waf.LoggingConfiguration(
             ctx.lid(site, "WebAclLogging"),
