@@ -49,3 +49,9 @@ def slug(entry: SiteEntry) -> str:
 def function_logs(name: str, days: int, key: Ref) -> LogGroup:
     """A log group kept for the topology's functions.log_retention_days."""
     return LogGroup(name, days, key, retention(days, Waiver.FUNCTION_LOG_RETENTION))
+
+
+def lambda_logs(ctx: Context, function: str, key: Ref) -> LogGroup:
+    """The log group Lambda writes a function's logs to (`/aws/lambda/<name>`)."""
+    name = ctx.namer.check("log", f"/aws/lambda/{function}")
+    return function_logs(name, ctx.spec.functions.log_retention_days, key)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from replgen.plan import waivers
 from replgen.plan.arns import arn, partition, role_arn, service_principal
 from replgen.plan.components import site_key
-from replgen.plan.context import function_logs
+from replgen.plan.context import lambda_logs
 from replgen.plan.dr.dns import health_url
 from replgen.plan.dr.topology import Member, Topology
 from replgen.plan.iam import from_account, via
@@ -76,11 +76,7 @@ def failover_function(t: Topology, site: Member) -> tuple[Function, Queue]:
         reserved_concurrency=2,
         role="role:failover",
         environment=environment,
-        log_group=function_logs(
-            ctx.namer.check("log", f"/aws/lambda/{name}"),
-            ctx.spec.functions.log_retention_days,
-            site_key(site.id),
-        ),
+        log_group=lambda_logs(ctx, name, site_key(site.id)),
         dead_letter_queue=dlq,
         vpc=False,  # probes the primary over the internet, whatever broke in this VPC
         kms_key=site_key(site.id),
